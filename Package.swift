@@ -1,0 +1,129 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode with complete strict concurrency,
+/// explicit existentials and imports that must be visible where members are used.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "MessageBus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MessageBus", targets: ["MessageBus"]),
+        .library(name: "MessageBusKafka", targets: ["MessageBusKafka"]),
+        .library(name: "MessageBusRabbitMQ", targets: ["MessageBusRabbitMQ"]),
+        .library(name: "MessageBusConformance", targets: ["MessageBusConformance"]),
+        .executable(name: "messagebus", targets: ["messagebus-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-service-context", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C libraries, found through pkg-config; module maps and shims only.
+        .systemLibrary(
+            name: "CMessageBusRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        .systemLibrary(
+            name: "CMessageBusRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"]), .brew(["rabbitmq-c"])]
+        ),
+
+        // MARK: The facade and its in-memory backend (no C library needed).
+        .target(
+            name: "MessageBus",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Backends on the C libraries.
+        .target(
+            name: "MessageBusKafka",
+            dependencies: [
+                "MessageBus",
+                "CMessageBusRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MessageBusRabbitMQ",
+            dependencies: [
+                "MessageBus",
+                "CMessageBusRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The conformance suite every backend must pass, shipped for users' own configurations.
+        .target(
+            name: "MessageBusConformance",
+            dependencies: [
+                "MessageBus",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The command-line demo and tool.
+        .executableTarget(
+            name: "messagebus-cli",
+            dependencies: [
+                "MessageBus",
+                "MessageBusKafka",
+                "MessageBusRabbitMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests.
+        .testTarget(
+            name: "MessageBusTests",
+            dependencies: [
+                "MessageBus",
+                "MessageBusConformance",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessageBusKafkaTests",
+            dependencies: ["MessageBusKafka", "CMessageBusRdKafka"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessageBusRabbitMQTests",
+            dependencies: ["MessageBusRabbitMQ", "CMessageBusRabbitMQ"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
