@@ -1,0 +1,109 @@
+import Synchronization
+public import ServiceContextModule
+
+/// A message handed to a subscriber, with the means to settle it.
+///
+/// Settle each delivery once: ``ack()`` when it is processed, ``nack(requeue:)`` to have it redelivered
+/// (`requeue: true`) or dropped (`requeue: false`), or ``reject(reason:)`` to dead-letter it. Settling twice
+/// throws ``MessageBusError/Code/alreadySettled``. Many deliveries may be in flight and they may be settled in any
+/// order, on every backend.
+public final class Delivery: Sendable {
+    /// The message.
+    public let message: Message
+    /// How many times this message has been handed to a subscriber of the group, this time included (1 at first).
+    public let attempt: Int
+    /// Where the message sits in its destination, on backends that have positions.
+    public let position: DeliveryPosition?
+    /// The backend's identifier of this delivery within its subscription.
+    public let tag: UInt64
+    /// The subscription this delivery came from.
+    public let context: SubscriptionContext
+    private let settled: Atomic<Bool>
+
+    /// Creates a delivery; called by backends.
+    ///
+    /// - Parameters:
+    ///   - message: The message as received.
+    ///   - attempt: The delivery attempt, starting at 1.
+    ///   - tag: The backend's identifier of the delivery.
+    ///   - position: The partition and offset, where the backend has them.
+    ///   - context: The subscription's context.
+    public init(message: Message, attempt: Int, tag: UInt64, position: DeliveryPosition? = nil, context: SubscriptionContext) {
+        self.message = message
+        self.attempt = attempt
+        self.tag = tag
+        self.position = position
+        self.context = context
+        self.settled = Atomic(!context.guarantee.requiresAcknowledgement)
+    }
+
+    /// The destination the message was consumed from.
+    public var destination: String { self.context.destination }
+
+    /// Whether this delivery has been settled (always `true` under at-most-once).
+    public var isSettled: Bool { self.settled.load(ordering: .acquiring) }
+
+    /// The trace context the publisher propagated in the message headers.
+    public var traceContext: ServiceContext { self.message.headers.extractTraceContext() }
+
+    /// Acknowledges the delivery: it is processed and removed for good from the group.
+    public func ack() async throws {
+        try await self.settle(as: .ack)
+    }
+
+    /// Gives the delivery back: redelivered with its attempt raised when `requeue` is `true`, dropped otherwise.
+    public func nack(requeue: Bool = true) async throws {
+        try await self.settle(as: requeue ? .requeue : .discard)
+    }
+
+    /// Dead-letters the delivery: it moves to the subscription's dead-letter destination with `reason` in the
+    /// ``WellKnownHeader/deadLetterReason`` header.
+    public func reject(reason: String) async throws {
+        try await self.settle(as: .deadLetter(reason: reason))
+    }
+
+    /// Settles the delivery as `outcome`.
+    ///
+    /// Under at-most-once the delivery was settled before it was handed out, and this does nothing.
+    public func settle(as outcome: DeliveryOutcome) async throws {
+        guard self.context.guarantee.requiresAcknowledgement else { return }
+        guard self.claimSettlement() else {
+            throw MessageBusError(.alreadySettled, "delivery \(self.tag) of '\(self.destination)' is already settled")
+        }
+        try await self.context.settle([self], as: outcome)
+    }
+
+    /// Marks the delivery settled; `false` when it already was. Used by batch settlement and transactions.
+    package func claimSettlement() -> Bool {
+        self.settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
+}
+
+extension Sequence where Element == Delivery {
+    /// Settles every delivery as `outcome` with as few broker calls as the backends allow (one per subscription).
+    ///
+    /// - Throws: ``MessageBusError/Code/alreadySettled`` when any delivery was already settled; the others are
+    ///   still settled.
+    public func settleAll(as outcome: DeliveryOutcome) async throws {
+        var bySubscription: [ObjectIdentifier: (SubscriptionContext, [Delivery])] = [:]
+        var alreadySettled: [UInt64] = []
+        for delivery in self where delivery.context.guarantee.requiresAcknowledgement {
+            guard delivery.claimSettlement() else {
+                alreadySettled.append(delivery.tag)
+                continue
+            }
+            bySubscription[ObjectIdentifier(delivery.context), default: (delivery.context, [])].1.append(delivery)
+        }
+        for (context, deliveries) in bySubscription.values {
+            try await context.settle(deliveries, as: outcome)
+        }
+        if !alreadySettled.isEmpty {
+            throw MessageBusError(.alreadySettled, "deliveries \(alreadySettled) were already settled")
+        }
+    }
+
+    /// Acknowledges every delivery; see ``settleAll(as:)``.
+    public func ackAll() async throws {
+        try await self.settleAll(as: .ack)
+    }
+}

@@ -1,0 +1,69 @@
+public import Foundation
+
+/// A message: the unit every backend publishes and delivers.
+///
+/// The first-class properties map onto each broker's own fields where it has them: on RabbitMQ ``id``,
+/// ``contentType``, ``correlationID`` and ``timestamp`` are the AMQP `message-id`, `content-type`,
+/// `correlation-id` and `timestamp` properties; on Kafka, which has only a timestamp, they travel in record
+/// headers named as the CloudEvents Kafka binding names them (``WellKnownHeader``), so consumers in other
+/// ecosystems can read them.
+public struct Message: Sendable, Hashable {
+    /// The body.
+    public var payload: [UInt8]
+    /// The key: Kafka's record key (partitioning, per-key order), RabbitMQ's routing key.
+    public var key: String?
+    /// Application headers, in order.
+    public var headers: MessageHeaders
+    /// A unique identifier; consumers de-duplicate by it under effectively-once.
+    public var id: String
+    /// When the message was created.
+    public var timestamp: Date?
+    /// The media type of ``payload``, for example `application/json`.
+    public var contentType: String?
+    /// The identifier of the message this one answers or belongs with.
+    public var correlationID: String?
+
+    /// Creates a message.
+    ///
+    /// - Parameters:
+    ///   - payload: The body.
+    ///   - key: The partitioning (Kafka) or routing (RabbitMQ) key.
+    ///   - headers: Application headers.
+    ///   - id: A unique identifier; a random UUID when omitted.
+    ///   - timestamp: The creation time; now when omitted.
+    ///   - contentType: The payload's media type.
+    ///   - correlationID: The identifier of a related message.
+    public init(
+        payload: [UInt8],
+        key: String? = nil,
+        headers: MessageHeaders = [:],
+        id: String? = nil,
+        timestamp: Date? = Date(),
+        contentType: String? = nil,
+        correlationID: String? = nil
+    ) {
+        self.payload = payload
+        self.key = key
+        self.headers = headers
+        self.id = id ?? UUID().uuidString
+        self.timestamp = timestamp
+        self.contentType = contentType
+        self.correlationID = correlationID
+    }
+
+    /// Creates a message whose payload is the UTF-8 bytes of `text`, with content type `text/plain; charset=utf-8`.
+    public init(text: String, key: String? = nil, headers: MessageHeaders = [:], id: String? = nil) {
+        self.init(
+            payload: Array(text.utf8),
+            key: key,
+            headers: headers,
+            id: id,
+            contentType: "text/plain; charset=utf-8"
+        )
+    }
+
+    /// The payload decoded as UTF-8, or `nil` when it is not valid UTF-8.
+    public var text: String? {
+        String(validating: self.payload, as: UTF8.self)
+    }
+}

@@ -1,0 +1,201 @@
+/// A parsed broker URL: `scheme://[user[:password]@]host[:port][,host[:port]...][/path][?key=value&...]`.
+///
+/// Several comma-separated hosts name a cluster (`kafka://a:9092,b:9092`). User, password, path and query values
+/// are percent-decoded. ``description`` replaces the password with `***`, so a URL can be logged or put in an
+/// error message safely.
+public struct MessageBusURL: Sendable, Hashable, CustomStringConvertible {
+    /// A host and its optional port.
+    public struct Host: Sendable, Hashable, CustomStringConvertible {
+        /// The host name or address (IPv6 without brackets).
+        public var name: String
+        /// The port, when the URL gives one.
+        public var port: Int?
+
+        /// `name[:port]`, with IPv6 addresses in brackets.
+        public var description: String {
+            let shown = self.name.contains(":") ? "[\(self.name)]" : self.name
+            return self.port.map { "\(shown):\($0)" } ?? shown
+        }
+    }
+
+    /// One `key=value` pair of the query.
+    public struct QueryItem: Sendable, Hashable {
+        /// The key.
+        public var name: String
+        /// The value (empty when the URL gives none).
+        public var value: String
+    }
+
+    /// The scheme, lowercased (`memory`, `kafka`, `amqp`, `amqps`).
+    public let scheme: String
+    /// The user name, if any.
+    public let user: String?
+    /// The password, if any. Never part of ``description``.
+    public let password: String?
+    /// The hosts, in the order given.
+    public let hosts: [Host]
+    /// The path without its leading slash, percent-decoded (the RabbitMQ virtual host); empty when absent.
+    public let path: String
+    /// Whether the URL has a path at all (`amqp://host/` names the empty vhost; `amqp://host` the default one).
+    public let hasPath: Bool
+    /// The query items, in order.
+    public let queryItems: [QueryItem]
+
+    /// Parses `string`.
+    ///
+    /// - Throws: ``MessageBusError/Code/invalidURL`` naming the problem (the password is never echoed).
+    public init(_ string: String) throws {
+        guard let schemeEnd = string.firstRange(of: "://") else {
+            throw MessageBusError(.invalidURL, "'\(Self.redact(string))' is not a URL: expected scheme://host")
+        }
+        let scheme = String(string[..<schemeEnd.lowerBound]).lowercased()
+        guard let first = scheme.first, first.isLetter,
+            scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
+        else {
+            throw MessageBusError(.invalidURL, "'\(Self.redact(string))' has an invalid scheme '\(scheme)'")
+        }
+        var rest = string[schemeEnd.upperBound...]
+        var queryString: Substring = ""
+        if let question = rest.firstIndex(of: "?") {
+            queryString = rest[rest.index(after: question)...]
+            rest = rest[..<question]
+        }
+        var pathString: Substring = ""
+        var hasPath = false
+        if let slash = rest.firstIndex(of: "/") {
+            pathString = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
+            hasPath = true
+        }
+        var user: String?
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = userInfo.firstIndex(of: ":") {
+                user = try Self.percentDecoded(userInfo[..<colon], part: "user name", url: string)
+                password = try Self.percentDecoded(userInfo[userInfo.index(after: colon)...], part: "password", url: string)
+            } else {
+                user = try Self.percentDecoded(userInfo, part: "user name", url: string)
+            }
+        }
+        let hosts = try rest.isEmpty ? [] : rest.split(separator: ",", omittingEmptySubsequences: false).map {
+            try Self.parseHost($0, url: string)
+        }
+        var items: [QueryItem] = []
+        for pair in queryString.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try Self.percentDecoded(parts[0], part: "query key", url: string)
+            let value = try parts.count > 1 ? Self.percentDecoded(parts[1], part: "query value", url: string) : ""
+            items.append(QueryItem(name: name, value: value))
+        }
+        self.scheme = scheme
+        self.user = user
+        self.password = password
+        self.hosts = hosts
+        self.path = try Self.percentDecoded(pathString, part: "path", url: string)
+        self.hasPath = hasPath
+        self.queryItems = items
+    }
+
+    /// The last value given for query key `name`.
+    public func queryValue(_ name: String) -> String? {
+        self.queryItems.last(where: { $0.name == name })?.value
+    }
+
+    /// Throws ``MessageBusError/Code/invalidConfiguration`` naming the first query key not in `known`.
+    public func rejectUnknownQueryKeys(known: Set<String>) throws {
+        if let unknown = self.queryItems.first(where: { !known.contains($0.name) }) {
+            let list = known.sorted().joined(separator: ", ")
+            throw MessageBusError(
+                .invalidConfiguration,
+                "unknown option '\(unknown.name)' in \(self); known options: \(list.isEmpty ? "none" : list)")
+        }
+    }
+
+    /// The URL with the password replaced by `***`.
+    public var description: String {
+        var text = "\(self.scheme)://"
+        if let user = self.user {
+            text += user
+            if self.password != nil { text += ":***" }
+            text += "@"
+        }
+        text += self.hosts.map(\.description).joined(separator: ",")
+        if self.hasPath { text += "/\(self.path)" }
+        if !self.queryItems.isEmpty {
+            text += "?" + self.queryItems.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+        }
+        return text
+    }
+
+    /// `string` with anything between `://` and the last `@` before the host replaced, for error messages about
+    /// text that could not be parsed.
+    public static func redact(_ string: String) -> String {
+        guard let schemeEnd = string.firstRange(of: "://") else { return string }
+        let afterScheme = string[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
+        guard let at = afterScheme[..<authorityEnd].lastIndex(of: "@") else { return string }
+        return String(string[..<schemeEnd.upperBound]) + "***" + String(afterScheme[at...])
+    }
+
+    private static func parseHost(_ text: Substring, url: String) throws -> Host {
+        var name: Substring
+        var portText: Substring?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else {
+                throw MessageBusError(.invalidURL, "unclosed '[' in host '\(text)' of '\(redact(url))'")
+            }
+            name = text[text.index(after: text.startIndex)..<close]
+            let after = text[text.index(after: close)...]
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+                throw MessageBusError(.invalidURL, "unexpected '\(after)' after host '\(text)' in '\(redact(url))'")
+            }
+        } else if let colon = text.lastIndex(of: ":") {
+            name = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        } else {
+            name = text
+        }
+        guard !name.isEmpty else {
+            throw MessageBusError(.invalidURL, "empty host in '\(redact(url))'")
+        }
+        var port: Int?
+        if let portText {
+            guard let value = Int(portText), (1...65_535).contains(value) else {
+                throw MessageBusError(.invalidURL, "invalid port '\(portText)' in '\(redact(url))': expected 1 to 65535")
+            }
+            port = value
+        }
+        return Host(name: try percentDecoded(name, part: "host", url: url), port: port)
+    }
+
+    private static func percentDecoded(_ text: Substring, part: String, url: String) throws -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                throw MessageBusError(.invalidURL, "bad percent-escape in the \(part) of '\(redact(url))'")
+            }
+            bytes.append(high << 4 | low)
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+            throw MessageBusError(.invalidURL, "the \(part) of '\(redact(url))' is not UTF-8 after percent-decoding")
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// Header names MessageBus reads and writes itself.
+///
+/// The names of the message properties follow the CloudEvents Kafka protocol binding (binary mode), so that a
+/// consumer in another ecosystem reading a Kafka topic finds the id, content type and time where it expects them.
+public enum WellKnownHeader {
+    /// The message id on backends without a message-id property (CloudEvents `ce_id`).
+    public static let id = "ce_id"
+    /// The content type on backends without a content-type property (CloudEvents binding: `content-type`).
+    public static let contentType = "content-type"
+    /// The creation time, RFC 3339, on backends without a timestamp property (CloudEvents `ce_time`).
+    public static let time = "ce_time"
+    /// The correlation id on backends without a correlation-id property.
+    public static let correlationID = "ce_correlationid"
+    /// Why a message was dead-lettered: the reason given to ``Delivery/reject(reason:)``.
+    public static let deadLetterReason = "messagebus-dead-letter-reason"
+    /// The destination a dead-lettered message was consumed from.
+    public static let deadLetterSource = "messagebus-dead-letter-source"
+    /// The subscriber group that dead-lettered a message.
+    public static let deadLetterGroup = "messagebus-dead-letter-group"
+    /// The delivery attempt on which a message was dead-lettered.
+    public static let deadLetterAttempt = "messagebus-dead-letter-attempt"
+}
