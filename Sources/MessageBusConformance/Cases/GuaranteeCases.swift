@@ -1,0 +1,96 @@
+import MessageBus
+
+/// The same guarantee gives the same result on every backend.
+enum GuaranteeCases {
+    static let all = [atMostOnce, exactlyOnce, effectivelyOnce]
+
+    static let atMostOnce = ConformanceCase("at-most-once never redelivers") { context in
+        let bus = try await context.openBus(guarantee: .atMostOnce)
+        let destination = context.uniqueName("atmostonce")
+        let options = SubscriptionOptions(startPosition: .earliest, prefetch: 10)
+        let first = try await bus.subscribe(to: destination, group: "readers", options: options)
+        try await bus.publish(contentsOf: (0..<5).map { Message(text: "m\($0)", id: "m\($0)") }, to: destination)
+        let deliveries = try await context.receive(5, from: first)
+        try check(deliveries.allSatisfy(\.isSettled), "at-most-once deliveries must arrive settled")
+        try await deliveries[0].nack(requeue: true)
+        try await context.expectNothing(from: first, because: "at-most-once ignores a requeue")
+        await first.cancel()
+        let second = try await bus.subscribe(to: destination, group: "readers", options: options)
+        try await context.expectNothing(from: second, because: "at-most-once never redelivers, even unacknowledged")
+    }
+
+    static let exactlyOnce = ConformanceCase(
+        "exactly-once: no duplicate and no aborted output, or refused at configuration time"
+    ) { context in
+        let probe = try await context.openBus()
+        guard probe.capabilities.contains(.transactions) else {
+            do {
+                _ = try await context.openBus(guarantee: .exactlyOnce)
+                throw ConformanceFailure(description: "a backend without transactions accepted .exactlyOnce")
+            } catch let error as MessageBusError {
+                try check(error.code == .unsupported, "refusal has code \(error.code), expected unsupported")
+                try check(
+                    error.message.contains("effectively"),
+                    "the refusal must point at effectively-once: \(error.message)")
+            }
+            return
+        }
+        let bus = try await context.openBus(guarantee: .exactlyOnce)
+        let input = context.uniqueName("eos-in")
+        let output = context.uniqueName("eos-out")
+        let options = SubscriptionOptions(startPosition: .earliest, prefetch: 20)
+        let results = try await bus.subscribe(to: output, group: "auditors", options: options)
+        let requests = try await bus.subscribe(to: input, group: "transformers", options: options)
+        let ids = (0..<10).map { "order-\($0)" }
+        try await bus.publish(contentsOf: ids.map { Message(text: $0, key: $0, id: $0) }, to: input)
+        struct InjectedAbort: Error {}
+        var abortedOnce = Set<String>()
+        var processed = Set<String>()
+        let deadline = ContinuousClock.now.advanced(by: context.backend.receiveTimeout * 2)
+        while processed.count < ids.count, ContinuousClock.now < deadline {
+            for delivery in try await requests.receive(max: 1, timeout: .milliseconds(500)) {
+                let id = delivery.message.id
+                let abort = ["order-1", "order-4", "order-7"].contains(id) && !abortedOnce.contains(id)
+                do {
+                    try await bus.withTransaction { transaction in
+                        let marker = abort ? "aborted" : "committed"
+                        try await transaction.publish(
+                            Message(text: "\(id):\(marker)", key: id, id: "\(id)-result-\(marker)"), to: output)
+                        try await transaction.acknowledge(delivery)
+                        if abort { throw InjectedAbort() }
+                    }
+                    processed.insert(id)
+                } catch is InjectedAbort {
+                    abortedOnce.insert(id)
+                }
+            }
+        }
+        try check(processed == Set(ids), "processed \(processed.count) of \(ids.count) inputs")
+        try check(abortedOnce.count == 3, "only \(abortedOnce.count) inputs came back after their transaction aborted")
+        let outputs = try await context.receiveUntilQuiet(from: results, atLeast: ids.count)
+        let texts = outputs.compactMap(\.message.text)
+        try check(!texts.contains(where: { $0.hasSuffix(":aborted") }), "output of an aborted transaction is visible")
+        try check(texts.count == ids.count && Set(texts).count == ids.count, "output has duplicates: \(texts)")
+        try await outputs.ackAll()
+    }
+
+    static let effectivelyOnce = ConformanceCase("effectively-once drops duplicates by message id") { context in
+        let bus = try await context.openBus(guarantee: .effectivelyOnce())
+        let destination = context.uniqueName("dedupe")
+        let options = SubscriptionOptions(startPosition: .earliest)
+        let subscription = try await bus.subscribe(to: destination, group: "readers", options: options)
+        try await bus.publish(Message(text: "first", id: "dup-1"), to: destination)
+        let original = try await context.receive(1, from: subscription)
+        try await original.ackAll()
+        try await bus.publish(Message(text: "again", id: "dup-1"), to: destination)
+        try await bus.publish(Message(text: "and again", id: "dup-1"), to: destination)
+        try await bus.publish(Message(text: "fresh", id: "fresh-2"), to: destination)
+        let next = try await context.receive(1, from: subscription)
+        try check(next[0].message.id == "fresh-2", "a duplicate of dup-1 reached the application")
+        try await next.ackAll()
+        try await context.expectNothing(from: subscription, because: "duplicates are dropped")
+        await subscription.cancel()
+        let rejoined = try await bus.subscribe(to: destination, group: "readers", options: options)
+        try await context.expectNothing(from: rejoined, because: "dropped duplicates are acknowledged, not left behind")
+    }
+}

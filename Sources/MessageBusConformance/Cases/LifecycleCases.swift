@@ -1,0 +1,95 @@
+import MessageBus
+
+/// Bounded memory, draining close, readiness and errors for bad input.
+enum LifecycleCases {
+    static let all = [slowConsumerBounded, closeDrainsThenRefuses, readiness, invalidNames]
+
+    static let slowConsumerBounded = ConformanceCase("a slow consumer never holds more than its prefetch") { context in
+        let bus = try await context.openBus()
+        let destination = context.uniqueName("slow")
+        let prefetch = 8
+        let subscription = try await bus.subscribe(
+            to: destination, group: "readers", options: SubscriptionOptions(startPosition: .earliest, prefetch: prefetch))
+        let total = 500
+        try await bus.publish(
+            contentsOf: (0..<total).map { Message(text: "m\($0)", key: "k\($0 % 4)", id: "m\($0)") }, to: destination)
+        var received = try await context.receive(1, from: subscription)
+        try await Task.sleep(for: context.backend.quietPeriod)
+        try check(
+            subscription.unsettledCount <= prefetch,
+            "a stalled consumer holds \(subscription.unsettledCount) unsettled deliveries; the prefetch is \(prefetch)")
+        try await received.ackAll()
+        while received.count < total {
+            let batch = try await subscription.receive(max: prefetch, timeout: context.backend.receiveTimeout)
+            try check(!batch.isEmpty, "stalled after \(received.count) of \(total)")
+            try check(batch.count <= prefetch, "a batch of \(batch.count) exceeds the prefetch of \(prefetch)")
+            try check(subscription.unsettledCount <= prefetch, "\(subscription.unsettledCount) unsettled > \(prefetch)")
+            received += batch
+            try await batch.ackAll()
+        }
+        try check(Set(received.map(\.message.id)).count == total, "lost or duplicated messages under backpressure")
+    }
+
+    static let closeDrainsThenRefuses = ConformanceCase("close drains sent messages, then every call throws") {
+        context in
+        let consumer = try await context.openBus()
+        let destination = context.uniqueName("close")
+        let subscription = try await consumer.subscribe(
+            to: destination, group: "readers", options: SubscriptionOptions(startPosition: .earliest, prefetch: 200))
+        let producer = try await context.openBus()
+        for index in 0..<100 {
+            try await producer.send(Message(text: "m\(index)", key: "k", id: "m\(index)"), to: destination)
+        }
+        try await producer.close(deadline: .seconds(30))
+        let deliveries = try await context.receive(100, from: subscription, what: "messages sent before close")
+        try check(
+            deliveries.map(\.message.id) == (0..<100).map { "m\($0)" }, "sent messages arrived out of order or changed")
+        try await deliveries.ackAll()
+        try await expectClosed("publish") { try await producer.publish(Message(text: "late"), to: destination) }
+        try await expectClosed("send") { try await producer.send(Message(text: "late"), to: destination) }
+        try await expectClosed("subscribe") { _ = try await producer.subscribe(to: destination, group: "late") }
+        try await expectClosed("checkReadiness") { try await producer.checkReadiness() }
+        try await producer.close(deadline: .seconds(1))
+        try await consumer.close(deadline: .seconds(10))
+        do {
+            _ = try await subscription.receive(max: 1, timeout: .seconds(5))
+            throw ConformanceFailure(description: "a subscription of a closed bus still receives")
+        } catch let error as MessageBusError {
+            try check(error.code == .closed, "receiving after close threw \(error.code), expected closed")
+        }
+    }
+
+    static let readiness = ConformanceCase("readiness check answers") { context in
+        let bus = try await context.openBus()
+        try await bus.checkReadiness()
+    }
+
+    static let invalidNames = ConformanceCase("invalid destination and group names fail with a typed error") {
+        context in
+        let bus = try await context.openBus()
+        for name in ["", "has space", "slash/name", String(repeating: "x", count: 300)] {
+            do {
+                try await bus.publish(Message(text: "x"), to: name)
+                throw ConformanceFailure(description: "publishing to '\(name)' did not throw")
+            } catch let error as MessageBusError {
+                try check(error.code == .invalidConfiguration, "'\(name)' threw \(error.code)")
+                try check(error.message.contains(name), "the error does not name '\(name)': \(error.message)")
+            }
+        }
+        do {
+            _ = try await bus.subscribe(to: context.uniqueName("names"), group: "bad group")
+            throw ConformanceFailure(description: "subscribing with group 'bad group' did not throw")
+        } catch let error as MessageBusError {
+            try check(error.code == .invalidConfiguration, "a bad group threw \(error.code)")
+        }
+    }
+
+    private static func expectClosed(_ call: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+            throw ConformanceFailure(description: "\(call) after close did not throw")
+        } catch let error as MessageBusError {
+            try check(error.code == .closed, "\(call) after close threw \(error.code), expected closed")
+        }
+    }
+}
