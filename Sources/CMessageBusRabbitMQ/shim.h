@@ -15,4 +15,19 @@
 #include <amqp_ssl_socket.h>
 #endif
 
+// amqp_login and amqp_login_with_properties are variadic (the SASL method's arguments follow it), and Swift
+// cannot call C variadic functions. These wrappers pass the PLAIN method with a user name and password.
+static inline amqp_rpc_reply_t messagebus_amqp_login_plain(amqp_connection_state_t state, char const *vhost,
+                                                           int channel_max, int frame_max, int heartbeat,
+                                                           char const *user, char const *password) {
+    return amqp_login(state, vhost, channel_max, frame_max, heartbeat, AMQP_SASL_METHOD_PLAIN, user, password);
+}
+
+static inline amqp_rpc_reply_t messagebus_amqp_login_plain_with_properties(
+    amqp_connection_state_t state, char const *vhost, int channel_max, int frame_max, int heartbeat,
+    amqp_table_t const *client_properties, char const *user, char const *password) {
+    return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, client_properties,
+                                      AMQP_SASL_METHOD_PLAIN, user, password);
+}
+
 #endif
