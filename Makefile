@@ -1,0 +1,49 @@
+# MessageBus developer entry points. Everything the targets need is installed by scripts/bootstrap.sh
+# (idempotent: a second run takes about a second) and the local brokers run through scripts/brokers.sh.
+#
+#   make test                      bootstrap, start the brokers, swift test, stop them (CI runs this)
+#   make demo                      the CLI demo on the in-memory backend
+#   make demo BACKENDS="memory kafka rabbitmq"   the demo on real brokers too (started and stopped)
+#   make brokers-start / brokers-stop / brokers-status
+#
+# SWIFT_FLAGS is passed to swift build/test/run, e.g. SWIFT_FLAGS="--scratch-path .build-mine".
+# Brokers elsewhere: set MESSAGEBUS_KAFKA_BROKERS and MESSAGEBUS_AMQP_URL; nothing is started for them.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+SWIFT_FLAGS ?=
+BACKENDS ?=
+export SWIFT_FLAGS
+
+.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test demo clean-state
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+brokers-start: bootstrap
+	@scripts/brokers.sh start
+
+brokers-stop:
+	@scripts/brokers.sh stop
+
+brokers-status:
+	@scripts/brokers.sh status
+
+build: bootstrap
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+# The whole suite against real brokers; the brokers this run started are stopped even when tests fail,
+# and the exit status is swift test's.
+test: bootstrap
+	@scripts/with-brokers.sh kafka rabbitmq -- scripts/test.sh $(SWIFT_FLAGS)
+
+demo: bootstrap
+	@scripts/demo.sh $(BACKENDS)
+
+# Stops the local brokers and removes everything bootstrap and the brokers left in .state/ (the venv,
+# Tansu, broker data and logs). Installed system packages and /usr/local's librdkafka stay.
+clean-state: brokers-stop
+	rm -rf .state
