@@ -117,16 +117,36 @@ public struct MessageBusURL: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var text = "\(self.scheme)://"
         if let user = self.user {
-            text += user
+            text += Self.percentEncoded(user)
             if self.password != nil { text += ":***" }
             text += "@"
         }
         text += self.hosts.map(\.description).joined(separator: ",")
-        if self.hasPath { text += "/\(self.path)" }
+        if self.hasPath { text += "/" + Self.percentEncoded(self.path) }
         if !self.queryItems.isEmpty {
-            text += "?" + self.queryItems.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+            text += "?" + self.queryItems.map { "\(Self.percentEncoded($0.name))=\(Self.percentEncoded($0.value))" }
+                .joined(separator: "&")
         }
         return text
+    }
+
+    /// `text` with everything but RFC 3986 unreserved characters percent-encoded.
+    private static func percentEncoded(_ text: String) -> String {
+        var encoded = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                encoded.unicodeScalars.append("%")
+                encoded.unicodeScalars.append(hex[Int(byte >> 4)])
+                encoded.unicodeScalars.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return encoded
     }
 
     /// `string` with anything between `://` and the last `@` before the host replaced, for error messages about

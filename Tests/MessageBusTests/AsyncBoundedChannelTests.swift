@@ -1,0 +1,36 @@
+@testable import MessageBus
+import Synchronization
+import Testing
+
+@Suite("Bounded channel")
+struct AsyncBoundedChannelTests {
+    @Test func senderWaitsWhileFullAndResumesWhenDrained() async {
+        let channel = AsyncBoundedChannel<Int>(capacity: 2)
+        let sent = Atomic(0)
+        let producer = Task {
+            for value in 0..<5 {
+                await channel.send(value)
+                sent.add(1, ordering: .relaxed)
+            }
+            channel.finish()
+        }
+        try? await Task.sleep(for: .milliseconds(100))
+        #expect(sent.load(ordering: .relaxed) == 2, "only the capacity is accepted while nobody receives")
+        var received: [Int] = []
+        while let value = await channel.receive() { received.append(value) }
+        await producer.value
+        #expect(received == [0, 1, 2, 3, 4])
+    }
+
+    @Test func finishRefusesWaitingSendersAndDrainsTheBuffer() async {
+        let channel = AsyncBoundedChannel<Int>(capacity: 1)
+        #expect(await channel.send(1))
+        let blocked = Task { await channel.send(2) }
+        try? await Task.sleep(for: .milliseconds(50))
+        channel.finish()
+        #expect(await blocked.value == false)
+        #expect(await channel.receive() == 1)
+        #expect(await channel.receive() == nil)
+        #expect(await channel.send(3) == false)
+    }
+}

@@ -1,0 +1,131 @@
+import Logging
+import MessageBus
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+import struct Foundation.UUID
+
+/// What the in-memory backend offers beyond the conformance suite: URLs, fault injection, the service.
+@Suite("In-memory bus")
+struct InMemoryMessageBusTests {
+    let logger = Logger(label: "test.memory")
+
+    private func uniqueBroker() -> String { "test-\(UUID().uuidString.prefix(8))" }
+
+    @Test func connectorPicksTheBackendByScheme() async throws {
+        let bus = try await MessageBusConnector.connect(to: "memory://\(uniqueBroker())", logger: logger)
+        #expect(bus.backend == "memory")
+        try await bus.close()
+    }
+
+    @Test func connectorNamesTheMissingBackend() async {
+        await #expect {
+            _ = try await MessageBusConnector.connect(to: "kafka://localhost:9092", logger: logger)
+        } throws: { error in
+            guard let error = error as? MessageBusError else { return false }
+            return error.code == .invalidURL && error.message.contains("no backend serves 'kafka://'")
+                && error.message.contains("memory://")
+        }
+    }
+
+    @Test func unknownOptionAndBadValueAreNamed() async {
+        await #expect {
+            _ = try await MessageBusConnector.connect(to: "memory://x?retension=5", logger: logger)
+        } throws: { error in
+            (error as? MessageBusError)?.message.contains("'retension'") ?? false
+        }
+        await #expect {
+            _ = try await MessageBusConnector.connect(to: "memory://x?retention=lots", logger: logger)
+        } throws: { error in
+            (error as? MessageBusError)?.message.contains("'lots' for 'retention'") ?? false
+        }
+    }
+
+    @Test func busesWithTheSameNameShareABroker() async throws {
+        let name = uniqueBroker()
+        let publisher = try await MessageBusConnector.connect(to: "memory://\(name)", logger: logger)
+        let consumer = try await MessageBusConnector.connect(to: "memory://\(name)", logger: logger)
+        let other = try await MessageBusConnector.connect(to: "memory://\(name)-other", logger: logger)
+        let shared = try await consumer.subscribe(to: "events", group: "g")
+        let separate = try await other.subscribe(to: "events", group: "g")
+        try await publisher.publish(Message(text: "hello"), to: "events")
+        #expect(try await shared.receive(max: 1, timeout: .seconds(5)).first?.message.text == "hello")
+        #expect(try await separate.receive(max: 1, timeout: .milliseconds(100)).isEmpty)
+    }
+
+    @Test func lostConnectionRedeliversAndRefusesStaleAcks() async throws {
+        let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), logger: logger)
+        let subscription = try await bus.subscribe(to: "jobs", group: "workers")
+        try await bus.publish(Message(text: "job", id: "job-1"), to: "jobs")
+        let before = try await subscription.receive(max: 1, timeout: .seconds(5))[0]
+        try bus.simulateConnectionLoss()
+        await #expect {
+            try await before.ack()
+        } throws: { error in
+            (error as? MessageBusError)?.code == .alreadySettled
+        }
+        let after = try await subscription.receive(max: 1, timeout: .seconds(5))[0]
+        #expect(after.message.id == "job-1")
+        #expect(after.attempt == 2)
+        try await after.ack()
+    }
+
+    @Test func injectedPublishFailuresAreTypedAndCounted() async throws {
+        let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), logger: logger)
+        let subscription = try await bus.subscribe(to: "jobs", group: "workers")
+        bus.failNextPublishes(2)
+        for _ in 0..<2 {
+            await #expect {
+                try await bus.publish(Message(text: "x"), to: "jobs")
+            } throws: { error in
+                (error as? MessageBusError)?.code == .connectionFailed
+            }
+        }
+        try await bus.publish(Message(text: "third", id: "third"), to: "jobs")
+        let received = try await subscription.receive(max: 10, timeout: .seconds(5))
+        #expect(received.map(\.message.id) == ["third"])
+    }
+
+    @Test func receiveTimesOutWithNothingAndCancellationEndsIteration() async throws {
+        let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), logger: logger)
+        let subscription = try await bus.subscribe(to: "quiet", group: "g")
+        let start = ContinuousClock.now
+        #expect(try await subscription.receive(max: 1, timeout: .milliseconds(100)).isEmpty)
+        #expect(ContinuousClock.now - start >= .milliseconds(100))
+        let iterating = Task {
+            var count = 0
+            for try await _ in subscription { count += 1 }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        iterating.cancel()
+        #expect(try await iterating.value == 0)
+    }
+
+    @Test func transactionsNeedTheExactlyOnceGuarantee() async throws {
+        let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), logger: logger)
+        await #expect {
+            try await bus.withTransaction { _ in }
+        } throws: { error in
+            (error as? MessageBusError)?.code == .unsupported
+        }
+    }
+
+    @Test func serviceClosesTheBusOnGracefulShutdown() async throws {
+        let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), logger: logger)
+        try await testGracefulShutdown { trigger in
+            let service = MessageBusService(bus)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await service.run() }
+                try await bus.checkReadiness()
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        await #expect {
+            try await bus.checkReadiness()
+        } throws: { error in
+            (error as? MessageBusError)?.code == .closed
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import MessageBus
+import Testing
+
+@Suite("Retry policy, de-duplication store, errors")
+struct SmallValueTests {
+    struct Boom: Error, CustomStringConvertible {
+        var description: String { "boom" }
+    }
+
+    @Test func retryPolicyRequeuesUntilTheLastAttempt() {
+        let policy = RetryPolicy(maxAttempts: 3)
+        #expect(policy.outcome(afterFailedAttempt: 1, error: Boom()) == .requeue)
+        #expect(policy.outcome(afterFailedAttempt: 2, error: Boom()) == .requeue)
+        #expect(policy.outcome(afterFailedAttempt: 3, error: Boom()) == .deadLetter(reason: "failed 3 of 3 attempts: boom"))
+        #expect(RetryPolicy(maxAttempts: 1, onExhaustion: .discard).outcome(afterFailedAttempt: 1, error: Boom()) == .discard)
+        #expect(RetryPolicy(maxAttempts: 0).maxAttempts == 1)
+    }
+
+    @Test func deduplicationStoreForgetsTheOldestFirst() async {
+        let store = InMemoryDeduplicationStore(capacity: 2)
+        await store.insert("a")
+        await store.insert("b")
+        await store.insert("a")
+        await store.insert("c")
+        #expect(await store.contains("a") == false)
+        #expect(await store.contains("b"))
+        #expect(await store.contains("c"))
+        #expect(store.count == 2)
+    }
+
+    @Test func errorDescriptionsNameCodeAndMessage() {
+        let error = MessageBusError(.messageTooLarge, "message m1 is 2000000 bytes; the limit is 1048576")
+        #expect(error.description == "MessageBusError.messageTooLarge: message m1 is 2000000 bytes; the limit is 1048576")
+        #expect(!error.isRetriable)
+        #expect(MessageBusError(.connectionFailed, "x").isRetriable)
+    }
+
+    @Test func destinationNamesMustBePortable() throws {
+        try DestinationName.validate("orders.eu-west_1")
+        #expect(throws: MessageBusError.self) { try DestinationName.validate("orders/eu") }
+        #expect(throws: MessageBusError.self) { try DestinationName.validate("..") }
+    }
+
+    @Test func exactlyOnceWithoutTransactionsIsRefusedNamingEffectivelyOnce() {
+        let configuration = MessageBusConfiguration(guarantee: .exactlyOnce)
+        #expect {
+            try configuration.validate(against: [.deadLettering], backend: "rabbitmq")
+        } throws: { error in
+            guard let error = error as? MessageBusError else { return false }
+            return error.code == .unsupported && error.message.contains("effectivelyOnce")
+        }
+    }
+
+    @Test func replayNeedsTheCapability() {
+        #expect(throws: MessageBusError.self) {
+            try SubscriptionOptions(startPosition: .offset(3)).validate(against: [], backend: "x")
+        }
+        #expect(throws: MessageBusError.self) {
+            try SubscriptionOptions(prefetch: 0).validate(against: [.replay], backend: "x")
+        }
+    }
+}
