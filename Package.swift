@@ -101,6 +101,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The README's quick start, runnable: `swift run QuickStart [URL]`.
+        .executableTarget(
+            name: "QuickStart",
+            dependencies: [
+                "MessageBus",
+                "MessageBusKafka",
+                "MessageBusRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/QuickStart",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests.
         .testTarget(
             name: "MessageBusTests",
