@@ -9,6 +9,8 @@
 #   stop    stops what this script started, by the process ids it recorded, and checks nothing is left
 #   status  says what runs; exit 0 when every selected broker is ready, 3 otherwise
 #   env     prints `export ...` lines for the addresses tests read: eval "$(scripts/brokers.sh env)"
+#   ctl|diagnostics ARGS...   rabbitmqctl / rabbitmq-diagnostics against this node, with the right user,
+#           cookie and loopback settings (Debian's /usr/sbin/rabbitmqctl would start an epmd on 0.0.0.0)
 #
 # Brokers elsewhere (docker compose, a cluster): set MESSAGEBUS_KAFKA_BROKERS and/or MESSAGEBUS_AMQP_URL.
 # A variable that is set is used as is and nothing is started for it; the one exception is a variable
@@ -461,6 +463,10 @@ want() { [[ $EXPLICIT -eq 0 ]] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 main() {
     local command="${1:-}"
     shift || true
+    case "$command" in
+        ctl) rabbitmq_cli rabbitmqctl "$@"; return ;;
+        diagnostics) rabbitmq_cli rabbitmq-diagnostics "$@"; return ;;
+    esac
     local name
     for name in "$@"; do
         case "$name" in
@@ -490,7 +496,7 @@ main() {
             ;;
         status) status ;;
         env) print_env ;;
-        *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        *) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 }
 
