@@ -105,6 +105,7 @@ public final class InMemoryMessageBus: MessageBus {
             logger: logger)
     }
 
+    /// Stores `messages` in the destination's log and every group's queue; complete when it returns.
     public func publish(contentsOf messages: [Message], to destination: String) async throws {
         try self.identity.ensureOpen()
         try DestinationName.validate(destination)
@@ -124,6 +125,7 @@ public final class InMemoryMessageBus: MessageBus {
         try self.identity.ensureOpen()
     }
 
+    /// Joins `group` (creating it at the start position when new) or starts a broadcast subscription.
     public func subscribe(
         to destination: String,
         group: String?,
@@ -151,6 +153,8 @@ public final class InMemoryMessageBus: MessageBus {
             context: context)
     }
 
+    /// Buffers what `body` publishes and acknowledges and applies it in one step of the broker when it returns;
+    /// when it throws, drops the publishes and redelivers the acknowledged deliveries.
     public func withTransaction<Result: Sendable>(
         _ body: (any MessageBusTransaction) async throws -> Result
     ) async throws -> Result {
@@ -178,6 +182,7 @@ public final class InMemoryMessageBus: MessageBus {
         try self.identity.ensureOpen()
     }
 
+    /// Ends this bus's subscriptions (their unsettled deliveries go back to their groups); nothing else is pending.
     public func close(deadline: Duration) async throws {
         guard self.identity.close() else { return }
         let consumers = self.broker.mutate { state in (state.consumers(of: self.identity.owner), .init()) }
