@@ -11,6 +11,9 @@ cd "$ROOT"
 mkdir -p .state
 LOG=.state/swift-test.log
 
+# Results of an earlier run must not be summarised as this run's.
+rm -rf "${MESSAGEBUS_CONFORMANCE_REPORT:-$ROOT/.state/conformance}"
+
 echo "test: MESSAGEBUS_KAFKA_BROKERS=${MESSAGEBUS_KAFKA_BROKERS:-<unset>} MESSAGEBUS_AMQP_URL=${MESSAGEBUS_AMQP_URL:-<unset>}"
 swift test "$@" 2>&1 | tee "$LOG"
 status=${PIPESTATUS[0]}
