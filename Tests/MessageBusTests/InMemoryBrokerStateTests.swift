@@ -148,4 +148,16 @@ struct InMemoryBrokerStateTests {
         let consumer = subscribe(&state)
         #expect(state.receive(consumer: consumer, max: 10).0.map(\.message.id) == ["b", "c"])
     }
+
+    @Test func restartRedeliversToGroupsAndEmptiesBroadcastQueues() {
+        var state = InMemoryBrokerState(retention: 100)
+        let worker = subscribe(&state, prefetch: 1, owner: 1)
+        let listener = subscribe(&state, group: nil, start: .latest, prefetch: 1, owner: 2)
+        _ = state.publish(messages("a", "b"), to: "d")
+        let before = state.receive(consumer: worker, max: 1).0[0]
+        _ = state.restart()
+        #expect(state.unknownTags([before.tag], consumer: worker) == [before.tag])
+        #expect(state.receive(consumer: worker, max: 1).0.map(\.message.id) == ["a"])
+        #expect(state.receive(consumer: listener, max: 10).0.isEmpty)
+    }
 }

@@ -246,6 +246,24 @@ package struct InMemoryBrokerState: Sendable {
         return effects
     }
 
+    /// Simulates a broker restart: every connection drops (as ``dropConnection(of:)`` for every owner) and the
+    /// broadcast groups, which are not durable, lose the messages they held. Durable groups and logs survive.
+    package mutating func restart() -> Effects {
+        for id in self.consumers.keys.sorted() {
+            self.requeueAll(of: id)
+        }
+        var effects = Effects()
+        for (name, destination) in self.destinations {
+            for (groupName, group) in destination.groups {
+                if group.isEphemeral {
+                    self.destinations[name]!.groups[groupName]!.ready.removeAll()
+                }
+                self.dispatch(destination: name, group: groupName, into: &effects)
+            }
+        }
+        return effects
+    }
+
     // MARK: Internals
 
     private mutating func requeueAll(of id: ConsumerID) {

@@ -201,6 +201,15 @@ public final class InMemoryMessageBus: MessageBus {
         self.broker.mutate { state in ((), state.dropConnection(of: self.identity.owner)) }
     }
 
+    /// Simulates a restart of the broker this bus shares with every bus of its name: every bus loses its
+    /// connection as in ``simulateConnectionLoss()``, and broadcast subscriptions, whose queues are not durable,
+    /// lose the messages waiting in them. Groups and their queued messages survive, as durable queues do.
+    public func simulateBrokerRestart() throws {
+        try self.identity.ensureOpen()
+        self.logger.debug("simulating a broker restart")
+        self.broker.mutate { state in ((), state.restart()) }
+    }
+
     /// Makes the next `count` publish or send calls throw ``MessageBusError/Code/connectionFailed`` without
     /// publishing anything.
     public func failNextPublishes(_ count: Int) {
