@@ -19,7 +19,7 @@ for file in "${files[@]}"; do
     backend="$(basename "$file" .tsv)"
     awk -F'\t' -v backend="$backend" '
         { count[$2]++ }
-        $2 != "passed" { notes = notes sprintf("  %s %s: %s\n", $2, $1, $3) }
+        $2 != "passed" { detail = $3; sub(/^[a-z]+: /, "", detail); notes = notes sprintf("  %s: %s: %s\n", $2, $1, detail) }
         END {
             printf "conformance %s: %d passed, %d failed, %d unsupported\n",
                 backend, count["passed"], count["failed"], count["unsupported"]

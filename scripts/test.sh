@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: `swift test` (extra arguments are passed on, e.g. --scratch-path), its
-# output also kept in .state/swift-test.log, then scripts/conformance-summary.sh when it exists (one line
-# per backend; it can read that log through MESSAGEBUS_TEST_LOG). Exits with swift test's status: the
+# output also kept in .state/swift-test.log, then scripts/conformance-summary.sh (one line per backend,
+# from the results the conformance tests write to $MESSAGEBUS_CONFORMANCE_REPORT). Exits with swift test's status: the
 # summary never turns a failing run into a passing one, nor the other way round.
 # The brokers must already run: `make test` (scripts/with-brokers.sh) starts and stops them.
 set -uo pipefail
@@ -11,15 +11,16 @@ cd "$ROOT"
 mkdir -p .state
 LOG=.state/swift-test.log
 
-# Results of an earlier run must not be summarised as this run's.
-rm -rf "${MESSAGEBUS_CONFORMANCE_REPORT:-$ROOT/.state/conformance}"
+# The conformance tests append their results here (ConformanceReport); the summary reads them.
+export MESSAGEBUS_CONFORMANCE_REPORT="${MESSAGEBUS_CONFORMANCE_REPORT:-$ROOT/.state/conformance}"
+rm -rf "$MESSAGEBUS_CONFORMANCE_REPORT"   # an earlier run's results must not be summarised as this run's
 
 echo "test: MESSAGEBUS_KAFKA_BROKERS=${MESSAGEBUS_KAFKA_BROKERS:-<unset>} MESSAGEBUS_AMQP_URL=${MESSAGEBUS_AMQP_URL:-<unset>}"
 swift test "$@" 2>&1 | tee "$LOG"
 status=${PIPESTATUS[0]}
 
 if [[ -f scripts/conformance-summary.sh ]]; then
-    MESSAGEBUS_TEST_LOG="$ROOT/$LOG" bash scripts/conformance-summary.sh ||
+    bash scripts/conformance-summary.sh ||
         echo "test: warning: scripts/conformance-summary.sh exited with $?" >&2
 fi
 if [[ $status -ne 0 ]]; then echo "test: swift test FAILED (exit $status)" >&2; fi
