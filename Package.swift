@@ -130,12 +130,22 @@ let package = Package(
         ),
         .testTarget(
             name: "MessageBusKafkaTests",
-            dependencies: ["MessageBusKafka", "CMessageBusRdKafka"],
+            dependencies: [
+                "MessageBusKafka",
+                "CMessageBusRdKafka",
+                "MessageBusConformance",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MessageBusRabbitMQTests",
-            dependencies: ["MessageBusRabbitMQ", "CMessageBusRabbitMQ"],
+            dependencies: [
+                "MessageBusRabbitMQ",
+                "CMessageBusRabbitMQ",
+                "MessageBusConformance",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
