@@ -11,6 +11,9 @@ public enum WellKnownHeader {
     public static let time = "ce_time"
     /// The correlation id on backends without a correlation-id property.
     public static let correlationID = "ce_correlationid"
+    /// The delivery attempt a requeued message starts its next delivery with, on backends that requeue by
+    /// publishing the message again (Kafka), so that ``Delivery/attempt`` counts across the republish.
+    public static let attempt = "messagebus-attempt"
     /// Why a message was dead-lettered: the reason given to ``Delivery/reject(reason:)``.
     public static let deadLetterReason = "messagebus-dead-letter-reason"
     /// The destination a dead-lettered message was consumed from.
