@@ -1,0 +1,138 @@
+import Logging
+import MessageBus
+
+extension AMQPConnectionOwner {
+    /// Declares the subscription's topology on a channel of its own and starts its consumer.
+    func subscribe(_ request: SubscribeRequest) throws {
+        guard self.session != nil else {
+            request.completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
+            return
+        }
+        let consumer = AMQPConsumer(request: request)
+        do {
+            try self.startConsumer(consumer, declareGroupQueue: true)
+            self.consumers[request.subscriptionID] = consumer
+            request.completion(.success(()))
+        } catch let failure as AMQPFailure {
+            let what = "subscribing to '\(request.destination)'" + (request.group.map { " as group '\($0)'" } ?? "")
+            request.completion(.failure(failure.messageBusError(what)))
+            if case .connectionLost = failure { throw failure }
+        }
+    }
+
+    /// Opens a channel for `consumer`, sets its prefetch, declares exchange, dead-letter exchange, queue and
+    /// binding, and registers `basic.consume`. On a channel error the channel is released and the error thrown.
+    func startConsumer(_ consumer: AMQPConsumer, declareGroupQueue: Bool) throws {
+        guard let session = self.session else { throw AMQPFailure.connectionLost(code: nil, text: "not connected") }
+        let request = consumer.request
+        let channel = self.freeChannelNumber()
+        try session.openChannel(channel)
+        do {
+            try session.setPrefetch(channel, count: request.prefetch)
+            try self.ensureExchange(request.destination, channel: channel)
+            try self.ensureExchange(request.deadLetterExchange, channel: channel)
+            let queueName: String
+            if let group = request.group {
+                queueName = "\(request.destination).\(group)"
+                if declareGroupQueue {
+                    _ = try session.declareQueue(
+                        channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
+                        queueType: self.configuration.groupQueueType == .quorum ? "quorum" : nil)
+                    try session.bindQueue(channel, queue: queueName, exchange: request.destination, routingKey: "#")
+                    if !self.recordedGroupQueues.contains(where: { $0.queue == queueName }) {
+                        self.recordedGroupQueues.append((queueName, request.destination))
+                    }
+                }
+            } else {
+                // A broadcast subscriber gets its own server-named queue that disappears with it.
+                queueName = try session.declareQueue(
+                    channel, name: "", durable: false, exclusive: true, autoDelete: true, queueType: nil)
+                try session.bindQueue(channel, queue: queueName, exchange: request.destination, routingKey: "#")
+            }
+            _ = try session.consume(channel, queue: queueName)
+            consumer.channel = channel
+            consumer.queueName = queueName
+            self.consumerByChannel[channel] = consumer
+        } catch let failure as AMQPFailure {
+            if case .connectionLost = failure { throw failure }
+            throw failure  // the broker closed the channel; its number is free again
+        }
+    }
+
+    /// The lowest channel number above the two fixed ones that no consumer uses.
+    func freeChannelNumber() -> UInt16 {
+        var candidate = Self.topologyChannel + 1
+        while self.consumerByChannel[candidate] != nil { candidate += 1 }
+        return candidate
+    }
+
+    /// Acknowledges, requeues or discards, using `multiple` for the longest run of oldest unsettled tags.
+    func settle(_ request: SettleRequest) throws {
+        guard let consumer = self.consumers[request.subscriptionID], let session = self.session,
+            request.generation == self.generation, consumer.channel != 0
+        else {
+            request.completion(.failure(MessageBusError(
+                .alreadySettled,
+                "\(request.amqpTags.count) deliveries can no longer be settled: their connection or subscription "
+                    + "ended, and the broker gives them to the group again")))
+            return
+        }
+        var remaining = Set(request.amqpTags).intersection(consumer.unsettled)
+        var prefixEnd: UInt64?
+        var prefixLength = 0
+        while let head = consumer.order.first {
+            if !consumer.unsettled.contains(head) {
+                _ = consumer.order.popFirst()
+                continue
+            }
+            guard remaining.contains(head) else { break }
+            _ = consumer.order.popFirst()
+            consumer.unsettled.remove(head)
+            remaining.remove(head)
+            prefixEnd = head
+            prefixLength += 1
+        }
+        let channel = consumer.channel
+        func send(_ tag: UInt64, multiple: Bool) throws {
+            switch request.outcome {
+            case .ack: try session.ack(channel, tag: tag, multiple: multiple)
+            case .requeue: try session.nack(channel, tag: tag, multiple: multiple, requeue: true)
+            case .discard: try session.nack(channel, tag: tag, multiple: multiple, requeue: false)
+            }
+        }
+        do {
+            if let prefixEnd { try send(prefixEnd, multiple: prefixLength > 1) }
+            for tag in remaining.sorted() {
+                consumer.unsettled.remove(tag)
+                try send(tag, multiple: false)
+            }
+            request.completion(.success(()))
+        } catch {
+            request.completion(.failure(MessageBusError(
+                .alreadySettled, "the connection was lost while settling; the deliveries go back to the group")))
+            throw error
+        }
+    }
+
+    /// Ends a subscription: closing its channel makes the broker requeue what it had not settled.
+    func cancelConsumer(_ subscriptionID: UInt64) throws {
+        guard let consumer = self.consumers.removeValue(forKey: subscriptionID) else { return }
+        consumer.request.inbox.end()
+        guard consumer.channel != 0 else { return }
+        self.consumerByChannel[consumer.channel] = nil
+        self.assemblies[consumer.channel] = nil
+        try self.session?.closeChannel(consumer.channel)
+    }
+
+    /// The broker cancelled a consumer (its queue was deleted) or closed its channel: end the subscription with
+    /// `error`, surfaced to the application by its next receive.
+    func consumerEndedByBroker(_ consumer: AMQPConsumer, error: MessageBusError) {
+        self.logger.info(
+            "RabbitMQ ended a consumer",
+            metadata: ["queue": "\(consumer.queueName)", "reason": "\(error.message)"])
+        self.consumers[consumer.request.subscriptionID] = nil
+        self.consumerByChannel[consumer.channel] = nil
+        self.assemblies[consumer.channel] = nil
+        consumer.request.inbox.end(error: error)
+    }
+}

@@ -1,0 +1,134 @@
+internal import CMessageBusRabbitMQ
+import Glibc
+import Logging
+import MessageBus
+
+extension AMQPConnectionOwner {
+    /// Reads every frame available without waiting (rabbitmq-c sends a due heartbeat on the way), at most a bounded
+    /// number per call so that queued commands still run under a flood of deliveries.
+    func readFrames() throws {
+        guard let session = self.session else { return }
+        var frame = amqp_frame_t()
+        var noWait = timeval(tv_sec: 0, tv_usec: 0)
+        for _ in 0..<4096 {
+            let status = amqp_simple_wait_frame_noblock(session.state, &frame, &noWait)
+            if status == AMQP_STATUS_TIMEOUT.rawValue { return }
+            guard status == AMQP_STATUS_OK.rawValue else { throw AMQPFailure.status(status, "reading a frame") }
+            try self.handle(frame, session: session)
+            amqp_maybe_release_buffers_on_channel(session.state, frame.channel)
+        }
+    }
+
+    /// Hands what arrived since the last call to the subscriptions' inboxes, one append per subscription.
+    func handOutArrived() {
+        guard !self.arrived.isEmpty else { return }
+        for (inbox, deliveries) in self.arrived.values { inbox.append(deliveries) }
+        self.arrived.removeAll(keepingCapacity: true)
+    }
+
+    private func handle(_ frame: amqp_frame_t, session: AMQPSession) throws {
+        let channel = frame.channel
+        switch Int32(frame.frame_type) {
+        case AMQP_FRAME_METHOD:
+            try self.handleMethod(frame.payload.method, channel: channel, session: session)
+        case AMQP_FRAME_HEADER:
+            guard var assembly = self.assemblies[channel], let decoded = frame.payload.properties.decoded else { return }
+            assembly.properties = AMQPMessageDecoder.properties(decoded)
+            assembly.bodySize = Int(frame.payload.properties.body_size)
+            assembly.body.reserveCapacity(assembly.bodySize)
+            assembly.hasHeader = true
+            self.assemblies[channel] = assembly
+            if assembly.isComplete { self.complete(channel) }
+        case AMQP_FRAME_BODY:
+            guard self.assemblies[channel] != nil else { return }
+            let fragment = frame.payload.body_fragment
+            if let bytes = fragment.bytes, fragment.len > 0 {
+                self.assemblies[channel]!.body.append(
+                    contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+            }
+            if self.assemblies[channel]!.isComplete { self.complete(channel) }
+        default:
+            return  // heartbeats: rabbitmq-c already noted that the broker is alive
+        }
+    }
+
+    private func handleMethod(_ method: amqp_method_t, channel: UInt16, session: AMQPSession) throws {
+        guard let decoded = method.decoded else { return }
+        switch method.id {
+        case AMQPMethod.basicDeliver:
+            let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            self.assemblies[channel] = AMQPContentAssembly(
+                isReturn: false, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
+                routingKey: deliver.routing_key.swiftString)
+        case AMQPMethod.basicReturn:
+            self.assemblies[channel] = AMQPContentAssembly(
+                isReturn: true, deliveryTag: 0, redelivered: false, routingKey: "")
+        case AMQPMethod.basicAck where channel == Self.publishChannel:
+            let ack = decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            self.confirm(upTo: ack.delivery_tag, multiple: ack.multiple != 0, ok: true)
+        case AMQPMethod.basicNack where channel == Self.publishChannel:
+            let nack = decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            self.confirm(upTo: nack.delivery_tag, multiple: nack.multiple != 0, ok: false)
+        case AMQPMethod.basicCancel:
+            guard let consumer = self.consumerByChannel[channel] else { return }
+            let error = MessageBusError(
+                .unknownDestination,
+                "RabbitMQ cancelled the consumer of queue '\(consumer.queueName)' (the queue was deleted or its "
+                    + "node went away); the subscription to '\(consumer.request.destination)' has ended")
+            self.consumerEndedByBroker(consumer, error: error)
+            try session.closeChannel(channel)
+        case AMQPMethod.channelClose:
+            let close = decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            session.sendChannelCloseOk(channel)
+            try self.channelClosedByBroker(channel, code: close.reply_code, text: close.reply_text.swiftString)
+        case AMQPMethod.connectionClose:
+            let close = decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+            session.sendConnectionCloseOk()
+            throw AMQPFailure.connectionLost(code: close.reply_code, text: close.reply_text.swiftString)
+        case AMQPMethod.connectionBlocked:
+            let blocked = decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
+            self.isBlocked = true
+            self.logger.info("RabbitMQ blocked publishing", metadata: ["reason": "\(blocked.reason.swiftString)"])
+        case AMQPMethod.connectionUnblocked:
+            self.isBlocked = false
+            self.logger.info("RabbitMQ unblocked publishing")
+        default:
+            return
+        }
+    }
+
+    private func channelClosedByBroker(_ channel: UInt16, code: UInt16, text: String) throws {
+        let failure = AMQPFailure.channelClosed(channel: channel, code: code, text: text)
+        self.assemblies[channel] = nil
+        switch channel {
+        case Self.publishChannel:
+            // The confirms of everything in flight died with the channel; fail them rather than guess.
+            let error = failure.messageBusError("publishing")
+            for entry in self.window.removeAll() { self.fail(entry.request, error) }
+            self.outOfOrderConfirms.removeAll()
+            self.completeFlushes()
+            try self.session?.openChannel(Self.publishChannel)
+            try self.session?.selectConfirms(Self.publishChannel)
+            self.nextSequence = 1
+        case Self.topologyChannel:
+            try self.reopenTopologyChannel()
+        default:
+            guard let consumer = self.consumerByChannel[channel] else { return }
+            self.consumerEndedByBroker(consumer, error: failure.messageBusError("consuming '\(consumer.queueName)'"))
+        }
+    }
+
+    private func complete(_ channel: UInt16) {
+        guard let assembly = self.assemblies.removeValue(forKey: channel), !assembly.isReturn,
+            let consumer = self.consumerByChannel[channel]
+        else { return }
+        let attempt = assembly.properties.deliveryCount.map { $0 + 1 } ?? (assembly.redelivered ? 2 : 1)
+        let delivery = InboundDelivery(
+            message: AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body),
+            attempt: attempt, amqpTag: assembly.deliveryTag, generation: self.generation)
+        consumer.order.append(assembly.deliveryTag)
+        consumer.unsettled.insert(assembly.deliveryTag)
+        let inbox = consumer.request.inbox
+        self.arrived[ObjectIdentifier(inbox), default: (inbox, [])].1.append(delivery)
+    }
+}

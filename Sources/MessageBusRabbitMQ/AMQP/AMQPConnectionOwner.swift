@@ -1,0 +1,309 @@
+internal import CMessageBusRabbitMQ
+import Foundation
+import Logging
+import MessageBus
+
+/// Owns one AMQP connection on a thread of its own.
+///
+/// rabbitmq-c connections are not thread-safe and their calls block, so every C call happens on this thread. It
+/// multiplexes the channels (1 publishes with confirms, 2 declares topology, one per subscription), waits in
+/// `poll` on the socket and on an eventfd that callers signal when they queue work (no busy spinning), and lets
+/// rabbitmq-c send heartbeats while idle. Async callers reach it through a bounded ``CommandQueue``; results go
+/// back through one completion per command (one per publish batch, never one per message).
+///
+/// Every mutable property below is touched by the owner thread only; that confinement is what makes the
+/// `@unchecked Sendable` sound.
+final class AMQPConnectionOwner: @unchecked Sendable {
+    static let publishChannel: UInt16 = 1
+    static let topologyChannel: UInt16 = 2
+
+    let configuration: RabbitMQConfiguration
+    let connectionName: String
+    let logger: Logger
+    let queue: CommandQueue
+    let publishTimeout: Duration
+
+    // MARK: Owner-thread state
+    var session: AMQPSession?
+    /// Raised on every new connection; AMQP delivery tags of an older generation mean nothing.
+    var generation = 0
+    let publisher = AMQPPublisher()
+    /// Publishes written and not yet confirmed, oldest first.
+    var window = FIFO<PendingConfirm>()
+    var nextSequence: UInt64 = 1
+    /// Numbers every publish ever written, across connections, so flushes survive recovery's renumbering.
+    var nextOrdinal: UInt64 = 1
+    /// Confirms that arrived for a publish not at the head of the window.
+    var outOfOrderConfirms: [UInt64: Bool] = [:]
+    var flushes: [(ordinal: UInt64, deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)] = []
+    /// The first failure of a `send` since the last flush.
+    var sendFailure: MessageBusError?
+    /// Commands taken from the queue and not yet run (publishes wait here while the window is full).
+    var deferred = FIFO<ConnectionCommand>()
+    var declaredExchanges = Set<String>()
+    /// Topology the application declared, re-declared after a reconnection.
+    var recordedExchanges: [String] = []
+    var recordedGroupQueues: [(queue: String, exchange: String)] = []
+    var consumers: [UInt64: AMQPConsumer] = [:]
+    var consumerByChannel: [UInt16: AMQPConsumer] = [:]
+    var assemblies: [UInt16: AMQPContentAssembly] = [:]
+    var arrived: [ObjectIdentifier: (RabbitMQInbox, [InboundDelivery])] = [:]
+    /// Set by `connection.blocked`: the broker reads nothing, so publishing would block the thread.
+    var isBlocked = false
+    var closing: (deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)?
+    var isTerminated = false
+
+    /// One message written to the broker and awaiting its confirm.
+    struct PendingConfirm {
+        var sequence: UInt64
+        let ordinal: UInt64
+        let request: PublishRequest
+        let index: Int
+    }
+
+    private init(
+        configuration: RabbitMQConfiguration, connectionName: String, publishTimeout: Duration, logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.connectionName = connectionName
+        self.publishTimeout = publishTimeout
+        self.logger = logger
+        self.queue = CommandQueue(capacity: max(configuration.confirmWindow, 1024), wakeup: try Wakeup())
+    }
+
+    /// Connects (trying every endpoint in order) on a new owner thread and returns once the connection is open.
+    ///
+    /// - Throws: the typed error of the last endpoint tried when none accepted the connection.
+    static func start(
+        configuration: RabbitMQConfiguration, connectionName: String, publishTimeout: Duration, logger: Logger
+    ) async throws -> AMQPConnectionOwner {
+        let owner: AMQPConnectionOwner
+        do {
+            owner = try AMQPConnectionOwner(
+                configuration: configuration, connectionName: connectionName, publishTimeout: publishTimeout,
+                logger: logger)
+        } catch {
+            throw MessageBusError(.brokerError, "cannot create the connection's wake-up descriptor: \(error)")
+        }
+        let ready = OneShot<Void>()
+        let thread = Thread {
+            owner.threadMain(ready: ready)
+        }
+        thread.name = "messagebus-amqp"
+        thread.start()
+        try await ready.value
+        return owner
+    }
+
+    private func threadMain(ready: OneShot<Void>) {
+        do {
+            try self.connectToFirstAvailable()
+        } catch {
+            let failure = error as? MessageBusError ?? MessageBusError(.connectionFailed, "\(error)")
+            self.terminate(with: failure)
+            ready.fulfill(.failure(failure))
+            return
+        }
+        ready.fulfill(.success(()))
+        self.runLoop()
+    }
+
+    // MARK: The loop
+
+    private func runLoop() {
+        while !self.isTerminated {
+            do {
+                try self.runCommands()
+                try self.readFrames()
+                self.handOutArrived()
+                self.expireDeadlines()
+                if self.closing != nil { try self.progressClose() }
+                if self.isTerminated { break }
+                if !self.hasRunnableCommand { self.waitForActivity() }
+            } catch {
+                self.handOutArrived()
+                self.connectionLost(error)
+            }
+        }
+    }
+
+    /// Whether a command can run at once (so the loop must not sleep).
+    private var hasRunnableCommand: Bool {
+        guard let next = self.deferred.first else { return false }
+        if case .publish = next { return self.canPublish }
+        return true
+    }
+
+    var canPublish: Bool {
+        !self.isBlocked && self.window.count < self.configuration.confirmWindow
+    }
+
+    /// Sleeps in `poll` until the socket is readable, a caller signals, or 250 ms pass (to send heartbeats and
+    /// expire deadlines).
+    func waitForActivity(timeoutMilliseconds: Int32 = 250) {
+        var descriptors = [pollfd(fd: self.queue.wakeup.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+        if let session = self.session {
+            if amqp_frames_enqueued(session.state) != 0 || amqp_data_in_buffer(session.state) != 0 { return }
+            descriptors.append(pollfd(fd: session.fileDescriptor, events: Int16(POLLIN), revents: 0))
+        }
+        _ = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds)
+        if descriptors[0].revents != 0 { self.queue.wakeup.drain() }
+    }
+
+    // MARK: Commands
+
+    private func runCommands() throws {
+        if self.deferred.isEmpty {
+            self.deferred.append(contentsOf: self.queue.takeAll())
+        }
+        while let command = self.deferred.first {
+            if case .publish = command, !self.canPublish { return }
+            _ = self.deferred.popFirst()
+            try self.run(command)
+        }
+    }
+
+    private func run(_ command: ConnectionCommand) throws {
+        switch command {
+        case .publish(let request):
+            try self.publish(request)
+        case .flush(let completion):
+            self.flushes.append((self.nextOrdinal - 1, .now + self.publishTimeout, completion))
+            self.completeFlushes()
+        case .subscribe(let request):
+            try self.subscribe(request)
+        case .settle(let request):
+            try self.settle(request)
+        case .cancel(let subscriptionID, let completion):
+            try self.cancelConsumer(subscriptionID)
+            completion()
+        case .readiness(let completion):
+            try self.checkReadiness(completion)
+        case .close(let deadline, let completion):
+            self.closing = (deadline, completion)
+        }
+    }
+
+    private func publish(_ request: PublishRequest) throws {
+        guard !request.isFinished, let session = self.session else { return }
+        do {
+            try self.ensureExchange(request.exchange, channel: Self.topologyChannel)
+        } catch AMQPFailure.channelClosed(let channel, let code, let text) {
+            try self.reopenTopologyChannel()
+            let failure = AMQPFailure.channelClosed(channel: channel, code: code, text: text)
+            self.fail(request, failure.messageBusError("declaring exchange '\(request.exchange)'"))
+            return
+        }
+        // Every message enters the window before it is written: if the connection drops half-way, recovery
+        // republishes the whole remainder from the window and nothing is silently dropped.
+        let first = self.window.count
+        for index in request.messages.indices {
+            self.window.append(PendingConfirm(
+                sequence: self.nextSequence, ordinal: self.nextOrdinal, request: request, index: index))
+            self.nextSequence += 1
+            self.nextOrdinal += 1
+        }
+        for entry in self.window.elements.dropFirst(first) {
+            let status = self.publisher.publish(
+                request.messages[entry.index], exchange: request.exchange, state: session.state,
+                channel: Self.publishChannel, mandatory: false)
+            if status != AMQP_STATUS_OK.rawValue { throw AMQPFailure.status(status, "basic.publish") }
+        }
+    }
+
+    func fail(_ request: PublishRequest, _ error: MessageBusError) {
+        if request.finish(.failure(error)), !request.isAwaited, self.sendFailure == nil {
+            self.sendFailure = error
+        }
+    }
+
+    func ensureExchange(_ name: String, channel: UInt16) throws {
+        guard !self.declaredExchanges.contains(name), let session = self.session else { return }
+        try session.declareExchange(channel, name: name, type: "topic", durable: true)
+        self.declaredExchanges.insert(name)
+        if !self.recordedExchanges.contains(name) { self.recordedExchanges.append(name) }
+    }
+
+    func reopenTopologyChannel() throws {
+        try self.session?.openChannel(Self.topologyChannel)
+    }
+
+    private func checkReadiness(_ completion: @Sendable (Result<Void, MessageBusError>) -> Void) throws {
+        guard let session = self.session else {
+            completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
+            return
+        }
+        do {
+            // A passive declare of a built-in exchange is a cheap request the broker must answer.
+            try session.declareExchange(Self.topologyChannel, name: "amq.topic", type: "topic", durable: true, passive: true)
+            completion(.success(()))
+        } catch let failure as AMQPFailure {
+            if case .channelClosed = failure { try self.reopenTopologyChannel() }
+            completion(.failure(failure.messageBusError("readiness check on \(session.endpoint)")))
+            if case .connectionLost = failure { throw failure }
+        }
+    }
+
+    // MARK: Confirms and deadlines
+
+    /// Handles `basic.ack` / `basic.nack` on the publish channel.
+    func confirm(upTo tag: UInt64, multiple: Bool, ok: Bool) {
+        if multiple {
+            while let head = self.window.first, head.sequence <= tag {
+                _ = self.window.popFirst()
+                self.settleConfirm(head, ok: ok)
+            }
+        } else {
+            self.outOfOrderConfirms[tag] = ok
+        }
+        while let head = self.window.first, let result = self.outOfOrderConfirms.removeValue(forKey: head.sequence) {
+            _ = self.window.popFirst()
+            self.settleConfirm(head, ok: result)
+        }
+        self.completeFlushes()
+    }
+
+    private func settleConfirm(_ entry: PendingConfirm, ok: Bool) {
+        if ok {
+            entry.request.confirmOne()
+        } else {
+            let id = entry.request.messages[entry.index].id
+            self.fail(entry.request, MessageBusError(
+                .brokerError, "RabbitMQ refused message '\(id)' published to '\(entry.request.exchange)' (basic.nack)"))
+        }
+    }
+
+    func completeFlushes() {
+        let confirmedBefore = self.window.first?.ordinal ?? self.nextOrdinal
+        let ready = self.flushes.filter { $0.ordinal < confirmedBefore }
+        guard !ready.isEmpty else { return }
+        self.flushes.removeAll { $0.ordinal < confirmedBefore }
+        let failure = self.sendFailure
+        self.sendFailure = nil
+        for flush in ready {
+            flush.completion(failure.map { .failure($0) } ?? .success(()))
+        }
+    }
+
+    /// Fails publishes and flushes whose deadline passed; their messages stay in the window until confirmed.
+    func expireDeadlines() {
+        let now = ContinuousClock.now
+        for entry in self.window.elements {
+            guard entry.request.deadline < now else { break }
+            if !entry.request.isFinished {
+                self.fail(entry.request, MessageBusError(
+                    .timeout, "RabbitMQ did not confirm the publish to '\(entry.request.exchange)' within \(self.publishTimeout)"))
+            }
+        }
+        for case .publish(let request) in self.deferred.elements where request.deadline < now && !request.isFinished {
+            self.fail(request, MessageBusError(
+                .timeout, "the publish to '\(request.exchange)' could not start within \(self.publishTimeout)"))
+        }
+        let expired = self.flushes.filter { $0.deadline < now }
+        self.flushes.removeAll { $0.deadline < now }
+        for flush in expired {
+            flush.completion(.failure(MessageBusError(
+                .timeout, "\(self.window.count) sent messages were not confirmed within \(self.publishTimeout)")))
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// A subscription's consumer as the owner thread tracks it: its channel, queue and unsettled AMQP tags.
+final class AMQPConsumer {
+    let request: SubscribeRequest
+    /// The channel it consumes on; 0 while the connection is being recovered.
+    var channel: UInt16 = 0
+    /// The queue it consumes (server-named for broadcast, so it changes on recovery).
+    var queueName = ""
+    /// Delivery tags in arrival order (settled ones are skipped lazily), for `multiple` acknowledgements.
+    var order = FIFO<UInt64>()
+    /// Delivery tags delivered and not yet settled on this channel.
+    var unsettled = Set<UInt64>()
+
+    init(request: SubscribeRequest) {
+        self.request = request
+    }
+
+    var isBroadcast: Bool { self.request.group == nil }
+
+    /// Forgets the tags of a channel that is gone.
+    func resetChannel() {
+        self.channel = 0
+        _ = self.order.removeAll()
+        self.unsettled.removeAll()
+    }
+}

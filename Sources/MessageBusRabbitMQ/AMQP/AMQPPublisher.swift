@@ -1,0 +1,102 @@
+internal import CMessageBusRabbitMQ
+import Foundation
+import MessageBus
+
+/// Writes `basic.publish` frames for messages, mapping ``MessageBus/Message`` onto AMQP properties.
+///
+/// Owned by the connection's owner thread. It keeps one scratch buffer that grows to the largest message's
+/// properties, so the fast path makes no allocation per message beyond what rabbitmq-c does itself.
+final class AMQPPublisher {
+    private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+    private var entries = UnsafeMutableBufferPointer<amqp_table_entry_t>.allocate(capacity: 16)
+
+    deinit {
+        self.scratch.deallocate()
+        self.entries.deallocate()
+    }
+
+    /// Publishes `message` to `exchange` as a persistent message; returns rabbitmq-c's status.
+    func publish(
+        _ message: Message, exchange: String, state: amqp_connection_state_t, channel: UInt16, mandatory: Bool
+    ) -> Int32 {
+        self.reserve(for: message, exchange: exchange)
+        var cursor = 0
+        let exchangeBytes = self.put(exchange, at: &cursor)
+        let routingKey = self.put(message.key ?? "", at: &cursor)
+
+        var properties = amqp_basic_properties_t()
+        var flags = UInt32(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG)
+        properties.delivery_mode = 2  // persistent: survives a broker restart in a durable queue
+        properties.message_id = self.put(message.id, at: &cursor)
+        if let contentType = message.contentType {
+            flags |= UInt32(AMQP_BASIC_CONTENT_TYPE_FLAG)
+            properties.content_type = self.put(contentType, at: &cursor)
+        }
+        if let correlationID = message.correlationID {
+            flags |= UInt32(AMQP_BASIC_CORRELATION_ID_FLAG)
+            properties.correlation_id = self.put(correlationID, at: &cursor)
+        }
+        if let timestamp = message.timestamp {
+            flags |= UInt32(AMQP_BASIC_TIMESTAMP_FLAG)
+            properties.timestamp = UInt64(max(0, timestamp.timeIntervalSince1970))
+        }
+        let headers = message.headers.filter { $0.name != AMQPHeaderName.deliveryCount }
+        if !headers.isEmpty {
+            flags |= UInt32(AMQP_BASIC_HEADERS_FLAG)
+            for (index, header) in headers.enumerated() {
+                var entry = amqp_table_entry_t()
+                entry.key = self.put(header.name, at: &cursor)
+                // Text stays a long string, which every client reads as text; other bytes go as a byte array so
+                // that clients decoding long strings as UTF-8 never fail on them.
+                let isText = String(validating: header.value, as: UTF8.self) != nil
+                entry.value.kind = UInt8(isText ? AMQP_FIELD_KIND_UTF8.rawValue : AMQP_FIELD_KIND_BYTES.rawValue)
+                entry.value.value.bytes = self.put(bytes: header.value, at: &cursor)
+                self.entries[index] = entry
+            }
+            properties.headers = amqp_table_t(num_entries: Int32(headers.count), entries: self.entries.baseAddress)
+        }
+        properties._flags = amqp_flags_t(flags)
+        return message.payload.withUnsafeBytes { body in
+            amqp_basic_publish(
+                state, channel, exchangeBytes, routingKey, mandatory ? 1 : 0, 0, &properties,
+                amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+        }
+    }
+
+    private func reserve(for message: Message, exchange: String) {
+        var bytes = exchange.utf8.count + (message.key?.utf8.count ?? 0) + message.id.utf8.count
+        bytes += (message.contentType?.utf8.count ?? 0) + (message.correlationID?.utf8.count ?? 0)
+        for header in message.headers { bytes += header.name.utf8.count + header.value.count }
+        if bytes > self.scratch.count {
+            self.scratch.deallocate()
+            self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, self.scratch.count * 2), alignment: 8)
+        }
+        if message.headers.count > self.entries.count {
+            self.entries.deallocate()
+            self.entries = .allocate(capacity: max(message.headers.count, self.entries.count * 2))
+        }
+    }
+
+    private func put(_ text: String, at cursor: inout Int) -> amqp_bytes_t {
+        var text = text
+        return text.withUTF8 { self.put(raw: UnsafeRawBufferPointer($0), at: &cursor) }
+    }
+
+    private func put(bytes: [UInt8], at cursor: inout Int) -> amqp_bytes_t {
+        bytes.withUnsafeBytes { self.put(raw: $0, at: &cursor) }
+    }
+
+    private func put(raw: UnsafeRawBufferPointer, at cursor: inout Int) -> amqp_bytes_t {
+        guard raw.count > 0, let base = self.scratch.baseAddress else { return amqp_bytes_t(len: 0, bytes: nil) }
+        let start = base + cursor
+        start.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        cursor += raw.count
+        return amqp_bytes_t(len: raw.count, bytes: start)
+    }
+}
+
+/// Header names RabbitMQ itself sets.
+enum AMQPHeaderName {
+    /// How many times a quorum queue has returned the message (RabbitMQ 3.10 counts from 0).
+    static let deliveryCount = "x-delivery-count"
+}

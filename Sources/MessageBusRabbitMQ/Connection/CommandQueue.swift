@@ -1,0 +1,85 @@
+import MessageBus
+import Synchronization
+
+/// The bounded queue between async callers and a connection's owner thread.
+///
+/// Callers append and signal the owner's eventfd; when the queue holds `capacity` messages they wait (without
+/// blocking a thread) until the owner takes what is queued. The owner takes everything at once, so a batch costs
+/// one lock and one wake-up, never one per message.
+final class CommandQueue: Sendable {
+    private struct State {
+        var commands: [ConnectionCommand] = []
+        var queuedWeight = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var closedError: MessageBusError?
+    }
+
+    private let state = Mutex(State())
+    private let capacity: Int
+    let wakeup: Wakeup
+
+    init(capacity: Int, wakeup: Wakeup) {
+        self.capacity = max(1, capacity)
+        self.wakeup = wakeup
+    }
+
+    /// Hands `command` to the owner thread, waiting while the queue is full. Fails the command at once when the
+    /// queue is closed.
+    func submit(_ command: ConnectionCommand) async {
+        let weight = command.weight
+        while true {
+            enum Step { case queued, closed(MessageBusError), full }
+            let step: Step = self.state.withLock { state in
+                if let error = state.closedError { return .closed(error) }
+                guard state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity else { return .full }
+                state.commands.append(command)
+                state.queuedWeight += weight
+                return .queued
+            }
+            switch step {
+            case .queued:
+                self.wakeup.signal()
+                return
+            case .closed(let error):
+                command.fail(error)
+                return
+            case .full:
+                await withCheckedContinuation { continuation in
+                    let mustRetry = self.state.withLock { state in
+                        if state.closedError != nil || state.queuedWeight + weight <= self.capacity { return true }
+                        state.waiters.append(continuation)
+                        return false
+                    }
+                    if mustRetry { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Takes every queued command (owner thread) and lets waiting callers retry.
+    func takeAll() -> [ConnectionCommand] {
+        let (commands, waiters) = self.state.withLock { state in
+            let taken = (state.commands, state.waiters)
+            state.commands.removeAll(keepingCapacity: true)
+            state.waiters.removeAll()
+            state.queuedWeight = 0
+            return taken
+        }
+        for waiter in waiters { waiter.resume() }
+        return commands
+    }
+
+    /// Refuses every later command with `error` and returns those still queued.
+    func close(with error: MessageBusError) -> [ConnectionCommand] {
+        let (commands, waiters) = self.state.withLock { state in
+            state.closedError = error
+            let taken = (state.commands, state.waiters)
+            state.commands.removeAll()
+            state.waiters.removeAll()
+            state.queuedWeight = 0
+            return taken
+        }
+        for waiter in waiters { waiter.resume() }
+        return commands
+    }
+}

@@ -1,0 +1,10 @@
+import MessageBus
+
+/// A delivery as the owner thread read it, before the async side wraps it in a ``MessageBus/Delivery``.
+struct InboundDelivery: Sendable {
+    let message: Message
+    let attempt: Int
+    let amqpTag: UInt64
+    /// The connection generation of the channel it arrived on; its tag means nothing on any other.
+    let generation: Int
+}

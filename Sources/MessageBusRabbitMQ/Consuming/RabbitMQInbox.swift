@@ -1,0 +1,146 @@
+import MessageBus
+import Synchronization
+
+/// The bounded buffer between a connection's owner thread and one subscription's receivers.
+///
+/// The owner thread appends what the broker delivered (never more than the prefetch, which `basic.qos` enforces);
+/// receivers take batches. It also remembers the handed-out deliveries by their ``MessageBus/Delivery/tag`` (a
+/// number never reused) so that settling one that belongs to a lost connection is refused rather than acked with
+/// a stale AMQP tag.
+final class RabbitMQInbox: Sendable {
+    /// Where a handed-out delivery came from.
+    struct HandedOut: Sendable {
+        let amqpTag: UInt64
+        let generation: Int
+    }
+
+    private struct State {
+        var buffer = FIFO<InboundDelivery>()
+        var handedOut: [UInt64: HandedOut] = [:]
+        var nextTag: UInt64 = 1
+        var waiters: [Waiter] = []
+        var isEnded = false
+        var endError: MessageBusError?
+    }
+
+    private let state = Mutex(State())
+    /// Whether handed-out deliveries must be settled (everything but at-most-once).
+    let tracksSettlement: Bool
+
+    init(tracksSettlement: Bool) {
+        self.tracksSettlement = tracksSettlement
+    }
+
+    // MARK: Owner thread side
+
+    /// Adds deliveries and wakes the receivers.
+    func append(_ deliveries: [InboundDelivery]) {
+        guard !deliveries.isEmpty else { return }
+        let waiters = self.state.withLock { state -> [Waiter] in
+            guard !state.isEnded else { return [] }
+            state.buffer.append(contentsOf: deliveries)
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.wake() }
+    }
+
+    /// Forgets everything of a lost connection: buffered deliveries (the broker requeues them) and handed-out ones
+    /// (settling them now throws ``MessageBus/MessageBusError/Code/alreadySettled``).
+    func connectionLost() {
+        self.state.withLock { state in
+            _ = state.buffer.removeAll()
+            state.handedOut.removeAll()
+        }
+    }
+
+    /// Ends the subscription: receivers drain nothing more and then see the end (or `error`).
+    func end(error: MessageBusError? = nil) {
+        let waiters = self.state.withLock { state -> [Waiter] in
+            guard !state.isEnded else { return [] }
+            state.isEnded = true
+            state.endError = error
+            _ = state.buffer.removeAll()
+            state.handedOut.removeAll()
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.wake() }
+    }
+
+    var isEnded: Bool { self.state.withLock { $0.isEnded } }
+
+    // MARK: Receiver side
+
+    /// Takes up to `max` deliveries, giving each a fresh tag; `nil` once ended, empty when nothing is buffered.
+    func take(max: Int) throws -> [(tag: UInt64, delivery: InboundDelivery)]? {
+        try self.state.withLock { state in
+            if state.isEnded {
+                if let error = state.endError { throw error }
+                return nil
+            }
+            var taken: [(UInt64, InboundDelivery)] = []
+            while taken.count < max, let next = state.buffer.popFirst() {
+                let tag = state.nextTag
+                state.nextTag += 1
+                if self.tracksSettlement {
+                    state.handedOut[tag] = HandedOut(amqpTag: next.amqpTag, generation: next.generation)
+                }
+                taken.append((tag, next))
+            }
+            return taken
+        }
+    }
+
+    /// Waits until deliveries arrive, the subscription ends, `timeout` passes or the task is cancelled.
+    func waitForDeliveries(timeout: Duration?) async {
+        let waiter = Waiter()
+        let mustWait = self.state.withLock { state in
+            guard state.buffer.isEmpty && !state.isEnded else { return false }
+            state.waiters.append(waiter)
+            return true
+        }
+        guard mustWait else { return }
+        await withTaskCancellationHandler {
+            guard let timeout else {
+                await waiter.park()
+                return
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await waiter.park() }
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    waiter.wake()
+                }
+                await group.next()
+                waiter.wake()
+                group.cancelAll()
+            }
+        } onCancel: {
+            waiter.wake()
+        }
+        self.state.withLock { state in state.waiters.removeAll { $0 === waiter } }
+    }
+
+    /// Removes the deliveries with `tags` from the handed-out set; returns where the known ones came from and the
+    /// tags that are unknown (their connection was lost or their subscription ended).
+    func claim(_ tags: [UInt64]) -> (found: [HandedOut], unknown: [UInt64]) {
+        self.state.withLock { state in
+            var found: [HandedOut] = []
+            var unknown: [UInt64] = []
+            for tag in tags {
+                if let handedOut = state.handedOut.removeValue(forKey: tag) {
+                    found.append(handedOut)
+                } else {
+                    unknown.append(tag)
+                }
+            }
+            return (found, unknown)
+        }
+    }
+
+    /// Buffered plus handed-out and unsettled deliveries.
+    var unsettledCount: Int {
+        self.state.withLock { $0.buffer.count + $0.handedOut.count }
+    }
+}

@@ -1,0 +1,62 @@
+import MessageBus
+
+/// Settles the deliveries of one RabbitMQ subscription: `basic.ack` / `basic.nack` on its channel, and for
+/// dead-lettering a confirmed copy to the dead-letter exchange before the original is acknowledged.
+final class RabbitMQSettler: DeliverySettler {
+    private let subscriptionID: UInt64
+    private let inbox: RabbitMQInbox
+    private let destination: String
+    private let group: String?
+    private let deadLetterDestination: String
+    private let bus: RabbitMQMessageBus
+
+    init(
+        subscriptionID: UInt64, inbox: RabbitMQInbox, destination: String, group: String?,
+        deadLetterDestination: String, bus: RabbitMQMessageBus
+    ) {
+        self.subscriptionID = subscriptionID
+        self.inbox = inbox
+        self.destination = destination
+        self.group = group
+        self.deadLetterDestination = deadLetterDestination
+        self.bus = bus
+    }
+
+    func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
+        try self.bus.ensureOpen()
+        let amqpOutcome: SettleRequest.Outcome
+        switch outcome {
+        case .ack: amqpOutcome = .ack
+        case .requeue: amqpOutcome = .requeue
+        case .discard: amqpOutcome = .discard
+        case .deadLetter(let reason):
+            // The copy must be safe at the dead-letter destination before the original goes away.
+            let copies = deliveries.map { self.deadLetterCopy(of: $0, reason: reason) }
+            try await self.bus.publish(contentsOf: copies, to: self.deadLetterDestination)
+            amqpOutcome = .ack
+        }
+        let (found, unknown) = self.inbox.claim(deliveries.map(\.tag))
+        for (generation, tags) in Dictionary(grouping: found, by: \.generation) {
+            let done = OneShot<Void>()
+            await self.bus.queue.submit(.settle(SettleRequest(
+                subscriptionID: self.subscriptionID, generation: generation, amqpTags: tags.map(\.amqpTag),
+                outcome: amqpOutcome, completion: { done.fulfill($0) })))
+            try await done.value
+        }
+        if !unknown.isEmpty {
+            throw MessageBusError(
+                .alreadySettled,
+                "deliveries \(unknown) of '\(self.destination)' can no longer be settled: their connection was lost "
+                    + "or their subscription ended, and the broker gives them to the group again")
+        }
+    }
+
+    private func deadLetterCopy(of delivery: Delivery, reason: String) -> Message {
+        var copy = delivery.message
+        copy.headers[WellKnownHeader.deadLetterReason] = reason
+        copy.headers[WellKnownHeader.deadLetterSource] = self.destination
+        copy.headers[WellKnownHeader.deadLetterGroup] = self.group ?? ""
+        copy.headers[WellKnownHeader.deadLetterAttempt] = String(delivery.attempt)
+        return copy
+    }
+}

@@ -1,0 +1,46 @@
+import MessageBus
+
+/// One batch handed to the connection's owner thread: the messages of one `publish` or `send` call.
+///
+/// Created by a caller, then owned by the owner thread: the mutable fields are only touched there, which is what
+/// makes the `@unchecked Sendable` sound. The completion runs once, on the owner thread, for the whole batch.
+final class PublishRequest: @unchecked Sendable {
+    let exchange: String
+    let messages: [Message]
+    let deadline: ContinuousClock.Instant
+    /// Resumes the caller of `publish`; `nil` for `send`, whose failures `flush` reports.
+    private let completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
+    /// Messages not yet confirmed (owner thread only).
+    var unconfirmed: Int
+    /// Whether the completion already ran (owner thread only).
+    private(set) var isFinished = false
+
+    init(
+        exchange: String, messages: [Message], deadline: ContinuousClock.Instant,
+        completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
+    ) {
+        self.exchange = exchange
+        self.messages = messages
+        self.deadline = deadline
+        self.completion = completion
+        self.unconfirmed = messages.count
+    }
+
+    /// Whether the caller awaits this batch (`publish`) rather than a later `flush` (`send`).
+    var isAwaited: Bool { self.completion != nil }
+
+    /// Records one confirmed message; completes the batch with the last.
+    func confirmOne() {
+        self.unconfirmed -= 1
+        if self.unconfirmed == 0 { self.finish(.success(())) }
+    }
+
+    /// Completes the batch; later calls do nothing. Returns whether this call completed it.
+    @discardableResult
+    func finish(_ result: Result<Void, MessageBusError>) -> Bool {
+        guard !self.isFinished else { return false }
+        self.isFinished = true
+        self.completion?(result)
+        return true
+    }
+}

@@ -1,0 +1,171 @@
+public import Logging
+public import MessageBus
+import Synchronization
+
+/// The RabbitMQ backend: a ``MessageBus/MessageBus`` on one AMQP 0-9-1 connection through rabbitmq-c.
+///
+/// ## Mapping
+/// A destination `orders` is the durable topic exchange `orders`. A group `billing` is the durable queue
+/// `orders.billing` (a quorum queue by default, see ``RabbitMQConfiguration/groupQueueType``) bound with `#`; a
+/// broadcast subscription gets an exclusive, auto-deleted, server-named queue bound with `#`. The message key is
+/// the routing key; the id, content type, correlation id and timestamp are the AMQP properties of those names, and
+/// headers are the AMQP headers table, in order. Publishing waits for publisher confirms (pipelined, one wait per
+/// batch) and marks messages persistent. The prefetch is `basic.qos`; ack, requeue and discard are `basic.ack` and
+/// `basic.nack` (with `multiple` where that is exact). ``MessageBus/Delivery/reject(reason:)`` publishes a copy with
+/// the dead-letter headers to the exchange `<destination>.dlq` (declared on subscribe), waits for its confirm, then
+/// acknowledges the original.
+///
+/// ## Recovery
+/// On by default (``RabbitMQConfiguration/recovery``): a lost connection is re-established with backoff across the
+/// endpoints, the exchanges, group queues and bindings are declared again, consumers restart, and unconfirmed
+/// publishes are republished (or fail when recovery gives up; never silently dropped). Deliveries handed out
+/// before the loss can no longer be settled (``MessageBus/MessageBusError/Code/alreadySettled``): the broker
+/// redelivers them.
+public final class RabbitMQMessageBus: MessageBus {
+    /// `rabbitmq`.
+    public let backend = "rabbitmq"
+    /// Dead-lettering. No broker transactions (so no exactly-once), no replay from an offset, and no per-key
+    /// ordering promise: competing consumers and requeues reorder messages.
+    public let capabilities: MessageBusCapabilities = [.deadLettering]
+    /// The configuration the bus was opened with.
+    public let configuration: MessageBusConfiguration
+    /// The RabbitMQ settings the bus was opened with.
+    public let rabbitMQConfiguration: RabbitMQConfiguration
+
+    let queue: CommandQueue
+    private let owner: AMQPConnectionOwner
+    private let logger: Logger
+    private let isClosed = Atomic(false)
+    private let nextSubscriptionID = Atomic<UInt64>(1)
+
+    /// Connects to RabbitMQ.
+    ///
+    /// - Parameters:
+    ///   - rabbitMQ: Where and how to connect.
+    ///   - configuration: The settings every backend honours.
+    ///   - logger: Where the bus logs (connection, recovery, consumer cancellation); never a password.
+    /// - Throws: ``MessageBus/MessageBusError`` with `.unsupported` for exactly-once, `.invalidConfiguration` for a
+    ///   setting out of range or a missing vhost, `.authenticationFailed` for refused credentials and
+    ///   `.connectionFailed` when no endpoint answers within the connection timeout.
+    public init(
+        rabbitMQ: RabbitMQConfiguration, configuration: MessageBusConfiguration = MessageBusConfiguration(),
+        logger: Logger
+    ) async throws {
+        try configuration.validate(against: self.capabilities, backend: "rabbitmq")
+        try rabbitMQ.validate()
+        var logger = logger
+        logger[metadataKey: MessageBusLoggingKeys.backend] = "rabbitmq"
+        self.logger = logger
+        self.configuration = configuration
+        self.rabbitMQConfiguration = rabbitMQ
+        self.owner = try await AMQPConnectionOwner.start(
+            configuration: rabbitMQ, connectionName: rabbitMQ.connectionName ?? configuration.clientName,
+            publishTimeout: configuration.publishTimeout, logger: logger)
+        self.queue = self.owner.queue
+        self.logger.debug("opened RabbitMQ bus", metadata: ["broker": "\(rabbitMQ)"])
+    }
+
+    /// Connects to the broker an `amqp://` or `amqps://` URL names; see ``RabbitMQConfiguration/init(url:)``.
+    public convenience init(url: MessageBusURL, configuration: MessageBusConfiguration, logger: Logger) async throws {
+        try await self.init(rabbitMQ: RabbitMQConfiguration(url: url), configuration: configuration, logger: logger)
+    }
+
+    public func publish(contentsOf messages: [Message], to destination: String) async throws {
+        try self.ensureOpen()
+        try DestinationName.validate(destination)
+        guard !messages.isEmpty else { return }
+        let done = OneShot<Void>()
+        let request = PublishRequest(
+            exchange: destination, messages: Self.withTraceContext(messages),
+            deadline: .now + self.configuration.publishTimeout, completion: { done.fulfill($0) })
+        await self.queue.submit(.publish(request))
+        try await done.value
+    }
+
+    public func send(contentsOf messages: [Message], to destination: String) async throws {
+        try self.ensureOpen()
+        try DestinationName.validate(destination)
+        guard !messages.isEmpty else { return }
+        let request = PublishRequest(
+            exchange: destination, messages: Self.withTraceContext(messages),
+            deadline: .now + self.configuration.publishTimeout, completion: nil)
+        await self.queue.submit(.publish(request))
+    }
+
+    public func flush() async throws {
+        try self.ensureOpen()
+        let done = OneShot<Void>()
+        await self.queue.submit(.flush { done.fulfill($0) })
+        try await done.value
+    }
+
+    public func subscribe(to destination: String, group: String?, options: SubscriptionOptions) async throws
+        -> Subscription
+    {
+        try self.ensureOpen()
+        try DestinationName.validate(destination)
+        if let group { try DestinationName.validate(group, role: "group") }
+        try options.validate(against: self.capabilities, backend: self.backend)
+        let deadLetterDestination = options.deadLetterDestination(for: destination)
+        try DestinationName.validate(deadLetterDestination, role: "dead-letter destination")
+        if options.startPosition == .latest, group != nil {
+            // A group queue keeps what was published since it was first declared; it cannot skip to the end.
+            self.logger.debug("start position .latest applies only to a new group's first subscription")
+        }
+        let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
+        let inbox = RabbitMQInbox(tracksSettlement: self.configuration.guarantee.requiresAcknowledgement)
+        let done = OneShot<Void>()
+        await self.queue.submit(.subscribe(SubscribeRequest(
+            subscriptionID: id, destination: destination, group: group, deadLetterExchange: deadLetterDestination,
+            prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox, completion: { done.fulfill($0) })))
+        try await done.value
+        let settler = RabbitMQSettler(
+            subscriptionID: id, inbox: inbox, destination: destination, group: group,
+            deadLetterDestination: deadLetterDestination, bus: self)
+        let context = SubscriptionContext(
+            backend: self.backend, destination: destination, group: group, options: options,
+            configuration: self.configuration, settler: settler, logger: self.logger)
+        context.logger.debug("subscribed", metadata: ["prefetch": "\(options.prefetch)"])
+        return Subscription(
+            source: RabbitMQDeliverySource(subscriptionID: id, inbox: inbox, context: context, queue: self.queue),
+            context: context)
+    }
+
+    /// RabbitMQ has no transactions that give exactly-once; always throws ``MessageBus/MessageBusError/Code/unsupported``.
+    public func withTransaction<Result: Sendable>(
+        _ body: (any MessageBusTransaction) async throws -> Result
+    ) async throws -> Result {
+        try self.ensureOpen()
+        throw MessageBusError(
+            .unsupported,
+            "the rabbitmq backend has no transactions that give exactly-once; use .effectivelyOnce(deduplicatingWith:)")
+    }
+
+    public func checkReadiness() async throws {
+        try self.ensureOpen()
+        let done = OneShot<Void>()
+        await self.queue.submit(.readiness { done.fulfill($0) })
+        try await done.value
+    }
+
+    public func close(deadline: Duration) async throws {
+        guard self.isClosed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        let done = OneShot<Void>()
+        await self.queue.submit(.close(deadline: .now + deadline, completion: { done.fulfill($0) }))
+        try await done.value
+        self.logger.debug("closed RabbitMQ bus")
+    }
+
+    func ensureOpen() throws {
+        if self.isClosed.load(ordering: .acquiring) { throw MessageBusError.closed("this rabbitmq bus") }
+    }
+
+    private static func withTraceContext(_ messages: [Message]) -> [Message] {
+        messages.map { message in
+            var message = message
+            message.headers.injectCurrentTraceContext()
+            return message
+        }
+    }
+}
