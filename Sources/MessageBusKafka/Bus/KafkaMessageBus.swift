@@ -1,0 +1,219 @@
+public import Logging
+public import MessageBus
+import Foundation
+import Synchronization
+
+/// The Kafka backend: a ``MessageBus`` on librdkafka.
+///
+/// Destinations are topics (created on first use, see ``KafkaConfiguration/createTopics``); a subscriber group is a
+/// Kafka consumer group (named as ``KafkaConfiguration/groupNaming`` says); a broadcast subscription is a consumer
+/// group of its own that starts at the end of the log. Each subscription is a group member polling on a thread of
+/// its own; acknowledgements commit, per partition, the offset below which everything is acknowledged.
+///
+/// Open one with ``MessageBusConnector/connect(to:configuration:backends:logger:)`` and ``MessageBusBackend/kafka``
+/// (`kafka://host:9092`, or `kafka-mock://` for librdkafka's in-process mock cluster), or with
+/// ``init(kafka:configuration:logger:mockCluster:)``.
+public final class KafkaMessageBus: MessageBus {
+    /// `kafka`.
+    public let backend = "kafka"
+    /// Transactions, per-key ordering, replay and dead-lettering; fault injection too on a mock cluster.
+    public let capabilities: MessageBusCapabilities
+    /// The configuration the bus was opened with.
+    public let configuration: MessageBusConfiguration
+    /// The Kafka settings the bus was opened with.
+    public let kafkaConfiguration: KafkaConfiguration
+    /// The in-process mock cluster the bus talks to, when it was opened on one.
+    public let mockCluster: KafkaMockCluster?
+
+    let publisher: KafkaPublisher
+    let logger: Logger
+    private let subscriptions = Mutex<[ObjectIdentifier: KafkaSubscription]>([:])
+    let transactions: KafkaTransactionCoordinator?
+
+    /// Opens a bus on a Kafka cluster: creates the producer and waits until a broker answers.
+    ///
+    /// - Parameters:
+    ///   - kafka: The Kafka settings.
+    ///   - configuration: The settings every backend honours.
+    ///   - logger: Where the bus logs; librdkafka's own log lines go there too.
+    ///   - mockCluster: The mock cluster `kafka` points at, kept alive by the bus.
+    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` for a setting or librdkafka property that is out of
+    ///   range, ``MessageBusError/Code/connectionFailed`` when no broker answers within
+    ///   ``KafkaConfiguration/connectTimeout``, and ``MessageBusError/Code/unsupported`` for
+    ///   ``DeliveryGuarantee/exactlyOnce`` on a broker that fails ``checkTransactionIsolation()``.
+    public init(
+        kafka: KafkaConfiguration,
+        configuration: MessageBusConfiguration = MessageBusConfiguration(),
+        logger: Logger,
+        mockCluster: KafkaMockCluster? = nil
+    ) async throws {
+        var capabilities: MessageBusCapabilities = [.transactions, .perKeyOrdering, .replay, .deadLettering]
+        if mockCluster != nil { capabilities.insert(.faultInjection) }
+        self.capabilities = capabilities
+        try kafka.validate()
+        try configuration.validate(against: capabilities, backend: "kafka")
+        self.configuration = configuration
+        self.kafkaConfiguration = kafka
+        self.mockCluster = mockCluster
+        var logger = logger
+        logger[metadataKey: MessageBusLoggingKeys.backend] = "kafka"
+        self.logger = logger
+        let producer = try RDKafkaProducer(
+            properties: kafka.producerProperties(
+                clientName: configuration.clientName, messageTimeout: configuration.publishTimeout),
+            logger: logger, messageMaxBytes: kafka.messageMaxBytes)
+        let servers = kafka.bootstrapServers.joined(separator: ",")
+        let timeout = Int32(KafkaConfiguration.milliseconds(kafka.connectTimeout))
+        do {
+            try await DedicatedThread.run("messagebus-kafka-connect") {
+                try producer.client.requireReachable(bootstrapServers: servers, timeoutMilliseconds: timeout)
+            }
+        } catch {
+            _ = await producer.close(timeout: .zero)
+            throw error
+        }
+        let topics = KafkaTopicRegistry(client: producer.client, configuration: kafka)
+        self.publisher = KafkaPublisher(producer: producer, topics: topics, publishTimeout: configuration.publishTimeout)
+        if configuration.guarantee.kind == .exactlyOnce {
+            self.transactions = KafkaTransactionCoordinator(
+                kafka: kafka, configuration: configuration, publisher: self.publisher, logger: logger)
+            do {
+                try await self.requireTransactionIsolation()
+            } catch {
+                _ = self.publisher.close()
+                _ = await producer.close(timeout: .seconds(1))
+                throw error
+            }
+        } else {
+            self.transactions = nil
+        }
+        logger.debug("opened Kafka bus", metadata: ["bootstrap": .string(servers)])
+    }
+
+    // MARK: Publishing
+
+    public func publish(contentsOf messages: [Message], to destination: String) async throws {
+        try await self.publisher.publish(messages, to: destination)
+    }
+
+    public func send(contentsOf messages: [Message], to destination: String) async throws {
+        try await self.publisher.send(messages, to: destination)
+    }
+
+    public func flush() async throws {
+        try self.publisher.ensureOpen()
+        try await self.publisher.producer.flushSent()
+    }
+
+    // MARK: Subscribing
+
+    public func subscribe(
+        to destination: String, group: String?, options: SubscriptionOptions
+    ) async throws -> Subscription {
+        try self.publisher.ensureOpen()
+        try DestinationName.validate(destination)
+        if let group { try DestinationName.validate(group, role: "group") }
+        try options.validate(against: self.capabilities, backend: self.backend)
+        _ = try await self.publisher.topics.partitionCount(of: destination)
+        let groupID = group.map { self.kafkaConfiguration.groupNaming.groupID(group: $0, destination: destination) }
+            ?? "messagebus-broadcast-\(destination)-\(UUID().uuidString.lowercased())"
+        let start = Self.startOffset(options.effectiveStartPosition(group: group))
+        let subscription = KafkaSubscription(
+            prefetch: options.prefetch, requiresAcknowledgement: self.configuration.guarantee.requiresAcknowledgement
+        ) { [weak self] subscription in
+            self?.subscriptions.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(subscription)) }
+        }
+        let settler = KafkaDeliverySettler(subscription: subscription, publisher: self.publisher)
+        let context = SubscriptionContext(
+            backend: self.backend, destination: destination, group: group, options: options,
+            configuration: self.configuration, settler: settler, logger: self.logger)
+        subscription.attach(context: context)
+        let consumer = try RDKafkaConsumer(
+            properties: self.kafkaConfiguration.consumerProperties(
+                clientName: self.configuration.clientName, groupID: groupID, start: start),
+            topics: [destination],
+            settings: .init(
+                start: start, commitBeforeDelivery: !self.configuration.guarantee.requiresAcknowledgement,
+                maxBatch: 1000, lookupTimeoutMilliseconds: Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))),
+            owner: subscription, logger: context.logger)
+        subscription.attach(consumer: consumer)
+        self.subscriptions.withLock { $0[ObjectIdentifier(subscription)] = subscription }
+        let joinTimeout = self.kafkaConfiguration.groupJoinTimeout
+        do {
+            guard try await subscription.assignedSignal.wait(timeout: joinTimeout) != nil else {
+                throw MessageBusError(
+                    .timeout,
+                    "the consumer group '\(groupID)' for '\(destination)' assigned no partitions within \(joinTimeout); "
+                        + "check the broker at \(self.kafkaConfiguration.bootstrapServers.joined(separator: ",")) "
+                        + "and KafkaConfiguration.sessionTimeout")
+            }
+        } catch {
+            await subscription.close(timeout: .seconds(10))
+            throw error
+        }
+        context.logger.debug("subscribed", metadata: ["kafka.group_id": .string(groupID)])
+        return Subscription(source: subscription, context: context)
+    }
+
+    static func startOffset(_ position: StartPosition) -> KafkaStartOffset {
+        switch position {
+        case .earliest: .earliest
+        case .latest: .latest
+        case .offset(let offset): .offset(offset)
+        case .timestamp(let date): .timestamp(Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        }
+    }
+
+    // MARK: Lifecycle
+
+    public func checkReadiness() async throws {
+        try self.publisher.ensureOpen()
+        let client = self.publisher.producer.client
+        let servers = self.kafkaConfiguration.bootstrapServers.joined(separator: ",")
+        let timeout = Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
+        try await DedicatedThread.run("messagebus-kafka-readiness") {
+            try client.requireReachable(bootstrapServers: servers, timeoutMilliseconds: timeout)
+        }
+    }
+
+    public func close(deadline: Duration) async throws {
+        guard self.publisher.close() else { return }
+        let end = ContinuousClock.now.advanced(by: deadline)
+        let open = self.subscriptions.withLock { subscriptions in
+            defer { subscriptions.removeAll() }
+            return Array(subscriptions.values)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for subscription in open {
+                group.addTask { await subscription.close(timeout: max(.seconds(1), end - .now)) }
+            }
+        }
+        await self.transactions?.close()
+        let undelivered = await self.publisher.producer.close(timeout: max(.zero, end - .now))
+        self.logger.debug("closed Kafka bus", metadata: ["subscriptions": "\(open.count)"])
+        if undelivered > 0 {
+            throw MessageBusError(
+                .timeout, "\(undelivered) sent records were not delivered within the close deadline of \(deadline)")
+        }
+    }
+}
+
+extension KafkaMessageBus {
+    /// Runs `body` in a Kafka transaction on the bus's transactional producer; see
+    /// ``MessageBus/withTransaction(_:)``.
+    ///
+    /// - Throws: ``MessageBusError/Code/unsupported`` unless the bus was opened with
+    ///   ``DeliveryGuarantee/exactlyOnce``; ``MessageBusError/Code/transactionAborted`` when the broker aborted the
+    ///   transaction (retry it); ``MessageBusError/Code/closed`` when the producer was fenced by a newer one with
+    ///   the same transactional id.
+    public func withTransaction<Result: Sendable>(
+        _ body: (any MessageBusTransaction) async throws -> Result
+    ) async throws -> Result {
+        try self.publisher.ensureOpen()
+        guard let transactions = self.transactions else {
+            throw MessageBusError(
+                .unsupported, "transactions need the .exactlyOnce guarantee; this bus is \(self.configuration.guarantee)")
+        }
+        return try await transactions.run(body)
+    }
+}

@@ -1,0 +1,70 @@
+import MessageBus
+import Synchronization
+
+/// The publishing side of a bus: turns messages into records, makes sure their topic exists, and hands them to
+/// the producer. Shared by the bus and its subscriptions' settlers (requeue and dead-letter publish through it).
+final class KafkaPublisher: Sendable {
+    let producer: RDKafkaProducer
+    let topics: KafkaTopicRegistry
+    private let publishTimeout: Duration
+    private let isClosed = Atomic(false)
+    /// Rotates the partition that a batch's keyless messages share.
+    private let keylessRotation = Atomic<UInt64>(0)
+
+    init(producer: RDKafkaProducer, topics: KafkaTopicRegistry, publishTimeout: Duration) {
+        self.producer = producer
+        self.topics = topics
+        self.publishTimeout = publishTimeout
+    }
+
+    /// Marks the publisher closed; `false` when it already was.
+    func close() -> Bool {
+        self.isClosed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    func ensureOpen() throws {
+        if self.isClosed.load(ordering: .acquiring) {
+            throw MessageBusError(.closed, "this Kafka bus is closed; open a new one to continue")
+        }
+    }
+
+    /// The records for `messages`, with the current trace context injected and keyless messages of the batch
+    /// kept on one partition (so a batch without keys keeps its order, as keyed messages keep theirs).
+    func records(for messages: [Message], partitions: Int) -> [KafkaOutgoingRecord] {
+        var keylessPartition: Int32?
+        if messages.contains(where: { $0.key == nil }) {
+            let turn = self.keylessRotation.add(1, ordering: .relaxed).newValue
+            keylessPartition = Int32(turn % UInt64(max(1, partitions)))
+        }
+        return messages.map { message in
+            var message = message
+            message.headers.injectCurrentTraceContext()
+            return KafkaRecordCodec.encode(message, partition: message.key == nil ? keylessPartition : nil)
+        }
+    }
+
+    /// Publishes messages and waits for every delivery report.
+    func publish(_ messages: [Message], to destination: String) async throws {
+        try self.ensureOpen()
+        try DestinationName.validate(destination)
+        let partitions = try await self.topics.partitionCount(of: destination)
+        try await self.publishRecords(self.records(for: messages, partitions: partitions), to: destination)
+    }
+
+    /// Hands messages to the producer without waiting for the broker.
+    func send(_ messages: [Message], to destination: String) async throws {
+        try self.ensureOpen()
+        try DestinationName.validate(destination)
+        let partitions = try await self.topics.partitionCount(of: destination)
+        try await self.producer.send(
+            self.records(for: messages, partitions: partitions), to: destination,
+            deadline: .now.advanced(by: self.publishTimeout))
+    }
+
+    /// Publishes prepared records (requeues, dead letters) and waits for every delivery report.
+    func publishRecords(_ records: [KafkaOutgoingRecord], to destination: String) async throws {
+        try self.ensureOpen()
+        _ = try await self.topics.partitionCount(of: destination)
+        try await self.producer.publish(records, to: destination, deadline: .now.advanced(by: self.publishTimeout))
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import MessageBus
+import Synchronization
+
+/// Knows the partition count of every topic the bus has used, and creates missing topics on first use.
+///
+/// Concurrent first uses of one topic share one lookup.
+final class KafkaTopicRegistry: Sendable {
+    private let client: RDKafkaClient
+    private let configuration: KafkaConfiguration
+    private let known = Mutex<[String: Task<Int, any Error>]>([:])
+
+    init(client: RDKafkaClient, configuration: KafkaConfiguration) {
+        self.client = client
+        self.configuration = configuration
+    }
+
+    /// The partition count of `topic`, creating the topic first when it is missing and creation is on.
+    ///
+    /// - Throws: ``MessageBusError/Code/unknownDestination`` when the topic is missing and
+    ///   ``KafkaConfiguration/createTopics`` is off.
+    func partitionCount(of topic: String) async throws -> Int {
+        let task = self.known.withLock { known in
+            if let task = known[topic] { return task }
+            let task = Task { try await self.lookUpOrCreate(topic) }
+            known[topic] = task
+            return task
+        }
+        do {
+            return try await task.value
+        } catch {
+            self.known.withLock { _ = $0.removeValue(forKey: topic) }  // let a later call try again
+            throw error
+        }
+    }
+
+    private func lookUpOrCreate(_ topic: String) async throws -> Int {
+        let client = self.client
+        let configuration = self.configuration
+        let timeout = Int32(KafkaConfiguration.milliseconds(configuration.connectTimeout))
+        return try await DedicatedThread.run("messagebus-kafka-topic") { () throws -> Int in
+            if let count = try client.partitionCount(of: topic, timeoutMilliseconds: timeout) { return count }
+            guard configuration.createTopics else {
+                throw MessageBusError(
+                    .unknownDestination,
+                    "topic '\(topic)' does not exist and KafkaConfiguration.createTopics is off")
+            }
+            try RDKafkaAdmin.createTopic(
+                topic, partitions: configuration.topicPartitions,
+                replicationFactor: configuration.topicReplicationFactor ?? -1, on: client,
+                timeoutMilliseconds: timeout)
+            // The cluster's metadata can lag behind the creation for a moment.
+            for _ in 0..<100 {
+                if let count = try client.partitionCount(of: topic, timeoutMilliseconds: timeout) { return count }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return configuration.topicPartitions
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import MessageBus
+import Synchronization
+
+/// One Kafka transaction: publishes go through the transactional producer; acknowledged deliveries are remembered
+/// and their offsets sent to the transaction when it commits (consume-transform-produce).
+final class KafkaTransaction: MessageBusTransaction {
+    private struct State {
+        var acknowledged: [Delivery] = []
+        var isFinished = false
+    }
+
+    private let producer: RDKafkaProducer
+    private let publisher: KafkaPublisher
+    private let state = Mutex(State())
+
+    init(producer: RDKafkaProducer, publisher: KafkaPublisher) {
+        self.producer = producer
+        self.publisher = publisher
+    }
+
+    func publish(contentsOf messages: [Message], to destination: String) async throws {
+        try self.ensureUnfinished()
+        try DestinationName.validate(destination)
+        let partitions = try await self.publisher.topics.partitionCount(of: destination)
+        try await self.producer.publish(
+            self.publisher.records(for: messages, partitions: partitions), to: destination,
+            deadline: .now.advanced(by: .seconds(60)))
+    }
+
+    func acknowledge(_ deliveries: [Delivery]) async throws {
+        try self.ensureUnfinished()
+        for delivery in deliveries {
+            guard delivery.context.settler is KafkaDeliverySettler else {
+                throw MessageBusError(
+                    .invalidConfiguration,
+                    "a Kafka transaction can only acknowledge deliveries of Kafka subscriptions, not of the \(delivery.context)")
+            }
+            guard delivery.claimSettlement() else {
+                throw MessageBusError(.alreadySettled, "delivery \(delivery.tag) of '\(delivery.destination)' is already settled")
+            }
+            self.state.withLock { $0.acknowledged.append(delivery) }
+        }
+    }
+
+    /// Ends the body: the offsets to send with the commit, per consumer (the next offset to read per partition).
+    func finish() -> [(RDKafkaConsumer, [(KafkaTopicPartition, Int64)])] {
+        let deliveries = self.state.withLock { state in
+            state.isFinished = true
+            return state.acknowledged
+        }
+        var byConsumer: [ObjectIdentifier: (RDKafkaConsumer, [KafkaTopicPartition: Int64])] = [:]
+        for delivery in deliveries {
+            guard let settler = delivery.context.settler as? KafkaDeliverySettler,
+                let consumer = settler.subscriptionConsumer, let position = delivery.position,
+                let partition = position.partition
+            else { continue }
+            let key = KafkaTopicPartition(topic: delivery.destination, partition: partition)
+            var entry = byConsumer[ObjectIdentifier(consumer)] ?? (consumer, [:])
+            entry.1[key] = max(entry.1[key] ?? 0, position.offset + 1)
+            byConsumer[ObjectIdentifier(consumer)] = entry
+        }
+        return byConsumer.values.map { ($0.0, $0.1.map { ($0.key, $0.value) }) }
+    }
+
+    /// The transaction committed: its deliveries are done.
+    func committed() {
+        for (settler, deliveries) in self.bySettler() { settler.markDone(deliveries) }
+    }
+
+    /// The transaction aborted: its acknowledged deliveries go back to their groups (requeued with their attempt
+    /// raised, as a nack would).
+    func aborted() async {
+        self.state.withLock { $0.isFinished = true }
+        for (settler, deliveries) in self.bySettler() {
+            try? await settler.settle(deliveries, as: .requeue)
+        }
+    }
+
+    private func bySettler() -> [(KafkaDeliverySettler, [Delivery])] {
+        var groups: [ObjectIdentifier: (KafkaDeliverySettler, [Delivery])] = [:]
+        for delivery in self.state.withLock({ $0.acknowledged }) {
+            guard let settler = delivery.context.settler as? KafkaDeliverySettler else { continue }
+            groups[ObjectIdentifier(settler), default: (settler, [])].1.append(delivery)
+        }
+        return Array(groups.values)
+    }
+
+    private func ensureUnfinished() throws {
+        if self.state.withLock({ $0.isFinished }) {
+            throw MessageBusError(.closed, "the transaction has already committed or aborted")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import MessageBus
+import Synchronization
+
+/// Waits for the delivery reports of one published batch and resumes its one waiting task once, when the last
+/// report arrives: one continuation per batch, not per message, so the delivery-report path stays cheap.
+///
+/// The expected count starts one higher than the batch: that extra unit is held by the producing task until it
+/// has handed every record to librdkafka (or given up), so reports that arrive while it still produces cannot
+/// complete the batch early.
+final class DeliveryReportBatch: Sendable {
+    private struct State {
+        var remaining: Int
+        var firstError: MessageBusError?
+        var failures = 0
+        var continuation: CheckedContinuation<Void, any Error>?
+        var isFinished = false
+    }
+
+    private let state: Mutex<State>
+
+    /// Creates a batch expecting `count` delivery reports.
+    init(count: Int) {
+        self.state = Mutex(State(remaining: count + 1))
+    }
+
+    /// Counts `count` reports (or records that were never produced), keeping the first error.
+    ///
+    /// - Returns: `true` when this completed the batch.
+    @discardableResult
+    func complete(count: Int, error: MessageBusError?) -> Bool {
+        let (finished, continuation, result): (Bool, CheckedContinuation<Void, any Error>?, Result<Void, any Error>) =
+            self.state.withLock { state in
+                state.remaining -= count
+                if let error {
+                    state.failures += count
+                    if state.firstError == nil { state.firstError = error }
+                }
+                guard state.remaining <= 0, !state.isFinished else { return (false, nil, .success(())) }
+                state.isFinished = true
+                let continuation = state.continuation
+                state.continuation = nil
+                return (true, continuation, Self.result(of: state))
+            }
+        continuation?.resume(with: result)
+        return finished
+    }
+
+    /// Waits until every report has arrived; throws the first failure.
+    func wait() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let done: Result<Void, any Error>? = self.state.withLock { state in
+                guard state.isFinished else {
+                    state.continuation = continuation
+                    return nil
+                }
+                return Self.result(of: state)
+            }
+            if let done { continuation.resume(with: done) }
+        }
+    }
+
+    private static func result(of state: State) -> Result<Void, any Error> {
+        guard var error = state.firstError else { return .success(()) }
+        if state.failures > 1 { error.message += " (\(state.failures) records of the batch failed)" }
+        return .failure(error)
+    }
+}

@@ -1,0 +1,64 @@
+import MessageBus
+
+/// Settles the deliveries of one Kafka subscription.
+///
+/// Kafka has no per-record acknowledgement, so every outcome ends as "done" for the offset bookkeeping, after the
+/// outcome's own step: a requeue republishes the record to its topic with its attempt raised (so the partition's
+/// other records are not held up), a dead-letter publishes it to the dead-letter topic with the reason; only when
+/// that publish is confirmed is the original marked done.
+final class KafkaDeliverySettler: DeliverySettler {
+    private let subscription: KafkaSubscription
+    private let publisher: KafkaPublisher
+
+    /// The consumer of the subscription, for sending its offsets with a transaction.
+    var subscriptionConsumer: RDKafkaConsumer? { self.subscription.consumer }
+
+    /// Marks deliveries done without another step (a committed transaction acknowledged them).
+    func markDone(_ deliveries: [Delivery]) {
+        self.subscription.markDone(deliveries)
+    }
+
+    init(subscription: KafkaSubscription, publisher: KafkaPublisher) {
+        self.subscription = subscription
+        self.publisher = publisher
+    }
+
+    func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
+        guard !deliveries.isEmpty else { return }
+        switch outcome {
+        case .ack, .discard:
+            break
+        case .requeue:
+            for (destination, group) in Self.byDestination(deliveries) {
+                let records = group.map { delivery in
+                    KafkaRecordCodec.encode(delivery.message, attempt: delivery.attempt + 1)
+                }
+                try await self.publisher.publishRecords(records, to: destination)
+            }
+        case .deadLetter(let reason):
+            guard let context = deliveries.first?.context else { return }
+            let records = deliveries.map { delivery in
+                KafkaRecordCodec.encode(
+                    delivery.message,
+                    extraHeaders: [
+                        (WellKnownHeader.deadLetterReason, reason),
+                        (WellKnownHeader.deadLetterSource, delivery.destination),
+                        (WellKnownHeader.deadLetterGroup, context.group ?? ""),
+                        (WellKnownHeader.deadLetterAttempt, String(delivery.attempt)),
+                    ])
+            }
+            try await self.publisher.publishRecords(records, to: context.deadLetterDestination)
+        }
+        self.subscription.markDone(deliveries)
+    }
+
+    private static func byDestination(_ deliveries: [Delivery]) -> [(String, [Delivery])] {
+        var order: [String] = []
+        var groups: [String: [Delivery]] = [:]
+        for delivery in deliveries {
+            if groups[delivery.destination] == nil { order.append(delivery.destination) }
+            groups[delivery.destination, default: []].append(delivery)
+        }
+        return order.map { ($0, groups[$0] ?? []) }
+    }
+}

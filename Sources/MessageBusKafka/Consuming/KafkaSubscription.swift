@@ -1,0 +1,230 @@
+import MessageBus
+import Synchronization
+import Logging
+
+/// One Kafka subscription: a group member on its own consumer thread, the bounded buffer between that thread and
+/// Swift, and the acknowledgement bookkeeping that decides which offsets are committed.
+///
+/// In flight (buffered plus handed out and unsettled) never exceeds the prefetch: the consumer thread only takes
+/// as many records as there is room for and pauses its partitions when there is none.
+final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
+    let prefetch: Int
+    let requiresAcknowledgement: Bool
+    private let state = Mutex(KafkaSubscriptionState())
+    private let contextBox = Mutex<SubscriptionContext?>(nil)
+    private let consumerBox = Mutex<RDKafkaConsumer?>(nil)
+    let assignedSignal = CompletionSignal<Void>()
+    private let onCancel: @Sendable (KafkaSubscription) -> Void
+
+    init(prefetch: Int, requiresAcknowledgement: Bool, onCancel: @escaping @Sendable (KafkaSubscription) -> Void) {
+        self.prefetch = prefetch
+        self.requiresAcknowledgement = requiresAcknowledgement
+        self.onCancel = onCancel
+    }
+
+    /// Connects the subscription to its context (which needs the settler, which needs this object); before the
+    /// consumer starts, so that no polled record finds the subscription without one.
+    func attach(context: SubscriptionContext) {
+        self.contextBox.withLock { $0 = context }
+    }
+
+    /// Connects the subscription to its consumer, once it is created.
+    func attach(consumer: RDKafkaConsumer) {
+        self.consumerBox.withLock { $0 = consumer }
+    }
+
+    var consumer: RDKafkaConsumer? { self.consumerBox.withLock { $0 } }
+    var context: SubscriptionContext? { self.contextBox.withLock { $0 } }
+
+    // MARK: DeliverySource
+
+    var unsettledCount: Int {
+        self.state.withLock { $0.bufferedCount + $0.outstanding.count }
+    }
+
+    func receive(max: Int, timeout: Duration?) async throws -> [Delivery]? {
+        let immediate: [Delivery]?? = self.state.withLock { state in
+            if state.bufferedCount > 0 { return .some(self.handOut(max, from: &state)) }
+            if state.isClosed { return .some(nil) }
+            return nil
+        }
+        if let immediate {
+            if immediate == nil, let failure = self.state.withLock({ $0.failure }) { throw failure }
+            self.consumer?.wake()
+            return immediate
+        }
+        if timeout.map({ $0 <= .zero }) ?? false { return [] }
+        let id = self.state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<[Delivery]?, Never>) in
+                let now: [Delivery]?? = self.state.withLock { state in
+                    if state.bufferedCount > 0 { return .some(self.handOut(max, from: &state)) }
+                    if state.isClosed { return .some(nil) }
+                    state.waiters.append(.init(id: id, max: max, continuation: continuation))
+                    return nil
+                }
+                if let now {
+                    continuation.resume(returning: now)
+                    return
+                }
+                if let timeout {
+                    Task {
+                        try? await Task.sleep(for: timeout)
+                        self.expireWaiter(id)
+                    }
+                }
+            }
+        } onCancel: {
+            self.expireWaiter(id)
+        }
+        self.consumer?.wake()
+        if result == nil, let failure = self.state.withLock({ $0.failure }) { throw failure }
+        return result
+    }
+
+    private func expireWaiter(_ id: UInt64) {
+        let waiter = self.state.withLock { state -> KafkaSubscriptionState.Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(returning: [])
+    }
+
+    /// Takes up to `max` buffered deliveries and, when they need acknowledgement, records them as outstanding.
+    private func handOut(_ max: Int, from state: inout KafkaSubscriptionState) -> [Delivery] {
+        let taken = state.take(max)
+        guard self.requiresAcknowledgement else { return taken }
+        for delivery in taken {
+            guard let position = delivery.position, let partition = position.partition else { continue }
+            let key = KafkaTopicPartition(topic: delivery.destination, partition: partition)
+            let epoch = state.trackers[key]?.epoch ?? 0
+            state.outstanding[delivery.tag] = .init(partition: key, offset: position.offset, epoch: epoch)
+        }
+        return taken
+    }
+
+    func cancel() async {
+        await self.close(timeout: .seconds(30))
+    }
+
+    /// Ends the subscription: the consumer thread commits what was acknowledged and leaves the group (so the
+    /// unacknowledged records go to the remaining members), buffered deliveries are dropped and waiters get `nil`.
+    func close(timeout: Duration) async {
+        let waiters = self.state.withLock { state -> [KafkaSubscriptionState.Waiter] in
+            guard !state.isClosed else { return [] }
+            state.isClosed = true
+            state.buffer.removeAll()
+            state.bufferStart = 0
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        await self.consumer?.close(timeout: timeout)
+        self.assignedSignal.fire(.failure(MessageBusError.closedSubscription))
+        self.onCancel(self)
+    }
+
+    // MARK: Settling
+
+    /// Marks `deliveries` done: their offsets become committable once everything before them is done too.
+    /// Deliveries whose partition was revoked since commit nothing (their new owner reads them again).
+    func markDone(_ deliveries: [Delivery]) {
+        var toStore: [(KafkaTopicPartition, Int64)] = []
+        let wake = self.state.withLock { state -> Bool in
+            let wasFull = state.bufferedCount + state.outstanding.count >= self.prefetch
+            for delivery in deliveries {
+                guard let outstanding = state.outstanding.removeValue(forKey: delivery.tag) else { continue }
+                guard var entry = state.trackers[outstanding.partition], entry.epoch == outstanding.epoch else { continue }
+                if let committable = entry.tracker.acknowledge(outstanding.offset) {
+                    toStore.append((outstanding.partition, committable))
+                }
+                state.trackers[outstanding.partition] = entry
+            }
+            return wasFull
+        }
+        let consumer = self.consumer
+        consumer?.store(toStore)
+        if wake { consumer?.wake() }
+    }
+
+    // MARK: RDKafkaConsumerOwner (consumer thread)
+
+    func availableRoom() -> Int {
+        self.state.withLock { state in
+            state.isClosed ? 0 : self.prefetch - state.bufferedCount - state.outstanding.count
+        }
+    }
+
+    func received(_ records: [KafkaIncomingRecord]) {
+        guard let context = self.context else { return }
+        let handoffs = self.state.withLock { state -> [(KafkaSubscriptionState.Waiter, [Delivery])] in
+            guard !state.isClosed else { return [] }
+            for record in records {
+                let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
+                if self.requiresAcknowledgement {
+                    guard state.trackers[key] != nil else { continue }  // revoked while it was polled
+                    state.trackers[key]?.tracker.delivered(record.offset)
+                }
+                let (message, attempt) = KafkaRecordCodec.decode(record)
+                state.nextTag += 1
+                state.buffer.append(
+                    Delivery(
+                        message: message, attempt: attempt, tag: state.nextTag,
+                        position: DeliveryPosition(partition: record.partition, offset: record.offset),
+                        context: context))
+            }
+            var handoffs: [(KafkaSubscriptionState.Waiter, [Delivery])] = []
+            while state.bufferedCount > 0, !state.waiters.isEmpty {
+                let waiter = state.waiters.removeFirst()
+                handoffs.append((waiter, self.handOut(waiter.max, from: &state)))
+            }
+            return handoffs
+        }
+        for (waiter, deliveries) in handoffs { waiter.continuation.resume(returning: deliveries) }
+    }
+
+    func assigned(_ partitions: [KafkaTopicPartition]) {
+        self.state.withLock { state in
+            state.epoch += 1
+            for partition in partitions {
+                state.trackers[partition] = (PartitionAckTracker(), state.epoch)
+            }
+        }
+        self.assignedSignal.fire(.success(()))
+    }
+
+    func revoking(_ partitions: [KafkaTopicPartition]) {
+        let revoked = Set(partitions)
+        self.state.withLock { state in
+            for partition in revoked { state.trackers[partition] = nil }
+            let kept = state.buffer[state.bufferStart...].filter { delivery in
+                guard let partition = delivery.position?.partition else { return true }
+                return !revoked.contains(KafkaTopicPartition(topic: delivery.destination, partition: partition))
+            }
+            state.buffer = Array(kept)
+            state.bufferStart = 0
+            // Handed-out deliveries of revoked partitions stop counting against the prefetch: their records
+            // belong to another member now, and settling them later changes nothing.
+            state.outstanding = state.outstanding.filter { !revoked.contains($0.value.partition) }
+        }
+    }
+
+    func failed(_ error: MessageBusError) {
+        let waiters = self.state.withLock { state -> [KafkaSubscriptionState.Waiter] in
+            state.failure = error
+            state.isClosed = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        self.assignedSignal.fire(.failure(error))
+    }
+}
+
+extension MessageBusError {
+    /// The error a subscription closed before its group assigned it partitions fails with.
+    static let closedSubscription = MessageBusError(.closed, "the Kafka subscription was closed before it joined its group")
+}

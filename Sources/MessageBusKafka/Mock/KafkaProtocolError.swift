@@ -1,0 +1,31 @@
+/// A Kafka protocol error code, for injecting failures into ``KafkaMockCluster``'s answers.
+public struct KafkaProtocolError: Sendable, Hashable, RawRepresentable {
+    /// The protocol's error code number.
+    public var rawValue: Int32
+
+    /// Creates an error from its number.
+    public init(rawValue: Int32) {
+        self.rawValue = rawValue
+    }
+
+    /// NOT_LEADER_OR_FOLLOWER (6): retriable; the client refreshes metadata.
+    public static let notLeaderOrFollower = KafkaProtocolError(rawValue: 6)
+    /// REQUEST_TIMED_OUT (7): retriable.
+    public static let requestTimedOut = KafkaProtocolError(rawValue: 7)
+    /// COORDINATOR_LOAD_IN_PROGRESS (14): retriable.
+    public static let coordinatorLoadInProgress = KafkaProtocolError(rawValue: 14)
+    /// COORDINATOR_NOT_AVAILABLE (15): retriable.
+    public static let coordinatorNotAvailable = KafkaProtocolError(rawValue: 15)
+    /// NOT_COORDINATOR (16): retriable; the client looks the coordinator up again.
+    public static let notCoordinator = KafkaProtocolError(rawValue: 16)
+    /// NOT_ENOUGH_REPLICAS (19): retriable.
+    public static let notEnoughReplicas = KafkaProtocolError(rawValue: 19)
+    /// REBALANCE_IN_PROGRESS (27).
+    public static let rebalanceInProgress = KafkaProtocolError(rawValue: 27)
+    /// INVALID_PRODUCER_EPOCH (47): the producer was fenced.
+    public static let invalidProducerEpoch = KafkaProtocolError(rawValue: 47)
+    /// CONCURRENT_TRANSACTIONS (51): retriable.
+    public static let concurrentTransactions = KafkaProtocolError(rawValue: 51)
+    /// PRODUCER_FENCED (90): a newer producer with the same transactional id exists.
+    public static let producerFenced = KafkaProtocolError(rawValue: 90)
+}

@@ -1,0 +1,79 @@
+internal import CMessageBusRdKafka
+import MessageBus
+
+/// Admin API calls through an existing client. Every call blocks: run them on a dedicated thread.
+enum RDKafkaAdmin {
+    /// Creates `topic`; an existing topic is not an error.
+    ///
+    /// - Parameters:
+    ///   - replicationFactor: `-1` for the broker's default.
+    static func createTopic(
+        _ topic: String, partitions: Int, replicationFactor: Int, on client: RDKafkaClient,
+        timeoutMilliseconds: Int32
+    ) throws(MessageBusError) {
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard
+            let newTopic = rd_kafka_NewTopic_new(
+                topic, Int32(partitions), Int32(replicationFactor), &errorText, errorText.count)
+        else {
+            throw MessageBusError(.invalidConfiguration, "cannot create topic '\(topic)': \(errorText.nulTerminatedString)")
+        }
+        defer { rd_kafka_NewTopic_destroy(newTopic) }
+        guard let queue = rd_kafka_queue_new(client.pointer) else {
+            throw MessageBusError(.brokerError, "rd_kafka_queue_new failed while creating '\(topic)'")
+        }
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(client.pointer, RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errorText, errorText.count)
+        var topics: [OpaquePointer?] = [newTopic]
+        rd_kafka_CreateTopics(client.pointer, &topics, 1, options, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 1000) else {
+            throw MessageBusError(.timeout, "creating topic '\(topic)' got no answer within \(timeoutMilliseconds) ms")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let error = rd_kafka_event_error(event)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw RDKafkaError.error(error, "creating topic '\(topic)'")
+        }
+        var count = 0
+        guard let result = rd_kafka_event_CreateTopics_result(event),
+            let results = rd_kafka_CreateTopics_result_topics(result, &count)
+        else { return }
+        for index in 0..<count {
+            let topicError = rd_kafka_topic_result_error(results[index])
+            guard topicError != RD_KAFKA_RESP_ERR_NO_ERROR, topicError != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else {
+                continue
+            }
+            let detail = rd_kafka_topic_result_error_string(results[index]).map { String(cString: $0) } ?? ""
+            throw RDKafkaError.error(topicError, "creating topic '\(topic)' (\(partitions) partitions): \(detail)")
+        }
+    }
+
+    /// Deletes `topic`.
+    static func deleteTopic(_ topic: String, on client: RDKafkaClient, timeoutMilliseconds: Int32) throws(MessageBusError) {
+        guard let deleteTopic = rd_kafka_DeleteTopic_new(topic) else {
+            throw MessageBusError(.brokerError, "rd_kafka_DeleteTopic_new failed for '\(topic)'")
+        }
+        defer { rd_kafka_DeleteTopic_destroy(deleteTopic) }
+        guard let queue = rd_kafka_queue_new(client.pointer) else {
+            throw MessageBusError(.brokerError, "rd_kafka_queue_new failed while deleting '\(topic)'")
+        }
+        defer { rd_kafka_queue_destroy(queue) }
+        var topics: [OpaquePointer?] = [deleteTopic]
+        rd_kafka_DeleteTopics(client.pointer, &topics, 1, nil, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds) else {
+            throw MessageBusError(.timeout, "deleting topic '\(topic)' got no answer within \(timeoutMilliseconds) ms")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let error = rd_kafka_event_error(event)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaError.error(error, "deleting topic '\(topic)'") }
+        var count = 0
+        guard let result = rd_kafka_event_DeleteTopics_result(event),
+            let results = rd_kafka_DeleteTopics_result_topics(result, &count)
+        else { return }
+        for index in 0..<count where rd_kafka_topic_result_error(results[index]) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw RDKafkaError.error(rd_kafka_topic_result_error(results[index]), "deleting topic '\(topic)'")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+internal import CMessageBusRdKafka
+import MessageBus
+import Synchronization
+import Logging
+
+/// Owns one librdkafka client (`rd_kafka_t`) and the context its callbacks reach.
+///
+/// `@unchecked Sendable`: librdkafka documents its client handle as thread-safe; the one call that must not race
+/// with others, `rd_kafka_destroy`, happens once, through ``destroy()``, after every thread using the handle ended.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Kind {
+        case producer
+        case consumer
+    }
+
+    let pointer: OpaquePointer
+    let context: RDKafkaClientContext
+    private let destroyed = Atomic(false)
+
+    /// Creates a client.
+    ///
+    /// - Parameters:
+    ///   - kind: Producer or consumer.
+    ///   - properties: librdkafka properties, set in order.
+    ///   - context: The logger and the handlers the C callbacks reach; kept alive by the client.
+    ///   - deliveryReports: Whether to install the delivery-report callback.
+    ///   - rebalances: Whether to install the rebalance callback.
+    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` for a property librdkafka refuses, and
+    ///   ``MessageBusError/Code/brokerError`` when `rd_kafka_new` fails.
+    init(
+        kind: Kind,
+        properties: [(name: String, value: String)],
+        context: RDKafkaClientContext,
+        deliveryReports: Bool = false,
+        rebalances: Bool = false
+    ) throws(MessageBusError) {
+        let config = try RDKafkaConfig(properties: properties)
+        guard let configPointer = config.pointer else {
+            throw MessageBusError(.brokerError, "librdkafka configuration was already used")
+        }
+        self.context = context
+        rd_kafka_conf_set_opaque(configPointer, Unmanaged.passUnretained(context).toOpaque())
+        rd_kafka_conf_set_log_cb(configPointer, rdKafkaLogCallback)
+        if deliveryReports { rd_kafka_conf_set_dr_msg_cb(configPointer, rdKafkaDeliveryReportCallback) }
+        if rebalances { rd_kafka_conf_set_rebalance_cb(configPointer, rdKafkaRebalanceCallback) }
+        var errorText = [CChar](repeating: 0, count: 512)
+        let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        guard let client = rd_kafka_new(type, configPointer, &errorText, errorText.count) else {
+            throw MessageBusError(
+                .invalidConfiguration, "librdkafka refused to create a \(kind): \(errorText.nulTerminatedString)")
+        }
+        _ = config.release()  // rd_kafka_new owns the configuration now
+        self.pointer = client
+        RDKafkaVersion.warnIfUnsupported(logger: context.logger)
+    }
+
+    deinit {
+        // Normally destroyed explicitly on a dedicated thread; this is the fallback for a client dropped early.
+        self.destroy()
+    }
+
+    /// Destroys the client; blocks until librdkafka's threads end. Call it on a dedicated thread.
+    func destroy() {
+        guard self.destroyed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        rd_kafka_destroy(self.pointer)
+    }
+
+    /// The client's name as librdkafka reports it (`rdkafka#producer-1`).
+    var name: String { String(cString: rd_kafka_name(self.pointer)) }
+
+    /// Asks the cluster for its metadata; blocks up to `timeoutMilliseconds`.
+    ///
+    /// - Throws: ``MessageBusError/Code/connectionFailed`` naming the bootstrap servers when no broker answers.
+    func requireReachable(bootstrapServers: String, timeoutMilliseconds: Int32) throws(MessageBusError) {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(self.pointer, 0, nil, &metadata, timeoutMilliseconds)
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw MessageBusError(
+                .connectionFailed,
+                "no Kafka broker at \(bootstrapServers) answered within \(timeoutMilliseconds) ms: "
+                    + RDKafkaError.text(error))
+        }
+    }
+
+    /// The partition count of `topic`, or `nil` when the cluster does not know the topic. Blocks.
+    func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws(MessageBusError) -> Int? {
+        guard let topicHandle = rd_kafka_topic_new(self.pointer, topic, nil) else {
+            throw MessageBusError(.brokerError, "rd_kafka_topic_new failed for '\(topic)'")
+        }
+        defer { rd_kafka_topic_destroy(topicHandle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(self.pointer, 0, topicHandle, &metadata, timeoutMilliseconds)
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata, metadata.pointee.topic_cnt > 0 else {
+            if error == RD_KAFKA_RESP_ERR__TRANSPORT || error == RD_KAFKA_RESP_ERR__TIMED_OUT {
+                throw MessageBusError(.connectionFailed, "metadata of '\(topic)': \(RDKafkaError.text(error))")
+            }
+            return nil
+        }
+        let entry = metadata.pointee.topics[0]
+        guard entry.err == RD_KAFKA_RESP_ERR_NO_ERROR, entry.partition_cnt > 0 else { return nil }
+        return Int(entry.partition_cnt)
+    }
+}

@@ -1,0 +1,86 @@
+internal import CMessageBusRdKafka
+import Logging
+
+/// Receives the delivery reports of a producer, on its poll thread.
+protocol RDKafkaDeliveryReportHandler: AnyObject {
+    func deliveryReport(_ message: UnsafePointer<rd_kafka_message_t>)
+}
+
+/// Receives the rebalance events of a consumer, on its consumer thread (inside `rd_kafka_consumer_poll`).
+protocol RDKafkaRebalanceHandler: AnyObject {
+    func rebalance(
+        _ client: OpaquePointer, _ event: rd_kafka_resp_err_t,
+        _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>)
+}
+
+/// What librdkafka's C callbacks reach through the client's opaque pointer: the logger and the objects that
+/// handle delivery reports and rebalances.
+///
+/// Its fields are set before `rd_kafka_new` and the handlers are weak, so a client never keeps its owner alive.
+/// `@unchecked Sendable`: the handlers are only ever called on one thread (the poll or consumer thread), and the
+/// logger is a value that is never mutated after creation.
+final class RDKafkaClientContext: @unchecked Sendable {
+    let logger: Logger
+    weak var deliveryReportHandler: (any RDKafkaDeliveryReportHandler)?
+    weak var rebalanceHandler: (any RDKafkaRebalanceHandler)?
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The context a C callback's opaque pointer refers to.
+    static func from(_ opaque: UnsafeMutableRawPointer?) -> RDKafkaClientContext? {
+        guard let opaque else { return nil }
+        return Unmanaged<RDKafkaClientContext>.fromOpaque(opaque).takeUnretainedValue()
+    }
+
+    /// The context of a client, through `rd_kafka_opaque`.
+    static func of(_ client: OpaquePointer?) -> RDKafkaClientContext? {
+        guard let client else { return nil }
+        return from(rd_kafka_opaque(client))
+    }
+}
+
+/// librdkafka's log lines, forwarded to the client's logger: librdkafka's errors and warnings at info (a library
+/// logs no higher, see swift-log's best practices), the rest at debug.
+let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+    client, level, facility, text in
+    guard let context = RDKafkaClientContext.of(client), let text else { return }
+    let logLevel: Logger.Level = level <= 4 ? .info : .debug
+    guard context.logger.logLevel <= logLevel else { return }
+    context.logger.log(
+        level: logLevel, "librdkafka: \(String(cString: text))",
+        metadata: ["librdkafka.facility": .string(facility.map { String(cString: $0) } ?? "")])
+}
+
+/// Delivery reports, forwarded to the producer that owns the client.
+let rdKafkaDeliveryReportCallback:
+    @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+        _, message, opaque in
+        guard let message, let context = RDKafkaClientContext.from(opaque) else { return }
+        context.deliveryReportHandler?.deliveryReport(message)
+    }
+
+/// Rebalance events, forwarded to the consumer that owns the client. Without a handler (never expected) the
+/// assignment is applied as librdkafka proposes, so the group is not left waiting.
+let rdKafkaRebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+        UnsafeMutableRawPointer?
+    ) -> Void = { client, event, partitions, opaque in
+        guard let client, let partitions else { return }
+        if let handler = RDKafkaClientContext.from(opaque)?.rebalanceHandler {
+            handler.rebalance(client, event, partitions)
+            return
+        }
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
+        if event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            if cooperative { rd_kafka_error_destroy(rd_kafka_incremental_assign(client, partitions)) } else {
+                rd_kafka_assign(client, partitions)
+            }
+        } else {
+            if cooperative { rd_kafka_error_destroy(rd_kafka_incremental_unassign(client, partitions)) } else {
+                rd_kafka_assign(client, nil)
+            }
+        }
+    }

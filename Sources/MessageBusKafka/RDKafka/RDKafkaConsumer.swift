@@ -1,0 +1,306 @@
+internal import CMessageBusRdKafka
+import MessageBus
+import Synchronization
+import Logging
+
+/// A librdkafka group consumer that runs on a thread of its own.
+///
+/// The thread polls in batches of at most the owner's free room, so the owner's in-flight limit (the prefetch)
+/// holds; when the owner is full it pauses every assigned partition and keeps polling only to serve rebalances and
+/// stay in the group. Rebalance callbacks run on the same thread, inside the poll, before partitions move.
+final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
+    /// How the consumer reads.
+    struct Settings: Sendable {
+        /// Where partitions without a committed offset start.
+        var start: KafkaStartOffset
+        /// Commit each batch before it is handed out (at-most-once).
+        var commitBeforeDelivery: Bool
+        /// The most records taken from librdkafka in one go.
+        var maxBatch: Int
+        /// How long blocking lookups at assignment (committed offsets, watermarks) may take, in milliseconds.
+        var lookupTimeoutMilliseconds: Int32
+    }
+
+    let client: RDKafkaClient
+    private let settings: Settings
+    private weak var owner: (any RDKafkaConsumerOwner)?
+    private let stop = Atomic(false)
+    private let exited = CompletionSignal<Void>()
+    private let logger: Logger
+    /// Thread-confined to the consumer thread: whether the current assignment is paused.
+    private var isPaused = false
+    /// The consumer queue, for waking the thread from `rd_kafka_consumer_poll` early.
+    private let queue: OpaquePointer?
+
+    /// Creates the consumer, subscribes it to `topics` and starts its thread.
+    init(
+        properties: [(name: String, value: String)],
+        topics: [String],
+        settings: Settings,
+        owner: any RDKafkaConsumerOwner,
+        logger: Logger
+    ) throws(MessageBusError) {
+        let context = RDKafkaClientContext(logger: logger)
+        self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: context, rebalances: true)
+        self.settings = settings
+        self.owner = owner
+        self.logger = logger
+        let queue = rd_kafka_queue_get_consumer(self.client.pointer)
+        self.queue = queue
+        context.rebalanceHandler = self
+        rd_kafka_poll_set_consumer(self.client.pointer)
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let error = rd_kafka_subscribe(self.client.pointer, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if let queue { rd_kafka_queue_destroy(queue) }
+            self.client.destroy()
+            throw RDKafkaError.error(error, "subscribing to \(topics)")
+        }
+        DedicatedThread.start("messagebus-kafka-consumer") { [self] in
+            self.run()
+        }
+    }
+
+    /// Asks the thread to leave the group (committing stored offsets) and waits until it has, within `timeout`.
+    func close(timeout: Duration) async {
+        self.stop.store(true, ordering: .releasing)
+        self.wake()
+        _ = try? await self.exited.wait(timeout: timeout)
+    }
+
+    /// Wakes the thread from its poll, so that freed room is used at once.
+    func wake() {
+        if let queue { rd_kafka_queue_yield(queue) }
+    }
+
+    /// Stores the offsets to commit (the next offset to read, per partition); librdkafka commits them
+    /// periodically, on revoke and on close. Offsets of partitions no longer assigned are ignored.
+    func store(_ offsets: [(KafkaTopicPartition, Int64)]) {
+        guard !offsets.isEmpty else { return }
+        let list = Self.makeList(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = rd_kafka_offsets_store(self.client.pointer, list)
+    }
+
+    // MARK: The consumer thread
+
+    private func run() {
+        while !self.stop.load(ordering: .acquiring) {
+            let room = self.owner?.availableRoom() ?? 0
+            if room <= 0 {
+                if !self.isPaused { self.setPaused(true) }
+                if let message = rd_kafka_consumer_poll(self.client.pointer, 50) {
+                    // Fetched before the pause took effect: hand it on rather than lose its position.
+                    self.handle([message])
+                }
+                continue
+            }
+            if self.isPaused { self.setPaused(false) }
+            var messages: [UnsafeMutablePointer<rd_kafka_message_t>] = []
+            var timeout: Int32 = 100
+            let limit = min(room, self.settings.maxBatch)
+            while messages.count < limit, let message = rd_kafka_consumer_poll(self.client.pointer, timeout) {
+                messages.append(message)
+                timeout = 0
+            }
+            if !messages.isEmpty { self.handle(messages) }
+        }
+        // Leaving the group runs the revoke callback (committing what was stored) on this thread.
+        let closeError = rd_kafka_consumer_close(self.client.pointer)
+        if closeError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            self.logger.debug("consumer close: \(RDKafkaError.text(closeError))")
+        }
+        if let queue { rd_kafka_queue_destroy(queue) }
+        self.client.destroy()
+        self.exited.fire(.success(()))
+    }
+
+    private func handle(_ messages: [UnsafeMutablePointer<rd_kafka_message_t>]) {
+        var records: [KafkaIncomingRecord] = []
+        records.reserveCapacity(messages.count)
+        for message in messages {
+            defer { rd_kafka_message_destroy(message) }
+            let error = message.pointee.err
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                self.report(error)
+                continue
+            }
+            records.append(Self.copy(message))
+        }
+        guard !records.isEmpty else { return }
+        if self.settings.commitBeforeDelivery {
+            var next: [KafkaTopicPartition: Int64] = [:]
+            for record in records {
+                let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
+                next[key] = max(next[key] ?? 0, record.offset + 1)
+            }
+            let list = Self.makeList(next.map { ($0.key, $0.value) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let error = rd_kafka_commit(self.client.pointer, list, 0)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                self.logger.debug("commit before delivery failed: \(RDKafkaError.text(error))")
+            }
+        }
+        self.owner?.received(records)
+    }
+
+    private func report(_ error: rd_kafka_resp_err_t) {
+        switch error {
+        case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+            return
+        case RD_KAFKA_RESP_ERR__FATAL:
+            var text = [CChar](repeating: 0, count: 512)
+            let code = rd_kafka_fatal_error(self.client.pointer, &text, text.count)
+            self.owner?.failed(RDKafkaError.error(code, "the consumer failed fatally: \(text.nulTerminatedString)"))
+        default:
+            self.logger.debug("consumer error: \(RDKafkaError.text(error))")
+        }
+    }
+
+    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaIncomingRecord {
+        let pointee = message.pointee
+        let topic = pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let value = pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.len)) } ?? []
+        let key = pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.key_len)) }
+        var headers: [(name: String, value: [UInt8])] = []
+        var headerList: OpaquePointer?
+        if rd_kafka_message_headers(message, &headerList) == RD_KAFKA_RESP_ERR_NO_ERROR, let headerList {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var valuePointer: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(headerList, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let bytes = valuePointer.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+                headers.append((name.map { String(cString: $0) } ?? "", bytes))
+                index += 1
+            }
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        return KafkaIncomingRecord(
+            topic: topic, partition: pointee.partition, offset: pointee.offset, key: key, value: value,
+            headers: headers,
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
+    }
+
+    private func setPaused(_ paused: Bool) {
+        var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(self.client.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment
+        else { return }
+        defer { rd_kafka_topic_partition_list_destroy(assignment) }
+        if paused {
+            _ = rd_kafka_pause_partitions(self.client.pointer, assignment)
+        } else {
+            _ = rd_kafka_resume_partitions(self.client.pointer, assignment)
+        }
+        self.isPaused = paused
+    }
+
+    // MARK: Rebalances (consumer thread, inside the poll)
+
+    func rebalance(
+        _ client: OpaquePointer, _ event: rd_kafka_resp_err_t,
+        _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
+        let list = Self.entries(partitions)
+        if event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            self.resolveStartOffsets(partitions)
+            if cooperative {
+                if let error = RDKafkaError.consume(rd_kafka_incremental_assign(client, partitions), "incremental assign") {
+                    self.logger.debug("\(error.message)")
+                }
+            } else {
+                _ = rd_kafka_assign(client, partitions)
+            }
+            // A new assignment starts unpaused; the loop pauses it again if the owner is still full.
+            self.isPaused = false
+            self.logger.debug("assigned \(list.map(\.description))")
+            self.owner?.assigned(list)
+        } else {
+            self.owner?.revoking(list)
+            // Commit what was acknowledged before the partitions move, so the next owner starts after it.
+            let error = rd_kafka_commit(client, nil, 0)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                self.logger.debug("commit on revoke: \(RDKafkaError.text(error))")
+            }
+            if cooperative {
+                _ = RDKafkaError.consume(rd_kafka_incremental_unassign(client, partitions), "incremental unassign")
+            } else {
+                _ = rd_kafka_assign(client, nil)
+            }
+            self.logger.debug("revoked \(list.map(\.description))")
+        }
+    }
+
+    /// Sets explicit start offsets for partitions the group has committed nothing for, when the start position is
+    /// not `earliest`, so that "latest" means the end of the log at assignment and not whenever the first fetch
+    /// happens to resolve it (a record published right after subscribing must be received).
+    private func resolveStartOffsets(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        if case .earliest = self.settings.start { return }
+        let client = self.client.pointer
+        let timeout = self.settings.lookupTimeoutMilliseconds
+        let committedError = rd_kafka_committed(client, partitions, timeout)
+        if committedError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            self.logger.debug("committed offsets lookup: \(RDKafkaError.text(committedError))")
+        }
+        let count = Int(partitions.pointee.cnt)
+        var byTime: [Int] = []
+        for index in 0..<count {
+            let element = partitions.pointee.elems.advanced(by: index)
+            guard element.pointee.offset < 0 else { continue }  // the group resumes from its commit
+            switch self.settings.start {
+            case .earliest:
+                element.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            case .latest:
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let error = rd_kafka_query_watermark_offsets(
+                    client, element.pointee.topic, element.pointee.partition, &low, &high, timeout)
+                element.pointee.offset = error == RD_KAFKA_RESP_ERR_NO_ERROR ? high : Int64(RD_KAFKA_OFFSET_END)
+            case .offset(let offset):
+                element.pointee.offset = offset
+            case .timestamp(let milliseconds):
+                element.pointee.offset = milliseconds
+                byTime.append(index)
+            }
+        }
+        guard !byTime.isEmpty else { return }
+        guard let query = rd_kafka_topic_partition_list_new(Int32(byTime.count)) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(query) }
+        for index in byTime {
+            let element = partitions.pointee.elems.advanced(by: index)
+            rd_kafka_topic_partition_list_add(query, element.pointee.topic, element.pointee.partition)?.pointee.offset =
+                element.pointee.offset
+        }
+        let error = rd_kafka_offsets_for_times(client, query, timeout)
+        for (position, index) in byTime.enumerated() {
+            let element = partitions.pointee.elems.advanced(by: index)
+            let found = query.pointee.elems.advanced(by: position).pointee.offset
+            element.pointee.offset = error == RD_KAFKA_RESP_ERR_NO_ERROR && found >= 0 ? found : Int64(RD_KAFKA_OFFSET_END)
+        }
+    }
+
+    // MARK: Partition lists
+
+    private static func entries(
+        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) -> [KafkaTopicPartition] {
+        (0..<Int(list.pointee.cnt)).map { index in
+            let element = list.pointee.elems[index]
+            return KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)
+        }
+    }
+
+    private static func makeList(
+        _ offsets: [(KafkaTopicPartition, Int64)]
+    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+        for (partition, offset) in offsets {
+            rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset = offset
+        }
+        return list
+    }
+}

@@ -1,0 +1,16 @@
+import MessageBus
+
+/// What a consumer thread reports to, and asks of, the subscription that owns it. Every call comes from the
+/// consumer thread; implementations must be thread-safe.
+protocol RDKafkaConsumerOwner: AnyObject, Sendable {
+    /// How many more records the subscription can take now without exceeding its in-flight limit.
+    func availableRoom() -> Int
+    /// Records were polled.
+    func received(_ records: [KafkaIncomingRecord])
+    /// Partitions were assigned (and their start offsets resolved): deliveries from them may follow.
+    func assigned(_ partitions: [KafkaTopicPartition])
+    /// Partitions are being revoked: drop their buffered deliveries before they move to another member.
+    func revoking(_ partitions: [KafkaTopicPartition])
+    /// The consumer failed for good (a fatal librdkafka error).
+    func failed(_ error: MessageBusError)
+}

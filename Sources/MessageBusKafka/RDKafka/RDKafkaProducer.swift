@@ -1,0 +1,263 @@
+internal import CMessageBusRdKafka
+import MessageBus
+import Synchronization
+import Logging
+
+/// A librdkafka producer with its own poll thread, which serves delivery reports and hands them to the waiting
+/// batches: no Swift task polls, and no cooperative thread ever blocks in librdkafka.
+final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
+    /// What the fire-and-forget path has outstanding: the records given to ``send(_:to:)`` without a delivery report
+    /// yet, the first failure since the last flush, and the tasks waiting in ``flushSent()``.
+    private struct SendState {
+        var outstanding = 0
+        var firstError: MessageBusError?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let client: RDKafkaClient
+    private let sendState = Mutex(SendState())
+    private let stopPolling = StopFlag()
+    private let pollThreadExited = CompletionSignal<Void>()
+    /// The `message.max.bytes` the producer was configured with, for the error that names an oversized record.
+    let messageMaxBytes: Int
+
+    /// Creates a producer and starts its poll thread.
+    init(properties: [(name: String, value: String)], logger: Logger, messageMaxBytes: Int) throws(MessageBusError) {
+        let context = RDKafkaClientContext(logger: logger)
+        self.client = try RDKafkaClient(
+            kind: .producer, properties: properties, context: context, deliveryReports: true)
+        self.messageMaxBytes = messageMaxBytes
+        context.deliveryReportHandler = self
+        let client = self.client
+        let stop = self.stopPolling
+        let exited = self.pollThreadExited
+        DedicatedThread.start("messagebus-kafka-poll") {
+            // rd_kafka_poll returns as soon as an event is served, so the 100 ms only bounds how late a stop is seen.
+            while !stop.isSet {
+                rd_kafka_poll(client.pointer, 100)
+            }
+            exited.fire(.success(()))
+        }
+    }
+
+    // MARK: Producing
+
+    /// Produces `records` to `topic` and waits for every delivery report.
+    ///
+    /// - Throws: the first failure of the batch (``MessageBusError/Code/messageTooLarge``,
+    ///   ``MessageBusError/Code/timeout``, ...).
+    func publish(_ records: [KafkaOutgoingRecord], to topic: String, deadline: ContinuousClock.Instant) async throws {
+        guard !records.isEmpty else { return }
+        let batch = DeliveryReportBatch(count: records.count)
+        // One retain for the whole batch; whoever completes it (the last report or the producing task) releases it.
+        let opaque = Unmanaged.passRetained(batch)
+        var produced = 0
+        var failure: MessageBusError?
+        do {
+            for record in records {
+                try await self.produce(record, to: topic, opaque: opaque.toOpaque(), deadline: deadline)
+                produced += 1
+            }
+        } catch let error as MessageBusError {
+            failure = error
+        } catch {
+            failure = MessageBusError(.brokerError, "producing to '\(topic)' failed", underlying: error)
+        }
+        if batch.complete(count: 1 + records.count - produced, error: failure) { opaque.release() }
+        try await batch.wait()
+    }
+
+    /// Hands `records` to librdkafka without waiting for their delivery reports; ``flushSent()`` waits for them.
+    func send(_ records: [KafkaOutgoingRecord], to topic: String, deadline: ContinuousClock.Instant) async throws {
+        for record in records {
+            self.sendState.withLock { $0.outstanding += 1 }
+            do {
+                try await self.produce(record, to: topic, opaque: nil, deadline: deadline)
+            } catch {
+                self.sendCompleted(error: nil)
+                throw error
+            }
+        }
+    }
+
+    /// Waits until every record given to ``send(_:to:deadline:)`` has its delivery report.
+    ///
+    /// - Throws: the first failure since the previous flush.
+    func flushSent() async throws {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = self.sendState.withLock { state in
+                if state.outstanding == 0 { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        let failure = self.sendState.withLock { state in
+            defer { state.firstError = nil }
+            return state.firstError
+        }
+        if let failure { throw failure }
+    }
+
+    /// Produces one record, waiting while librdkafka's local queue is full (backpressure, not an error).
+    private func produce(
+        _ record: KafkaOutgoingRecord,
+        to topic: String,
+        opaque: UnsafeMutableRawPointer?,
+        deadline: ContinuousClock.Instant
+    ) async throws {
+        var backoff = Duration.microseconds(200)
+        while true {
+            let code = self.produceOnce(record, to: topic, opaque: opaque)
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                throw self.produceError(code, topic: topic, size: record.value.count + (record.key?.count ?? 0))
+            }
+            guard ContinuousClock.now < deadline else {
+                throw MessageBusError(
+                    .timeout, "librdkafka's local queue for '\(topic)' stayed full until the publish deadline")
+            }
+            try await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .milliseconds(20))
+        }
+    }
+
+    private func produceError(_ code: rd_kafka_resp_err_t, topic: String, size: Int) -> MessageBusError {
+        if code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE {
+            return MessageBusError(
+                .messageTooLarge,
+                "a record of \(size) bytes for '\(topic)' exceeds message.max.bytes (\(self.messageMaxBytes)); "
+                    + "raise KafkaConfiguration.messageMaxBytes (and the broker's limit) or send smaller messages")
+        }
+        return RDKafkaError.error(code, "producing to '\(topic)'")
+    }
+
+    /// One `rd_kafka_produceva` call, which returns its error (never the thread-local last error).
+    private func produceOnce(
+        _ record: KafkaOutgoingRecord, to topic: String, opaque: UnsafeMutableRawPointer?
+    ) -> rd_kafka_resp_err_t {
+        let headers: OpaquePointer? = record.headers.isEmpty ? nil : rd_kafka_headers_new(record.headers.count)
+        if let headers {
+            for header in record.headers {
+                header.value.withUnsafeBytes { bytes in
+                    _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
+                }
+            }
+        }
+        let code: rd_kafka_resp_err_t = topic.withCString { topicName in
+            record.value.withUnsafeBytes { value in
+                (record.key ?? []).withUnsafeBytes { key in
+                    var fields: [rd_kafka_vu_t] = []
+                    fields.reserveCapacity(8)
+                    var field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_TOPIC
+                    field.u.cstr = topicName
+                    fields.append(field)
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_VALUE
+                    field.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                    field.u.mem.size = value.count
+                    fields.append(field)
+                    if record.key != nil {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_KEY
+                        field.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                        field.u.mem.size = key.count
+                        fields.append(field)
+                    }
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    field.u.i = RD_KAFKA_MSG_F_COPY  // librdkafka copies the bytes: Swift's buffers die with this call
+                    fields.append(field)
+                    if let partition = record.partition {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_PARTITION
+                        field.u.i32 = partition
+                        fields.append(field)
+                    }
+                    if let timestamp = record.timestampMilliseconds {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                        field.u.i64 = timestamp
+                        fields.append(field)
+                    }
+                    if let headers {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_HEADERS
+                        field.u.headers = headers
+                        fields.append(field)
+                    }
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    field.u.ptr = opaque
+                    fields.append(field)
+                    guard let error = rd_kafka_produceva(self.client.pointer, fields, fields.count) else {
+                        return RD_KAFKA_RESP_ERR_NO_ERROR
+                    }
+                    defer { rd_kafka_error_destroy(error) }
+                    return rd_kafka_error_code(error)
+                }
+            }
+        }
+        // On success librdkafka owns the headers; on failure they are still ours.
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
+        return code
+    }
+
+    // MARK: Delivery reports (poll thread)
+
+    func deliveryReport(_ message: UnsafePointer<rd_kafka_message_t>) {
+        let code = message.pointee.err
+        var error: MessageBusError?
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+            error = self.produceError(code, topic: topic, size: message.pointee.len + message.pointee.key_len)
+            if code != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE {
+                error?.message = "delivery to '\(topic)' [partition \(message.pointee.partition)] failed: "
+                    + RDKafkaError.text(code)
+            }
+        }
+        guard let opaque = message.pointee._private else {
+            self.sendCompleted(error: error)
+            return
+        }
+        let batch = Unmanaged<DeliveryReportBatch>.fromOpaque(opaque)
+        if batch.takeUnretainedValue().complete(count: 1, error: error) { batch.release() }
+    }
+
+    private func sendCompleted(error: MessageBusError?) {
+        let waiters: [CheckedContinuation<Void, Never>] = self.sendState.withLock { state in
+            state.outstanding -= 1
+            if let error, state.firstError == nil { state.firstError = error }
+            guard state.outstanding == 0 else { return [] }
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Closing
+
+    /// Flushes within `timeout`, fails what is left (its waiters get an error), stops the poll thread and destroys
+    /// the client; runs the blocking parts on a dedicated thread.
+    ///
+    /// - Returns: how many records could not be delivered in time.
+    func close(timeout: Duration) async -> Int {
+        let client = self.client
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let undelivered = await DedicatedThread.run("messagebus-kafka-flush") { () -> Int in
+            rd_kafka_flush(client.pointer, max(0, milliseconds))
+            let left = Int(rd_kafka_outq_len(client.pointer))
+            if left > 0 {
+                // Their delivery reports (with a purge error) reach the waiting batches through the poll thread.
+                rd_kafka_purge(client.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+                rd_kafka_flush(client.pointer, 1000)
+            }
+            return left
+        }
+        self.stopPolling.set()
+        _ = try? await self.pollThreadExited.wait(timeout: .seconds(5))
+        await DedicatedThread.run("messagebus-kafka-destroy") { client.destroy() }
+        return undelivered
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import MessageBus
+
+/// Maps a ``Message`` onto a Kafka record and back.
+///
+/// The message properties Kafka has no field for travel as CloudEvents headers (binary mode): the id as
+/// ``WellKnownHeader/id`` (`ce_id`), the content type as ``WellKnownHeader/contentType``, the correlation id as
+/// ``WellKnownHeader/correlationID`` and the time (RFC 3339) as ``WellKnownHeader/time``; the time is also the
+/// record's create timestamp. The delivery attempt of a requeued message travels in ``attemptHeader``. On consume
+/// these headers are read back into the message and removed from its headers.
+enum KafkaRecordCodec {
+    /// The header that carries the delivery attempt of a requeued record (absent on the first attempt).
+    static let attemptHeader = "messagebus-attempt"
+
+    /// The headers the codec owns, stripped from a consumed message's headers.
+    static let ownedHeaders: Set<String> = [
+        WellKnownHeader.id, WellKnownHeader.contentType, WellKnownHeader.correlationID, WellKnownHeader.time,
+        attemptHeader,
+    ]
+
+    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// The record for `message`.
+    ///
+    /// - Parameters:
+    ///   - message: The message.
+    ///   - partition: An explicit partition (for keyless messages of one batch, which stay together).
+    ///   - attempt: The delivery attempt to record, when above 1 (a requeue).
+    ///   - extraHeaders: Headers appended after the message's own (dead-letter information).
+    static func encode(
+        _ message: Message, partition: Int32? = nil, attempt: Int? = nil, extraHeaders: [(String, String)] = []
+    ) -> KafkaOutgoingRecord {
+        var headers: [(name: String, value: [UInt8])] = message.headers
+            .filter { !ownedHeaders.contains($0.name) }
+            .map { ($0.name, $0.value) }
+        headers.append((WellKnownHeader.id, Array(message.id.utf8)))
+        if let contentType = message.contentType { headers.append((WellKnownHeader.contentType, Array(contentType.utf8))) }
+        if let correlationID = message.correlationID {
+            headers.append((WellKnownHeader.correlationID, Array(correlationID.utf8)))
+        }
+        if let timestamp = message.timestamp {
+            headers.append((WellKnownHeader.time, Array(timeStyle.format(timestamp).utf8)))
+        }
+        if let attempt, attempt > 1 { headers.append((attemptHeader, Array(String(attempt).utf8))) }
+        for (name, value) in extraHeaders { headers.append((name, Array(value.utf8))) }
+        return KafkaOutgoingRecord(
+            key: message.key.map { Array($0.utf8) },
+            value: message.payload,
+            headers: headers,
+            timestampMilliseconds: message.timestamp.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) },
+            partition: partition)
+    }
+
+    /// The message a consumed record carries, and its delivery attempt (1 unless the record is a requeue).
+    static func decode(_ record: KafkaIncomingRecord) -> (message: Message, attempt: Int) {
+        var headers = MessageHeaders()
+        var id: String?
+        var contentType: String?
+        var correlationID: String?
+        var time: Date?
+        var attempt = 1
+        for (name, value) in record.headers {
+            let text = String(decoding: value, as: UTF8.self)
+            switch name {
+            case WellKnownHeader.id: id = text
+            case WellKnownHeader.contentType: contentType = text
+            case WellKnownHeader.correlationID: correlationID = text
+            case WellKnownHeader.time: time = try? timeStyle.parse(text)
+            case attemptHeader: attempt = max(1, Int(text) ?? 1)
+            default: headers.append(MessageHeader(name: name, value: value))
+            }
+        }
+        let recordTime = record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        let message = Message(
+            payload: record.value,
+            key: record.key.map { String(decoding: $0, as: UTF8.self) },
+            headers: headers,
+            id: id ?? "\(record.topic)-\(record.partition)-\(record.offset)",
+            timestamp: time ?? recordTime,
+            contentType: contentType,
+            correlationID: correlationID)
+        return (message, attempt)
+    }
+}
