@@ -25,8 +25,6 @@ final class RDKafkaMockCluster: @unchecked Sendable {
         }
         self.cluster = cluster
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
-        // Members of a new group join at once instead of after the 3 s rebalance delay Apache Kafka uses.
-        rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0)
     }
 
     /// Stops the cluster. Blocks: call it on a dedicated thread.

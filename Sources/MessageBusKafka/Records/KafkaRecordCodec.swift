@@ -10,7 +10,7 @@ import MessageBus
 /// these headers are read back into the message and removed from its headers.
 enum KafkaRecordCodec {
     /// The header that carries the delivery attempt of a requeued record (absent on the first attempt).
-    static let attemptHeader = "messagebus-attempt"
+    static let attemptHeader = WellKnownHeader.attempt
 
     /// The headers the codec owns, stripped from a consumed message's headers.
     static let ownedHeaders: Set<String> = [
