@@ -117,7 +117,9 @@ public final class RabbitMQMessageBus: MessageBus {
         let done = OneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
             subscriptionID: id, destination: destination, group: group, deadLetterExchange: deadLetterDestination,
-            prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox, completion: { done.fulfill($0) })))
+            prefetch: min(options.prefetch, Int(UInt16.max)),
+            takesRetained: group != nil && options.effectiveStartPosition(group: group) == .earliest, inbox: inbox,
+            completion: { done.fulfill($0) })))
         try await done.value
         let settler = RabbitMQSettler(
             subscriptionID: id, inbox: inbox, destination: destination, group: group,

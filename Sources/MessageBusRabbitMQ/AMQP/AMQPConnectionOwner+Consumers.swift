@@ -37,8 +37,19 @@ extension AMQPConnectionOwner {
                 if declareGroupQueue {
                     _ = try session.declareQueue(
                         channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
-                        queueType: self.configuration.groupQueueType == .quorum ? "quorum" : nil)
+                        arguments: self.groupQueueArguments)
                     try session.bindQueue(channel, queue: queueName, exchange: request.destination, routingKey: "#")
+                    if request.takesRetained {
+                        // Now that the group is bound, what the destination kept before it existed moves over.
+                        let moved = try session.deadLetterAll(
+                            channel, queue: Self.retentionName(for: request.destination),
+                            limit: self.configuration.retention)
+                        if moved > 0 {
+                            self.logger.debug(
+                                "moved retained messages to a new group",
+                                metadata: ["queue": "\(queueName)", "count": "\(moved)"])
+                        }
+                    }
                     if !self.recordedGroupQueues.contains(where: { $0.queue == queueName }) {
                         self.recordedGroupQueues.append((queueName, request.destination))
                     }
@@ -46,7 +57,7 @@ extension AMQPConnectionOwner {
             } else {
                 // A broadcast subscriber gets its own server-named queue that disappears with it.
                 queueName = try session.declareQueue(
-                    channel, name: "", durable: false, exclusive: true, autoDelete: true, queueType: nil)
+                    channel, name: "", durable: false, exclusive: true, autoDelete: true)
                 try session.bindQueue(channel, queue: queueName, exchange: request.destination, routingKey: "#")
             }
             _ = try session.consume(channel, queue: queueName)

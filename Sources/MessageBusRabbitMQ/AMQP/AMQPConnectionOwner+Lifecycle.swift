@@ -139,13 +139,13 @@ extension AMQPConnectionOwner {
     private func restoreAfterReconnect() throws {
         guard let session = self.session else { return }
         for exchange in self.recordedExchanges {
-            try session.declareExchange(Self.topologyChannel, name: exchange, type: "topic", durable: true)
+            try self.declareDestination(exchange, channel: Self.topologyChannel)
             self.declaredExchanges.insert(exchange)
         }
         for (queue, exchange) in self.recordedGroupQueues {
             _ = try session.declareQueue(
                 Self.topologyChannel, name: queue, durable: true, exclusive: false, autoDelete: false,
-                queueType: self.configuration.groupQueueType == .quorum ? "quorum" : nil)
+                arguments: self.groupQueueArguments)
             try session.bindQueue(Self.topologyChannel, queue: queue, exchange: exchange, routingKey: "#")
         }
         for consumer in self.consumers.values.sorted(by: { $0.request.subscriptionID < $1.request.subscriptionID }) {

@@ -219,7 +219,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
 
     func ensureExchange(_ name: String, channel: UInt16) throws {
         guard !self.declaredExchanges.contains(name), let session = self.session else { return }
-        try session.declareExchange(channel, name: name, type: "topic", durable: true)
+        _ = session
+        try self.declareDestination(name, channel: channel)
         self.declaredExchanges.insert(name)
         if !self.recordedExchanges.contains(name) { self.recordedExchanges.append(name) }
     }

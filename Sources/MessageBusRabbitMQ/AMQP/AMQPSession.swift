@@ -169,32 +169,27 @@ final class AMQPSession {
     }
 
     func declareExchange(
-        _ channel: UInt16, name: String, type: String, durable: Bool, passive: Bool = false
+        _ channel: UInt16, name: String, type: String, durable: Bool, passive: Bool = false, isInternal: Bool = false,
+        arguments: AMQPArguments = AMQPArguments()
     ) throws(AMQPFailure) {
         try withBytes(name, type) { (name, type) throws(AMQPFailure) in
-            _ = amqp_exchange_declare(
-                self.state, channel, name, type, passive ? 1 : 0, durable ? 1 : 0, 0, 0, amqp_empty_table)
-            try self.checkReply(channel: channel)
+            try arguments.withTable { (table) throws(AMQPFailure) in
+                _ = amqp_exchange_declare(
+                    self.state, channel, name, type, passive ? 1 : 0, durable ? 1 : 0, 0, isInternal ? 1 : 0, table)
+                try self.checkReply(channel: channel)
+            }
         }
     }
 
     /// Declares a queue and returns its name (the broker's, for a server-named queue).
     func declareQueue(
-        _ channel: UInt16, name: String, durable: Bool, exclusive: Bool, autoDelete: Bool, queueType: String?
+        _ channel: UInt16, name: String, durable: Bool, exclusive: Bool, autoDelete: Bool,
+        arguments: AMQPArguments = AMQPArguments()
     ) throws(AMQPFailure) -> String {
-        try withBytes(name, queueType ?? "") { (nameBytes, typeBytes) throws(AMQPFailure) -> String in
-            let keyText = "x-queue-type"
-            return try withBytes(keyText, "") { (key, _) throws(AMQPFailure) -> String in
-                var entry = amqp_table_entry_t()
-                entry.key = key
-                entry.value.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
-                entry.value.value.bytes = typeBytes
-                let result: UnsafeMutablePointer<amqp_queue_declare_ok_t>? = withUnsafeMutablePointer(to: &entry) {
-                    let arguments = queueType == nil ? amqp_empty_table : amqp_table_t(num_entries: 1, entries: $0)
-                    return amqp_queue_declare(
-                        self.state, channel, nameBytes, 0, durable ? 1 : 0, exclusive ? 1 : 0, autoDelete ? 1 : 0,
-                        arguments)
-                }
+        try withBytes(name, "") { (nameBytes, _) throws(AMQPFailure) -> String in
+            try arguments.withTable { (table) throws(AMQPFailure) -> String in
+                let result = amqp_queue_declare(
+                    self.state, channel, nameBytes, 0, durable ? 1 : 0, exclusive ? 1 : 0, autoDelete ? 1 : 0, table)
                 try self.checkReply(channel: channel)
                 return result?.pointee.queue.swiftString ?? name
             }
@@ -207,6 +202,32 @@ final class AMQPSession {
                 _ = amqp_queue_bind(self.state, channel, queueBytes, exchangeBytes, key, amqp_empty_table)
                 try self.checkReply(channel: channel)
             }
+        }
+    }
+
+    /// Moves every message of `queue` to the queue's dead-letter exchange (with its routing key) by fetching and
+    /// rejecting each; returns how many moved. Used to hand retained messages to a new group.
+    func deadLetterAll(_ channel: UInt16, queue: String, limit: Int) throws(AMQPFailure) -> Int {
+        try withBytes(queue, "") { (queueBytes, _) throws(AMQPFailure) -> Int in
+            var moved = 0
+            while moved < limit {
+                let reply = amqp_basic_get(self.state, channel, queueBytes, 0)
+                guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
+                    try self.checkReply(channel: channel)
+                    throw AMQPFailure.from(reply, channel: channel)
+                }
+                guard reply.reply.id == AMQPMethod.basicGetOk, let decoded = reply.reply.decoded else { return moved }
+                let tag = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee.delivery_tag
+                var message = amqp_message_t()
+                let read = amqp_read_message(self.state, channel, &message, 0)
+                amqp_destroy_message(&message)
+                guard read.reply_type == AMQP_RESPONSE_NORMAL else { throw AMQPFailure.from(read, channel: channel) }
+                let status = amqp_basic_reject(self.state, channel, tag, 0)
+                if status != AMQP_STATUS_OK.rawValue { throw AMQPFailure.status(status, "basic.reject") }
+                moved += 1
+                amqp_maybe_release_buffers_on_channel(self.state, channel)
+            }
+            return moved
         }
     }
 

@@ -1,0 +1,46 @@
+internal import CMessageBusRabbitMQ
+import Glibc
+
+/// An AMQP arguments table (`x-queue-type`, `alternate-exchange`, ...), built for the length of one call.
+struct AMQPArguments {
+    enum Value {
+        case text(String)
+        case integer(Int64)
+    }
+
+    var entries: [(key: String, value: Value)] = []
+
+    /// Calls `body` with the table; the memory lives only during the call.
+    func withTable<Result>(_ body: (amqp_table_t) throws(AMQPFailure) -> Result) throws(AMQPFailure) -> Result {
+        guard !self.entries.isEmpty else { return try body(amqp_empty_table) }
+        var copies: [UnsafeMutablePointer<CChar>?] = []
+        defer { copies.forEach { free($0) } }
+        func bytes(_ text: String) -> amqp_bytes_t {
+            let copy = strdup(text)
+            copies.append(copy)
+            return amqp_cstring_bytes(copy)
+        }
+        var table = self.entries.map { key, value -> amqp_table_entry_t in
+            var entry = amqp_table_entry_t()
+            entry.key = bytes(key)
+            switch value {
+            case .text(let text):
+                entry.value.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
+                entry.value.value.bytes = bytes(text)
+            case .integer(let number):
+                entry.value.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue)
+                entry.value.value.i64 = number
+            }
+            return entry
+        }
+        let count = Int32(table.count)
+        let outcome: Swift.Result<Result, AMQPFailure> = table.withUnsafeMutableBufferPointer { buffer in
+            do throws(AMQPFailure) {
+                return .success(try body(amqp_table_t(num_entries: count, entries: buffer.baseAddress)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+}

@@ -1,0 +1,25 @@
+import Logging
+import MessageBus
+import MessageBusRabbitMQ
+
+/// Opens buses on the test broker, after checking once that it answers.
+enum RabbitMQTestBus {
+    /// Fails with `BrokerUnreachable` (naming the URL and `make brokers-start`) when nothing answers at the URL.
+    static func requireBroker() async throws {
+        let url = AMQPTestEnvironment.url
+        _ = try await onDedicatedThread("rabbitmq-reachable") {
+            _ = try AMQPConnection(url: url, connectTimeoutSeconds: 3)
+        }
+    }
+
+    /// A bus on the test broker; `query` adds URL options (`queue_type=classic`, ...).
+    static func open(
+        _ configuration: MessageBusConfiguration = MessageBusConfiguration(), query: String? = nil,
+        label: String = "test.rabbitmq"
+    ) async throws -> any MessageBus {
+        var url = AMQPTestEnvironment.url
+        if let query { url += (url.contains("?") ? "&" : "?") + query }
+        return try await MessageBusConnector.connect(
+            to: url, configuration: configuration, backends: [.rabbitMQ], logger: Logger(label: label))
+    }
+}
