@@ -20,14 +20,10 @@ final class AMQPSession {
         }
         self.state = state
         self.endpoint = endpoint
-        do {
-            try self.openSocket(configuration: configuration)
-            try self.login(configuration: configuration, connectionName: connectionName)
-            self.isOpen = true
-        } catch {
-            amqp_destroy_connection(state)
-            throw error
-        }
+        // When this throws, deinit still runs (every property is set) and destroys the C connection once.
+        try self.openSocket(configuration: configuration)
+        try self.login(configuration: configuration, connectionName: connectionName)
+        self.isOpen = true
     }
 
     deinit {

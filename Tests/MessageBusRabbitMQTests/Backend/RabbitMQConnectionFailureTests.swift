@@ -1,0 +1,59 @@
+import Logging
+import MessageBus
+import MessageBusRabbitMQ
+import Testing
+
+/// Opening a bus fails fast with a typed error when the broker refuses it or is not there.
+@Suite(
+    "RabbitMQ connection failures (real broker)",
+    .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
+    .timeLimit(.minutes(1))
+)
+struct RabbitMQConnectionFailureTests {
+    private static func configuration() throws -> RabbitMQConfiguration {
+        try RabbitMQConfiguration(url: MessageBusURL(AMQPTestEnvironment.url))
+    }
+
+    @Test("a wrong password fails fast with authenticationFailed, without echoing the password")
+    func wrongPassword() async throws {
+        try await RabbitMQTestBus.requireBroker()
+        var configuration = try Self.configuration()
+        configuration.password = "not-the-password-\(Int.random(in: 0...999))"
+        let started = ContinuousClock.now
+        let error = try await #require(throws: MessageBusError.self) {
+            _ = try await RabbitMQMessageBus(rabbitMQ: configuration, logger: Logger(label: "test"))
+        }
+        #expect(error.code == .authenticationFailed, "\(error)")
+        #expect(!error.description.contains(configuration.password))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test("a missing virtual host fails fast with a typed error naming it")
+    func missingVirtualHost() async throws {
+        try await RabbitMQTestBus.requireBroker()
+        var configuration = try Self.configuration()
+        configuration.virtualHost = "no-such-vhost-\(Int.random(in: 0...999))"
+        let started = ContinuousClock.now
+        let error = try await #require(throws: MessageBusError.self) {
+            _ = try await RabbitMQMessageBus(rabbitMQ: configuration, logger: Logger(label: "test"))
+        }
+        #expect(error.code == .invalidConfiguration, "\(error)")
+        #expect(error.message.contains(configuration.virtualHost))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test("an unreachable host fails with connectionFailed within its connection timeout")
+    func unreachableHost() async throws {
+        // 10.255.255.1 is a non-routed address: the SYN goes unanswered, so only the timeout ends the attempt.
+        var configuration = RabbitMQConfiguration(endpoints: [RabbitMQEndpoint(host: "10.255.255.1")])
+        configuration.connectionTimeout = .seconds(2)
+        let started = ContinuousClock.now
+        let error = try await #require(throws: MessageBusError.self) {
+            _ = try await RabbitMQMessageBus(rabbitMQ: configuration, logger: Logger(label: "test"))
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(error.code == .connectionFailed, "\(error)")
+        #expect(error.message.contains("10.255.255.1"))
+        #expect(elapsed < .seconds(4), "took \(elapsed)")
+    }
+}
