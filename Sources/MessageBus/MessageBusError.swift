@@ -100,11 +100,13 @@ public struct MessageBusError: Error, Sendable, CustomStringConvertible, CustomD
 }
 
 extension MessageBusError {
-    static func closed(_ what: String) -> MessageBusError {
+    /// A ``Code/closed`` error: "`what` is closed; open a new one to continue".
+    public static func closed(_ what: String) -> MessageBusError {
         MessageBusError(.closed, "\(what) is closed; open a new one to continue")
     }
 
-    static func invalidConfiguration(key: String, value: String, expected: String) -> MessageBusError {
+    /// An ``Code/invalidConfiguration`` error naming the setting, the value given and what was expected.
+    public static func invalidConfiguration(key: String, value: String, expected: String) -> MessageBusError {
         MessageBusError(.invalidConfiguration, "invalid value '\(value)' for '\(key)': expected \(expected)")
     }
 }

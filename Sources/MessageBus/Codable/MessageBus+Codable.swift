@@ -36,9 +36,25 @@ extension MessageBus {
         onDecodingFailure: DecodingFailurePolicy = .deadLetter,
         handler: @escaping @Sendable (Value, Delivery) async throws -> Void
     ) async throws {
-        try await self.consume(
-            from: destination, group: group, options: options, concurrency: concurrency, retry: retry
-        ) { delivery in
+        let subscription = try await self.subscribe(to: destination, group: group, options: options)
+        try await subscription.process(
+            type, concurrency: concurrency, retry: retry, decoder: decoder, onDecodingFailure: onDecodingFailure,
+            handler: handler)
+    }
+}
+
+extension Subscription {
+    /// Runs `handler` for every delivery whose payload decodes as a `type`; see
+    /// ``MessageBus/consume(_:from:group:options:concurrency:retry:decoder:onDecodingFailure:handler:)``.
+    public func process<Value: Decodable & Sendable>(
+        _ type: Value.Type,
+        concurrency: Int = 1,
+        retry: RetryPolicy = .default,
+        decoder: some MessagePayloadDecoder = JSONPayloadCoder(),
+        onDecodingFailure: DecodingFailurePolicy = .deadLetter,
+        handler: @escaping @Sendable (Value, Delivery) async throws -> Void
+    ) async throws {
+        try await self.process(concurrency: concurrency, retry: retry) { delivery in
             let value: Value
             do {
                 value = try delivery.decode(Value.self, using: decoder)

@@ -41,11 +41,10 @@ enum ConvenienceCases {
         struct Poison: Error, CustomStringConvertible {
             var description: String { "poison pill" }
         }
+        let workers = try await bus.subscribe(
+            to: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest))
         let consumer = Task {
-            try await bus.consume(
-                from: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest),
-                retry: RetryPolicy(maxAttempts: 3)
-            ) { delivery in
+            try await workers.process(retry: RetryPolicy(maxAttempts: 3)) { delivery in
                 attempts.withValue { $0[delivery.message.id, default: []].append(delivery.attempt) }
                 if delivery.message.id == "poison" { throw Poison() }
             }
@@ -73,14 +72,13 @@ enum ConvenienceCases {
         let messages = (0..<perKey).flatMap { sequence in
             (0..<keys).map { Message(text: "\(sequence)", key: "key-\($0)", id: "key-\($0)-\(sequence)") }
         }
+        let workers = try await bus.subscribe(
+            to: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest, prefetch: 64))
         try await bus.publish(contentsOf: messages, to: destination)
         let processed = Shared<[String: [Int]]>([:])
         let active = Shared<(now: Int, peak: Int)>((0, 0))
         let consumer = Task {
-            try await bus.consume(
-                from: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest, prefetch: 64),
-                concurrency: 8
-            ) { delivery in
+            try await workers.process(concurrency: 8) { delivery in
                 active.withValue { $0.now += 1; $0.peak = max($0.peak, $0.now) }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...3)))
                 processed.withValue { $0[delivery.message.key ?? "", default: []].append(Int(delivery.message.text ?? "") ?? -1) }
@@ -128,10 +126,10 @@ enum ConvenienceCases {
         let deadLetters = try await bus.subscribe(
             to: "\(destination).dlq", group: "inspectors", options: SubscriptionOptions(startPosition: .earliest))
         let handled = Shared<[Int]>([])
+        let workers = try await bus.subscribe(
+            to: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest))
         let consumer = Task {
-            try await bus.consume(
-                Order.self, from: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest)
-            ) { order, _ in
+            try await workers.process(Order.self) { order, _ in
                 handled.withValue { $0.append(order.id) }
             }
         }
