@@ -80,6 +80,11 @@ as_root() {
 apt_missing_packages() {
     local package status
     for package in "${APT_PACKAGES[@]}"; do
+        # Once a librdkafka >= the minimum is installed (built from source into /usr/local), the
+        # distribution's older development package is not wanted back: see ensure_librdkafka.
+        if [[ "$package" == librdkafka-dev ]] && version_at_least "$(rdkafka_version)" "$RDKAFKA_MINIMUM"; then
+            continue
+        fi
         status="$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)"
         [[ "$status" == "installed" ]] || printf '%s\n' "$package"
     done
@@ -154,6 +159,9 @@ ensure_librdkafka() {
     local version
     version="$(rdkafka_version)"
     if version_at_least "$version" "$RDKAFKA_MINIMUM"; then
+        if [[ "$(pkg-config --variable=prefix rdkafka 2>/dev/null)" == /usr/local ]]; then
+            remove_outdated_librdkafka_dev
+        fi
         say "librdkafka: $version (>= $RDKAFKA_MINIMUM)"
         return
     fi
@@ -169,7 +177,21 @@ ensure_librdkafka() {
         /usr/local/*) ;;
         *) fail "the dynamic linker resolves librdkafka.so.1 to '$loaded', not /usr/local/lib" ;;
     esac
+    remove_outdated_librdkafka_dev
     say "librdkafka: $version installed in /usr/local (pkg-config and ld.so pick it)"
+}
+
+# The distribution's librdkafka-dev (2.0.2 on Debian 12) puts a librdkafka.so link in the multiarch
+# folder. SwiftPM passes that folder to the linker before /usr/local/lib (it comes with librabbitmq.pc),
+# so -lrdkafka would link the old library at build time while ld.so loads the new one at run time.
+# Once the source build is installed, the outdated development package goes; the run-time package
+# (librdkafka1, which other programs such as kcat use) stays.
+remove_outdated_librdkafka_dev() {
+    local status
+    status="$(dpkg-query -W -f='${db:Status-Status}' librdkafka-dev 2>/dev/null || true)"
+    [[ "$status" == "installed" ]] || return 0
+    say "librdkafka: removing Debian's outdated librdkafka-dev (its librdkafka.so would shadow /usr/local at link time)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q librdkafka-dev
 }
 
 # --- macOS (Homebrew) --------------------------------------------------------------------------------
