@@ -11,7 +11,13 @@ import Synchronization
 /// the routing key; the id, content type, correlation id and timestamp are the AMQP properties of those names, and
 /// headers are the AMQP headers table, in order. Publishing waits for publisher confirms (pipelined, one wait per
 /// batch) and marks messages persistent. The prefetch is `basic.qos`; ack, requeue and discard are `basic.ack` and
-/// `basic.nack` (with `multiple` where that is exact). ``MessageBus/Delivery/reject(reason:)`` publishes a copy with
+/// `basic.nack` (with `multiple` where that is exact).
+///
+/// ## Start positions
+/// A group's queue exists from the first `subscribe` of that group (which returns once it is declared and bound)
+/// and keeps what is published from then on. So for a new group `.earliest` and `.latest` both mean "from now":
+/// RabbitMQ drops what was published while no queue was bound. An existing group resumes where it left off. No replay
+/// (``MessageBus/MessageBusCapabilities/replay`` is not claimed). ``MessageBus/Delivery/reject(reason:)`` publishes a copy with
 /// the dead-letter headers to the exchange `<destination>.dlq` (declared on subscribe), waits for its confirm, then
 /// acknowledges the original.
 ///
@@ -109,7 +115,8 @@ public final class RabbitMQMessageBus: MessageBus {
         let deadLetterDestination = options.deadLetterDestination(for: destination)
         try DestinationName.validate(deadLetterDestination, role: "dead-letter destination")
         if options.startPosition == .latest, group != nil {
-            // A group queue keeps what was published since it was first declared; it cannot skip to the end.
+            // A group queue keeps what was published since it was first declared; an existing group cannot skip
+            // to the end (and a new one starts at its creation for either position).
             self.logger.debug("start position .latest applies only to a new group's first subscription")
         }
         let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
@@ -117,8 +124,7 @@ public final class RabbitMQMessageBus: MessageBus {
         let done = OneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
             subscriptionID: id, destination: destination, group: group, deadLetterExchange: deadLetterDestination,
-            prefetch: min(options.prefetch, Int(UInt16.max)),
-            takesRetained: group != nil && options.effectiveStartPosition(group: group) == .earliest, inbox: inbox,
+            prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,
             completion: { done.fulfill($0) })))
         try await done.value
         let settler = RabbitMQSettler(

@@ -39,17 +39,6 @@ extension AMQPConnectionOwner {
                         channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
                         arguments: self.groupQueueArguments)
                     try session.bindQueue(channel, queue: queueName, exchange: request.destination, routingKey: "#")
-                    if request.takesRetained {
-                        // Now that the group is bound, what the destination kept before it existed moves over.
-                        let moved = try session.deadLetterAll(
-                            channel, queue: Self.retentionName(for: request.destination),
-                            limit: self.configuration.retention)
-                        if moved > 0 {
-                            self.logger.debug(
-                                "moved retained messages to a new group",
-                                metadata: ["queue": "\(queueName)", "count": "\(moved)"])
-                        }
-                    }
                     if !self.recordedGroupQueues.contains(where: { $0.queue == queueName }) {
                         self.recordedGroupQueues.append((queueName, request.destination))
                     }

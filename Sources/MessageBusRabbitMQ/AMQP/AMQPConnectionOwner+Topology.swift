@@ -1,31 +1,13 @@
 extension AMQPConnectionOwner {
-    /// The name of a destination's retention exchange and queue. The colon keeps it apart from every group queue
-    /// (`<destination>.<group>`), since portable destination and group names have no colon.
-    static func retentionName(for destination: String) -> String {
-        "\(destination):retained"
-    }
-
-    /// Declares a destination: the durable topic exchange, whose alternate exchange keeps what no queue takes.
+    /// Declares a destination: a durable topic exchange, so that every group queue and broadcast queue bound with
+    /// `#` gets every message, whatever its key.
     ///
-    /// A message published while no queue is bound would be dropped by RabbitMQ; on every other backend a group
-    /// that starts at `.earliest` later still receives it. So the destination's alternate exchange routes such
-    /// messages to a bounded retention queue (the newest ``RabbitMQConfiguration/retention`` messages), whose
-    /// dead-letter exchange is the destination itself: a new group moves them over by rejecting them.
+    /// Nothing keeps what is published while no queue is bound: RabbitMQ drops it (or returns it, for a
+    /// mandatory publish). A group's `.earliest` therefore means "since its queue was first declared", which
+    /// `subscribe` does before it returns.
     func declareDestination(_ destination: String, channel: UInt16) throws {
         guard let session = self.session else { throw AMQPFailure.connectionLost(code: nil, text: "not connected") }
-        let retention = Self.retentionName(for: destination)
-        try session.declareExchange(channel, name: retention, type: "fanout", durable: true, isInternal: true)
-        var queueArguments = AMQPArguments()
-        queueArguments.entries = [
-            ("x-max-length", .integer(Int64(self.configuration.retention))),
-            ("x-dead-letter-exchange", .text(destination)),
-        ]
-        _ = try session.declareQueue(
-            channel, name: retention, durable: true, exclusive: false, autoDelete: false, arguments: queueArguments)
-        try session.bindQueue(channel, queue: retention, exchange: retention, routingKey: "")
-        var exchangeArguments = AMQPArguments()
-        exchangeArguments.entries = [("alternate-exchange", .text(retention))]
-        try session.declareExchange(channel, name: destination, type: "topic", durable: true, arguments: exchangeArguments)
+        try session.declareExchange(channel, name: destination, type: "topic", durable: true)
     }
 
     /// The arguments of a group queue.

@@ -36,18 +36,7 @@ enum AMQPMessageDecoder {
                 decoded.headers.append(MessageHeader(name: name, value: Self.bytes(entry.value)))
             }
         }
-        Self.removeRetentionTraces(from: &decoded.headers)
         return decoded
-    }
-
-    /// Moving a retained message to a new group dead-letters it, and RabbitMQ records that in `x-death` headers;
-    /// that move is the backend's own business, so its traces are removed (a user's own dead-lettering keeps them).
-    private static func removeRetentionTraces(from headers: inout MessageHeaders) {
-        guard headers["x-first-death-queue"]?.hasSuffix(":retained") == true else { return }
-        for name in ["x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
-            "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason"] {
-            headers.removeAll(named: name)
-        }
     }
 
     static func message(_ properties: Properties, routingKey: String, body: [UInt8]) -> Message {

@@ -201,32 +201,6 @@ final class AMQPSession {
         }
     }
 
-    /// Moves every message of `queue` to the queue's dead-letter exchange (with its routing key) by fetching and
-    /// rejecting each; returns how many moved. Used to hand retained messages to a new group.
-    func deadLetterAll(_ channel: UInt16, queue: String, limit: Int) throws(AMQPFailure) -> Int {
-        try withBytes(queue, "") { (queueBytes, _) throws(AMQPFailure) -> Int in
-            var moved = 0
-            while moved < limit {
-                let reply = amqp_basic_get(self.state, channel, queueBytes, 0)
-                guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
-                    try self.checkReply(channel: channel)
-                    throw AMQPFailure.from(reply, channel: channel)
-                }
-                guard reply.reply.id == AMQPMethod.basicGetOk, let decoded = reply.reply.decoded else { return moved }
-                let tag = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee.delivery_tag
-                var message = amqp_message_t()
-                let read = amqp_read_message(self.state, channel, &message, 0)
-                amqp_destroy_message(&message)
-                guard read.reply_type == AMQP_RESPONSE_NORMAL else { throw AMQPFailure.from(read, channel: channel) }
-                let status = amqp_basic_reject(self.state, channel, tag, 0)
-                if status != AMQP_STATUS_OK.rawValue { throw AMQPFailure.status(status, "basic.reject") }
-                moved += 1
-                amqp_maybe_release_buffers_on_channel(self.state, channel)
-            }
-            return moved
-        }
-    }
-
     /// Starts a consumer with manual acknowledgement; returns the broker's consumer tag.
     func consume(_ channel: UInt16, queue: String) throws(AMQPFailure) -> String {
         try withBytes(queue, "") { (queueBytes, _) throws(AMQPFailure) -> String in

@@ -4,12 +4,11 @@ extension RabbitMQConfiguration {
     /// The query options an `amqp://` or `amqps://` URL accepts.
     ///
     /// `heartbeat` (seconds), `frame_max` (bytes), `channel_max`, `connection_name`, `connection_timeout`
-    /// (seconds), `queue_type` (`quorum` or `classic`, for subscriber groups), `retention` (messages a destination keeps while
-    /// no queue is bound), `recovery` (`true`/`false`) and, for
+    /// (seconds), `queue_type` (`quorum` or `classic`, for subscriber groups), `recovery` (`true`/`false`) and, for
     /// `amqps://`, `cacertfile`, `certfile`, `keyfile`, `verify` (`verify_peer` or `verify_none`) and
     /// `verify_hostname` (`true`/`false`), as in RabbitMQ's URI specification.
     public static let urlOptions: Set<String> = [
-        "heartbeat", "frame_max", "channel_max", "connection_name", "connection_timeout", "queue_type", "recovery", "retention",
+        "heartbeat", "frame_max", "channel_max", "connection_name", "connection_timeout", "queue_type", "recovery",
         "cacertfile", "certfile", "keyfile", "verify", "verify_hostname",
     ]
 
@@ -56,9 +55,6 @@ extension RabbitMQConfiguration {
                 throw MessageBusError.invalidSetting(key: "queue_type", value: value, expected: "quorum or classic")
             }
             self.groupQueueType = type
-        }
-        if let value = url.queryValue("retention") {
-            self.retention = try Self.integer(value, key: "retention", url: url)
         }
         if let value = url.queryValue("recovery") {
             self.recovery.isEnabled = try Self.boolean(value, key: "recovery")

@@ -36,10 +36,6 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
     public var groupQueueType: RabbitMQQueueType
     /// The most publishes awaiting the broker's confirmation at once (the pipelined window); later publishes wait.
     public var confirmWindow: Int
-    /// How many messages each destination keeps, in its retention queue `<destination>:retained`, while no queue
-    /// is bound to it, for the first group that starts at `.earliest` (as a Kafka topic or the in-memory broker
-    /// retains them). Fixed when the destination is first declared: buses must agree on it.
-    public var retention: Int
 
     /// Creates a configuration for one or more nodes.
     ///
@@ -58,7 +54,6 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
     ///   - recovery: How a lost connection is recovered.
     ///   - groupQueueType: The queue type of subscriber groups.
     ///   - confirmWindow: The most publishes awaiting confirmation at once.
-    ///   - retention: How many messages a destination keeps while no queue is bound to it.
     public init(
         endpoints: [RabbitMQEndpoint] = [RabbitMQEndpoint(host: "127.0.0.1")],
         virtualHost: String = "/",
@@ -73,8 +68,7 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
         tls: RabbitMQTLSConfiguration? = nil,
         recovery: RabbitMQRecoveryPolicy = RabbitMQRecoveryPolicy(),
         groupQueueType: RabbitMQQueueType = .quorum,
-        confirmWindow: Int = 4096,
-        retention: Int = 10_000
+        confirmWindow: Int = 4096
     ) {
         self.endpoints = endpoints
         self.virtualHost = virtualHost
@@ -90,7 +84,6 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
         self.recovery = recovery
         self.groupQueueType = groupQueueType
         self.confirmWindow = confirmWindow
-        self.retention = retention
     }
 
     /// Throws ``MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first setting out of range.
@@ -110,7 +103,6 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
         try Self.check(self.connectionTimeout > .zero, "connection_timeout", "\(self.connectionTimeout)",
             "a positive duration")
         try Self.check(self.requestTimeout > .zero, "requestTimeout", "\(self.requestTimeout)", "a positive duration")
-        try Self.check(self.retention >= 0, "retention", "\(self.retention)", "0 or more messages")
         try Self.check(self.confirmWindow >= 1, "confirmWindow", "\(self.confirmWindow)", "at least 1")
         if let tls = self.tls, (tls.clientCertificatePath == nil) != (tls.clientKeyPath == nil) {
             throw MessageBusError.invalidSetting(

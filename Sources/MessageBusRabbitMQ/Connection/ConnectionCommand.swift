@@ -45,8 +45,6 @@ struct SubscribeRequest: Sendable {
     let group: String?
     let deadLetterExchange: String
     let prefetch: Int
-    /// Whether a group that starts at `.earliest` takes what the destination retained before any queue was bound.
-    let takesRetained: Bool
     let inbox: RabbitMQInbox
     let completion: @Sendable (Result<Void, MessageBusError>) -> Void
 }

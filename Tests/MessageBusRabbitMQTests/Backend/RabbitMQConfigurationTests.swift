@@ -10,7 +10,7 @@ struct RabbitMQConfigurationTests {
     func parsesURL() throws {
         let url = try MessageBusURL(
             "amqp://app:s3cret@node-a:5673,node-b/%2Fprod?heartbeat=10&frame_max=65536&channel_max=64"
-                + "&connection_name=billing&connection_timeout=3&queue_type=classic&retention=5")
+                + "&connection_name=billing&connection_timeout=3&queue_type=classic")
         let configuration = try RabbitMQConfiguration(url: url)
         #expect(configuration.endpoints == [RabbitMQEndpoint(host: "node-a", port: 5673), RabbitMQEndpoint(host: "node-b")])
         #expect(configuration.virtualHost == "/prod")
@@ -22,7 +22,6 @@ struct RabbitMQConfigurationTests {
         #expect(configuration.connectionName == "billing")
         #expect(configuration.connectionTimeout == .seconds(3))
         #expect(configuration.groupQueueType == .classic)
-        #expect(configuration.retention == 5)
         #expect(configuration.tls == nil)
         #expect(!configuration.description.contains("s3cret"))
     }
