@@ -77,24 +77,26 @@ public final class RabbitMQMessageBus: MessageBus {
     }
 
     public func publish(contentsOf messages: [Message], to destination: String) async throws {
-        try self.ensureOpen()
-        try DestinationName.validate(destination)
-        guard !messages.isEmpty else { return }
-        let done = OneShot<Void>()
-        let request = PublishRequest(
-            exchange: destination, messages: Self.withTraceContext(messages),
-            deadline: .now + self.configuration.publishTimeout, completion: { done.fulfill($0) })
-        await self.queue.submit(.publish(request))
-        try await done.value
+        try await self.publish(contentsOf: messages, to: destination, options: RabbitMQPublishOptions())
     }
 
     public func send(contentsOf messages: [Message], to destination: String) async throws {
+        try await self.send(contentsOf: messages, to: destination, options: RabbitMQPublishOptions())
+    }
+
+    /// Hands a batch to the owner thread; `done` is `nil` for `send`, whose failures a later `flush` reports.
+    func submitPublish(
+        _ messages: [Message], to destination: String, options: RabbitMQPublishOptions, done: OneShot<Void>?
+    ) async throws {
         try self.ensureOpen()
         try DestinationName.validate(destination)
-        guard !messages.isEmpty else { return }
+        try options.properties.validate()
         let request = PublishRequest(
             exchange: destination, messages: Self.withTraceContext(messages),
-            deadline: .now + self.configuration.publishTimeout, completion: nil)
+            deadline: .now + self.configuration.publishTimeout,
+            mandatory: options.mandatory ?? self.rabbitMQConfiguration.mandatory,
+            properties: options.properties.isEmpty ? nil : options.properties,
+            completion: Self.completion(of: done))
         await self.queue.submit(.publish(request))
     }
 
@@ -167,6 +169,11 @@ public final class RabbitMQMessageBus: MessageBus {
 
     func ensureOpen() throws {
         if self.isClosed.load(ordering: .acquiring) { throw MessageBusError.closed("this rabbitmq bus") }
+    }
+
+    private static func completion(of done: OneShot<Void>?) -> (@Sendable (Result<Void, MessageBusError>) -> Void)? {
+        guard let done else { return nil }
+        return { done.fulfill($0) }
     }
 
     private static func withTraceContext(_ messages: [Message]) -> [Message] {

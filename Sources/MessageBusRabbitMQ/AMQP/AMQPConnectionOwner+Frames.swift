@@ -58,11 +58,15 @@ extension AMQPConnectionOwner {
         case AMQPMethod.basicDeliver:
             let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             self.assemblies[channel] = AMQPContentAssembly(
-                isReturn: false, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
+                returned: nil, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
                 routingKey: deliver.routing_key.swiftString)
         case AMQPMethod.basicReturn:
+            let returned = decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             self.assemblies[channel] = AMQPContentAssembly(
-                isReturn: true, deliveryTag: 0, redelivered: false, routingKey: "")
+                returned: AMQPContentAssembly.Returned(
+                    replyCode: returned.reply_code, replyText: returned.reply_text.swiftString,
+                    exchange: returned.exchange.swiftString),
+                deliveryTag: 0, redelivered: false, routingKey: returned.routing_key.swiftString)
         case AMQPMethod.basicAck where channel == Self.publishChannel:
             let ack = decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             self.confirm(upTo: ack.delivery_tag, multiple: ack.multiple != 0, ok: true)
@@ -106,6 +110,7 @@ extension AMQPConnectionOwner {
             let error = failure.messageBusError("publishing")
             for entry in self.window.removeAll() { self.fail(entry.request, error) }
             self.outOfOrderConfirms.removeAll()
+            self.returns.removeAll()
             self.completeFlushes()
             try self.session?.openChannel(Self.publishChannel)
             try self.session?.selectConfirms(Self.publishChannel)
@@ -119,9 +124,14 @@ extension AMQPConnectionOwner {
     }
 
     private func complete(_ channel: UInt16) {
-        guard let assembly = self.assemblies.removeValue(forKey: channel), !assembly.isReturn,
-            let consumer = self.consumerByChannel[channel]
-        else { return }
+        guard let assembly = self.assemblies.removeValue(forKey: channel) else { return }
+        if let returned = assembly.returned {
+            if channel == Self.publishChannel {
+                self.noteReturn(returned, routingKey: assembly.routingKey, messageID: assembly.properties.id)
+            }
+            return
+        }
+        guard let consumer = self.consumerByChannel[channel] else { return }
         let attempt = assembly.properties.deliveryCount.map { $0 + 1 } ?? (assembly.redelivered ? 2 : 1)
         let delivery = InboundDelivery(
             message: AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body),

@@ -55,6 +55,8 @@ extension AMQPConnectionOwner {
         self.assemblies.removeAll()
         self.arrived.removeAll()
         self.outOfOrderConfirms.removeAll()
+        // Returns are keyed by sequence numbers that recovery reassigns; a republished message is returned again.
+        self.returns.removeAll()
         for consumer in self.consumers.values {
             consumer.resetChannel()
             consumer.request.inbox.connectionLost()
@@ -165,8 +167,7 @@ extension AMQPConnectionOwner {
         }
         for entry in self.window.elements {
             let status = self.publisher.publish(
-                entry.request.messages[entry.index], exchange: entry.request.exchange, state: session.state,
-                channel: Self.publishChannel, mandatory: false)
+                entry.request, index: entry.index, state: session.state, channel: Self.publishChannel)
             if status != 0 { throw AMQPFailure.status(status, "basic.publish (republishing)") }
         }
     }

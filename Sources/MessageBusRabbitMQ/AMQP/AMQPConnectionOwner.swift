@@ -35,6 +35,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var nextOrdinal: UInt64 = 1
     /// Confirms that arrived for a publish not at the head of the window.
     var outOfOrderConfirms: [UInt64: Bool] = [:]
+    /// Mandatory publishes the broker returned as unroutable, by sequence number, awaiting their confirm.
+    var returns: [UInt64: MessageBusError] = [:]
     var flushes: [(ordinal: UInt64, deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)] = []
     /// The first failure of a `send` since the last flush.
     var sendFailure: MessageBusError?
@@ -205,8 +207,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         }
         for entry in self.window.elements.dropFirst(first) {
             let status = self.publisher.publish(
-                request.messages[entry.index], exchange: request.exchange, state: session.state,
-                channel: Self.publishChannel, mandatory: false)
+                request, index: entry.index, state: session.state, channel: Self.publishChannel)
             if status != AMQP_STATUS_OK.rawValue { throw AMQPFailure.status(status, "basic.publish") }
         }
     }
@@ -234,11 +235,11 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
             return
         }
-        do {
+        do throws(AMQPFailure) {
             // A passive declare of a built-in exchange is a cheap request the broker must answer.
             try session.declareExchange(Self.topologyChannel, name: "amq.topic", type: "topic", durable: true, passive: true)
             completion(.success(()))
-        } catch let failure as AMQPFailure {
+        } catch let failure {
             if case .channelClosed = failure { try self.reopenTopologyChannel() }
             completion(.failure(failure.messageBusError("readiness check on \(session.endpoint)")))
             if case .connectionLost = failure { throw failure }
@@ -265,7 +266,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     }
 
     private func settleConfirm(_ entry: PendingConfirm, ok: Bool) {
-        if ok {
+        if let unroutable = self.returns.removeValue(forKey: entry.sequence) {
+            self.fail(entry.request, unroutable)
+        } else if ok {
             entry.request.confirmOne()
         } else {
             let id = entry.request.messages[entry.index].id

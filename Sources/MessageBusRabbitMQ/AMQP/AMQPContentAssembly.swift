@@ -1,7 +1,14 @@
 /// A message being read from its method, header and body frames on one channel.
 struct AMQPContentAssembly {
-    /// `basic.deliver` (a delivery) or `basic.return` (an unroutable mandatory publish, not delivered).
-    var isReturn: Bool
+    /// What a `basic.return` said about an unroutable mandatory publish.
+    struct Returned {
+        let replyCode: UInt16
+        let replyText: String
+        let exchange: String
+    }
+
+    /// Set for `basic.return` (a mandatory publish that reached no queue); `nil` for `basic.deliver`.
+    var returned: Returned?
     var deliveryTag: UInt64
     var redelivered: Bool
     var routingKey: String

@@ -15,13 +15,13 @@ final class AMQPPublisher {
         self.entries.deallocate()
     }
 
-    /// Publishes `message` to `exchange` as a persistent message; returns rabbitmq-c's status.
-    func publish(
-        _ message: Message, exchange: String, state: amqp_connection_state_t, channel: UInt16, mandatory: Bool
-    ) -> Int32 {
-        self.reserve(for: message, exchange: exchange)
+    /// Publishes message `index` of `request` to its exchange as a persistent message, with the request's
+    /// mandatory flag and RabbitMQ-specific properties; returns rabbitmq-c's status.
+    func publish(_ request: PublishRequest, index: Int, state: amqp_connection_state_t, channel: UInt16) -> Int32 {
+        let message = request.messages[index]
+        self.reserve(for: message, exchange: request.exchange, properties: request.properties)
         var cursor = 0
-        let exchangeBytes = self.put(exchange, at: &cursor)
+        let exchangeBytes = self.put(request.exchange, at: &cursor)
         let routingKey = self.put(message.key ?? "", at: &cursor)
 
         var properties = amqp_basic_properties_t()
@@ -55,16 +55,55 @@ final class AMQPPublisher {
             }
             properties.headers = amqp_table_t(num_entries: Int32(headers.count), entries: self.entries.baseAddress)
         }
+        if let extra = request.properties {
+            self.put(extra, into: &properties, flags: &flags, at: &cursor)
+        }
         properties._flags = amqp_flags_t(flags)
         return message.payload.withUnsafeBytes { body in
             amqp_basic_publish(
-                state, channel, exchangeBytes, routingKey, mandatory ? 1 : 0, 0, &properties,
+                state, channel, exchangeBytes, routingKey, request.mandatory ? 1 : 0, 0, &properties,
                 amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
         }
     }
 
-    private func reserve(for message: Message, exchange: String) {
+    /// Sets the RabbitMQ-specific properties that are present, and their flags.
+    private func put(
+        _ extra: RabbitMQMessageProperties, into properties: inout amqp_basic_properties_t, flags: inout UInt32,
+        at cursor: inout Int
+    ) {
+        if let replyTo = extra.replyTo {
+            flags |= UInt32(AMQP_BASIC_REPLY_TO_FLAG)
+            properties.reply_to = self.put(replyTo, at: &cursor)
+        }
+        if let expiration = extra.expirationMilliseconds {
+            flags |= UInt32(AMQP_BASIC_EXPIRATION_FLAG)
+            properties.expiration = self.put(expiration, at: &cursor)
+        }
+        if let priority = extra.priority {
+            flags |= UInt32(AMQP_BASIC_PRIORITY_FLAG)
+            properties.priority = priority
+        }
+        if let type = extra.type {
+            flags |= UInt32(AMQP_BASIC_TYPE_FLAG)
+            properties.type = self.put(type, at: &cursor)
+        }
+        if let appID = extra.appID {
+            flags |= UInt32(AMQP_BASIC_APP_ID_FLAG)
+            properties.app_id = self.put(appID, at: &cursor)
+        }
+        if let contentEncoding = extra.contentEncoding {
+            flags |= UInt32(AMQP_BASIC_CONTENT_ENCODING_FLAG)
+            properties.content_encoding = self.put(contentEncoding, at: &cursor)
+        }
+    }
+
+    private func reserve(for message: Message, exchange: String, properties: RabbitMQMessageProperties?) {
         var bytes = exchange.utf8.count + (message.key?.utf8.count ?? 0) + message.id.utf8.count
+        if let properties {
+            // The expiration is at most 20 digits.
+            bytes += (properties.replyTo?.utf8.count ?? 0) + (properties.type?.utf8.count ?? 0) + 20
+            bytes += (properties.appID?.utf8.count ?? 0) + (properties.contentEncoding?.utf8.count ?? 0)
+        }
         bytes += (message.contentType?.utf8.count ?? 0) + (message.correlationID?.utf8.count ?? 0)
         for header in message.headers { bytes += header.name.utf8.count + header.value.count }
         if bytes > self.scratch.count {

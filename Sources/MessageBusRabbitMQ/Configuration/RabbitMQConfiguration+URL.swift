@@ -4,11 +4,12 @@ extension RabbitMQConfiguration {
     /// The query options an `amqp://` or `amqps://` URL accepts.
     ///
     /// `heartbeat` (seconds), `frame_max` (bytes), `channel_max`, `connection_name`, `connection_timeout`
-    /// (seconds), `queue_type` (`quorum` or `classic`, for subscriber groups), `recovery` (`true`/`false`) and, for
+    /// (seconds), `queue_type` (`quorum` or `classic`, for subscriber groups), `recovery` (`true`/`false`),
+    /// `mandatory` (`true`/`false`: unroutable publishes fail, see ``mandatory``) and, for
     /// `amqps://`, `cacertfile`, `certfile`, `keyfile`, `verify` (`verify_peer` or `verify_none`) and
     /// `verify_hostname` (`true`/`false`), as in RabbitMQ's URI specification.
     public static let urlOptions: Set<String> = [
-        "heartbeat", "frame_max", "channel_max", "connection_name", "connection_timeout", "queue_type", "recovery",
+        "heartbeat", "frame_max", "channel_max", "connection_name", "connection_timeout", "queue_type", "recovery", "mandatory",
         "cacertfile", "certfile", "keyfile", "verify", "verify_hostname",
     ]
 
@@ -55,6 +56,9 @@ extension RabbitMQConfiguration {
                 throw MessageBusError.invalidSetting(key: "queue_type", value: value, expected: "quorum or classic")
             }
             self.groupQueueType = type
+        }
+        if let value = url.queryValue("mandatory") {
+            self.mandatory = try Self.boolean(value, key: "mandatory")
         }
         if let value = url.queryValue("recovery") {
             self.recovery.isEnabled = try Self.boolean(value, key: "recovery")

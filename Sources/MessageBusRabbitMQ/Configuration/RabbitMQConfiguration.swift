@@ -36,6 +36,12 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
     public var groupQueueType: RabbitMQQueueType
     /// The most publishes awaiting the broker's confirmation at once (the pipelined window); later publishes wait.
     public var confirmWindow: Int
+    /// Whether every publish is mandatory: a message that reaches no queue (no group or broadcast subscriber is
+    /// bound to its destination) fails its publish with ``MessageBus/MessageBusError/Code/unroutable`` instead of
+    /// being dropped by RabbitMQ. Off by default; ``RabbitMQPublishOptions/mandatory`` overrides it per publish.
+    /// Dead-letter copies follow it too: rejecting to a dead-letter destination nobody subscribed to then fails
+    /// (and the original stays unsettled) rather than losing the message.
+    public var mandatory: Bool
 
     /// Creates a configuration for one or more nodes.
     ///
@@ -54,6 +60,7 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
     ///   - recovery: How a lost connection is recovered.
     ///   - groupQueueType: The queue type of subscriber groups.
     ///   - confirmWindow: The most publishes awaiting confirmation at once.
+    ///   - mandatory: Whether unroutable messages fail their publish.
     public init(
         endpoints: [RabbitMQEndpoint] = [RabbitMQEndpoint(host: "127.0.0.1")],
         virtualHost: String = "/",
@@ -68,7 +75,8 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
         tls: RabbitMQTLSConfiguration? = nil,
         recovery: RabbitMQRecoveryPolicy = RabbitMQRecoveryPolicy(),
         groupQueueType: RabbitMQQueueType = .quorum,
-        confirmWindow: Int = 4096
+        confirmWindow: Int = 4096,
+        mandatory: Bool = false
     ) {
         self.endpoints = endpoints
         self.virtualHost = virtualHost
@@ -84,6 +92,7 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
         self.recovery = recovery
         self.groupQueueType = groupQueueType
         self.confirmWindow = confirmWindow
+        self.mandatory = mandatory
     }
 
     /// Throws ``MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first setting out of range.

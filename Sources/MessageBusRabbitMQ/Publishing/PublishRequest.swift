@@ -8,6 +8,10 @@ final class PublishRequest: @unchecked Sendable {
     let exchange: String
     let messages: [Message]
     let deadline: ContinuousClock.Instant
+    /// Whether the broker must route every message to a queue (`basic.return` otherwise).
+    let mandatory: Bool
+    /// The RabbitMQ-specific AMQP properties of every message; `nil` when none is set.
+    let properties: RabbitMQMessageProperties?
     /// Resumes the caller of `publish`; `nil` for `send`, whose failures `flush` reports.
     private let completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
     /// Messages not yet confirmed (owner thread only).
@@ -16,12 +20,14 @@ final class PublishRequest: @unchecked Sendable {
     private(set) var isFinished = false
 
     init(
-        exchange: String, messages: [Message], deadline: ContinuousClock.Instant,
-        completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
+        exchange: String, messages: [Message], deadline: ContinuousClock.Instant, mandatory: Bool,
+        properties: RabbitMQMessageProperties?, completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
     ) {
         self.exchange = exchange
         self.messages = messages
         self.deadline = deadline
+        self.mandatory = mandatory
+        self.properties = properties
         self.completion = completion
         self.unconfirmed = messages.count
     }

@@ -39,7 +39,9 @@ enum PikaClient {
         print(json.dumps({"body": list(body), "routing_key": method.routing_key, "message_id": properties.message_id,
             "content_type": properties.content_type, "correlation_id": properties.correlation_id,
             "delivery_mode": properties.delivery_mode, "timestamp": properties.timestamp,
-            "header_names": list((properties.headers or {}).keys()), "headers": headers}))
+            "header_names": list((properties.headers or {}).keys()), "headers": headers,
+            "reply_to": properties.reply_to, "expiration": properties.expiration, "priority": properties.priority,
+            "type": properties.type, "app_id": properties.app_id, "content_encoding": properties.content_encoding}))
         connection.close()
         """
 

@@ -12,6 +12,14 @@ enum RabbitMQTestBus {
         }
     }
 
+    /// A ``RabbitMQMessageBus`` (for its RabbitMQ-specific API) on the test broker; `query` adds URL options.
+    static func openRabbitMQ(query: String? = nil, label: String = "test.rabbitmq") async throws -> RabbitMQMessageBus {
+        var url = AMQPTestEnvironment.url
+        if let query { url += (url.contains("?") ? "&" : "?") + query }
+        return try await RabbitMQMessageBus(
+            url: MessageBusURL(url), configuration: MessageBusConfiguration(), logger: Logger(label: label))
+    }
+
     /// A bus on the test broker; `query` adds URL options (`queue_type=classic`, ...).
     static func open(
         _ configuration: MessageBusConfiguration = MessageBusConfiguration(), query: String? = nil,
