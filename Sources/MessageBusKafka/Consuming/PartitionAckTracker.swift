@@ -19,6 +19,8 @@ struct PartitionAckTracker: Sendable {
     /// Records that `offset` was handed out. Offsets arrive in ascending order within a partition.
     mutating func delivered(_ offset: Int64) {
         self.window.append((offset, false))
+        // Before any acknowledgement the first delivered offset is where the group already stands.
+        if self.lastCommittable == nil { self.lastCommittable = offset }
         self.nextAfterDelivered = max(self.nextAfterDelivered ?? offset + 1, offset + 1)
     }
 

@@ -24,7 +24,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     let client: RDKafkaClient
     private let settings: Settings
     private weak var owner: (any RDKafkaConsumerOwner)?
-    private let stop = Atomic(false)
+    private let stop = StopFlag()
+    /// Whether the client still exists; calls from other threads check it under this lock, and the consumer
+    /// thread clears it under the same lock before destroying the client, so no call reaches a destroyed handle.
+    private let isAlive = Mutex(true)
     private let exited = CompletionSignal<Void>()
     private let logger: Logger
     /// Thread-confined to the consumer thread: whether the current assignment is paused.
@@ -65,14 +68,16 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
 
     /// Asks the thread to leave the group (committing stored offsets) and waits until it has, within `timeout`.
     func close(timeout: Duration) async {
-        self.stop.store(true, ordering: .releasing)
+        self.stop.set()
         self.wake()
         _ = try? await self.exited.wait(timeout: timeout)
     }
 
     /// Wakes the thread from its poll, so that freed room is used at once.
     func wake() {
-        if let queue { rd_kafka_queue_yield(queue) }
+        self.isAlive.withLock { alive in
+            if alive, let queue { rd_kafka_queue_yield(queue) }
+        }
     }
 
     /// Stores the offsets to commit (the next offset to read, per partition); librdkafka commits them
@@ -81,13 +86,15 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         guard !offsets.isEmpty else { return }
         let list = Self.makeList(offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        _ = rd_kafka_offsets_store(self.client.pointer, list)
+        self.isAlive.withLock { alive in
+            if alive { _ = rd_kafka_offsets_store(self.client.pointer, list) }
+        }
     }
 
     // MARK: The consumer thread
 
     private func run() {
-        while !self.stop.load(ordering: .acquiring) {
+        while !self.stop.isSet {
             let room = self.owner?.availableRoom() ?? 0
             if room <= 0 {
                 if !self.isPaused { self.setPaused(true) }
@@ -112,6 +119,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         if closeError != RD_KAFKA_RESP_ERR_NO_ERROR {
             self.logger.debug("consumer close: \(RDKafkaError.text(closeError))")
         }
+        self.isAlive.withLock { $0 = false }
         if let queue { rd_kafka_queue_destroy(queue) }
         self.client.destroy()
         self.exited.fire(.success(()))

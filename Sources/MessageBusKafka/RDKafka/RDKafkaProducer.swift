@@ -17,6 +17,9 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     let client: RDKafkaClient
     private let sendState = Mutex(SendState())
     private let stopPolling = StopFlag()
+    /// Whether the client still exists; produce calls check it under this lock and ``close(timeout:)`` clears it
+    /// under the same lock before destroying the client, so a racing publish fails instead of touching freed memory.
+    private let isAlive = Mutex(true)
     private let pollThreadExited = CompletionSignal<Void>()
     /// The `message.max.bytes` the producer was configured with, for the error that names an oversized record.
     let messageMaxBytes: Int
@@ -191,9 +194,11 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
                     field.vtype = RD_KAFKA_VTYPE_OPAQUE
                     field.u.ptr = opaque
                     fields.append(field)
-                    guard let error = rd_kafka_produceva(self.client.pointer, fields, fields.count) else {
-                        return RD_KAFKA_RESP_ERR_NO_ERROR
+                    let error: OpaquePointer?? = self.isAlive.withLock { alive in
+                        alive ? .some(rd_kafka_produceva(self.client.pointer, fields, fields.count)) : .none
                     }
+                    guard let error else { return RD_KAFKA_RESP_ERR__DESTROY }
+                    guard let error else { return RD_KAFKA_RESP_ERR_NO_ERROR }
                     defer { rd_kafka_error_destroy(error) }
                     return rd_kafka_error_code(error)
                 }
@@ -257,6 +262,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         }
         self.stopPolling.set()
         _ = try? await self.pollThreadExited.wait(timeout: .seconds(5))
+        self.isAlive.withLock { $0 = false }
         await DedicatedThread.run("messagebus-kafka-destroy") { client.destroy() }
         return undelivered
     }

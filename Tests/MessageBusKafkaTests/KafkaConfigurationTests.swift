@@ -1,0 +1,88 @@
+import Foundation
+import MessageBus
+import MessageBusKafka
+import Testing
+
+/// Configuration and URL mapping; no broker needed (the bad-property checks fail before any connection).
+@Suite("Kafka configuration and URL")
+struct KafkaConfigurationTests {
+    @Test("a kafka:// URL maps hosts, options and librdkafka properties")
+    func urlMapping() throws {
+        let url = try MessageBusURL("kafka://alice:s3cret@a.example:9093,b.example?partitions=8&compression.codec=lz4&saslMechanism=SCRAM-SHA-512&tls=true")
+        let configuration = try KafkaConfiguration(url: url)
+        #expect(configuration.bootstrapServers == ["a.example:9093", "b.example:9092"])
+        #expect(configuration.topicPartitions == 8)
+        #expect(configuration.additionalProperties["compression.codec"] == "lz4")
+        #expect(configuration.security.sasl?.mechanism == .scramSHA512)
+        #expect(configuration.security.sasl?.username == "alice")
+        #expect(configuration.security.tls != nil)
+        #expect(configuration.security.description == "sasl_ssl (SCRAM-SHA-512 as alice)")
+        #expect(!url.description.contains("s3cret"))
+    }
+
+    @Test("an unknown URL option is rejected by name")
+    func unknownOption() throws {
+        let url = try MessageBusURL("kafka://localhost:9092?no.such.property=1")
+        let error = try #require(throws: MessageBusError.self) { try KafkaConfiguration(url: url) }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.message.contains("no.such.property"))
+    }
+
+    @Test("a bad librdkafka property name fails the opening, naming it")
+    func badPropertyName() async throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.additionalProperties = ["not.a.real.property": "x"]
+        let error = try await #require(throws: MessageBusError.self) {
+            _ = try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("test"))
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.message.contains("not.a.real.property"))
+        #expect(error.message.contains("unknown"))
+    }
+
+    @Test("a bad librdkafka property value fails the opening, naming property and value")
+    func badPropertyValue() async throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.additionalProperties = ["queue.buffering.max.messages": "lots"]
+        let error = try await #require(throws: MessageBusError.self) {
+            _ = try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("test"))
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.message.contains("queue.buffering.max.messages"))
+        #expect(error.message.contains("lots"))
+    }
+
+    @Test("a secret value never appears in the error")
+    func secretRedacted() async throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.additionalProperties = ["sasl.password": "hunter2", "sasl.mechanisms": "NOT-A-MECHANISM"]
+        do {
+            _ = try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("test"))
+        } catch let error as MessageBusError {
+            #expect(!error.message.contains("hunter2"))
+        }
+    }
+
+    @Test("an unreachable bootstrap address fails within its connect timeout")
+    func unreachableFailsInTime() async throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.connectTimeout = .seconds(2)
+        kafka.additionalProperties = ["log_level": "0"]
+        let started = ContinuousClock.now
+        let error = try await #require(throws: MessageBusError.self) {
+            _ = try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("test"))
+        }
+        #expect(error.code == .connectionFailed)
+        #expect(error.message.contains("127.0.0.1:1"))
+        #expect(ContinuousClock.now - started < .seconds(6))
+    }
+
+    @Test("idempotence without acks=all is refused")
+    func idempotenceNeedsAcksAll() throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["localhost:9092"])
+        kafka.acks = .leader
+        #expect(throws: MessageBusError.self) { try kafka.validate() }
+        kafka.enableIdempotence = false
+        try kafka.validate()
+    }
+}
