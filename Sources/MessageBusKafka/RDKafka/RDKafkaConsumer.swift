@@ -32,6 +32,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     private let logger: Logger
     /// Thread-confined to the consumer thread: whether the current assignment is paused.
     private var isPaused = false
+    /// Thread-confined to the consumer thread: partitions started by time, with that time in milliseconds, until
+    /// their first record at or after it. Records before it are skipped here, because some brokers answer a
+    /// lookup by time with the start of the log (Tansu) or not at all (the mock cluster).
+    private var skipBefore: [KafkaTopicPartition: Int64] = [:]
     /// The consumer queue, for waking the thread from `rd_kafka_consumer_poll` early.
     private let queue: OpaquePointer?
 
@@ -135,7 +139,13 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 self.report(error)
                 continue
             }
-            records.append(Self.copy(message))
+            let record = Self.copy(message)
+            let partition = KafkaTopicPartition(topic: record.topic, partition: record.partition)
+            if let start = self.skipBefore[partition] {
+                if let time = record.timestampMilliseconds, time < start { continue }
+                self.skipBefore[partition] = nil
+            }
+            records.append(record)
         }
         guard !records.isEmpty else { return }
         if self.settings.commitBeforeDelivery {
@@ -273,6 +283,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             case .timestamp(let milliseconds):
                 element.pointee.offset = milliseconds
                 byTime.append(index)
+                self.skipBefore[
+                    KafkaTopicPartition(topic: String(cString: element.pointee.topic), partition: element.pointee.partition)
+                ] = milliseconds
             }
         }
         guard !byTime.isEmpty else { return }
@@ -287,7 +300,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         for (position, index) in byTime.enumerated() {
             let element = partitions.pointee.elems.advanced(by: index)
             let found = query.pointee.elems.advanced(by: position).pointee.offset
-            element.pointee.offset = error == RD_KAFKA_RESP_ERR_NO_ERROR && found >= 0 ? found : Int64(RD_KAFKA_OFFSET_END)
+            // Without an answer, read from the start and let the time filter skip the older records.
+            element.pointee.offset = error == RD_KAFKA_RESP_ERR_NO_ERROR && found >= 0 ? found : Int64(RD_KAFKA_OFFSET_BEGINNING)
         }
     }
 

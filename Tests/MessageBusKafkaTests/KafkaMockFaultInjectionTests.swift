@@ -1,0 +1,94 @@
+import Foundation
+import MessageBus
+import MessageBusKafka
+import Testing
+
+/// Fault injection on librdkafka's in-process mock cluster: no broker needed.
+@Suite("Kafka mock cluster fault injection", .timeLimit(.minutes(3)))
+struct KafkaMockFaultInjectionTests {
+    @Test("a kafka-mock bus has the fault-injection capability and its cluster")
+    func capability() async throws {
+        let bus = try await KafkaBusFactory.mockBus("faults-capability")
+        #expect(bus.capabilities.contains(.faultInjection))
+        let kafka = try #require(bus as? KafkaMessageBus)
+        #expect(kafka.mockCluster?.brokerCount == 3)
+        try await bus.close()
+    }
+
+    @Test("a broker down during idempotent production: every message delivered once, in order")
+    func brokerDownDuringProduction() async throws {
+        let cluster = try KafkaMockCluster(brokers: 3, logger: KafkaBusFactory.logger("mock"))
+        let topic = KafkaTestEnvironment.uniqueName("faults")
+        try cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
+        try cluster.setLeader(of: topic, partition: 0, to: 1)
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
+        kafka.additionalProperties = ["log_level": "0"]
+        let bus = try await KafkaMessageBus(
+            kafka: kafka, configuration: MessageBusConfiguration(publishTimeout: .seconds(60)),
+            logger: KafkaBusFactory.logger("mock"), mockCluster: cluster)
+        let total = 300
+        let producing = Task {
+            for index in 0..<total {
+                try await bus.send(Message(text: "\(index)", key: "k", id: "m\(index)"), to: topic)
+                if index % 50 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try await bus.flush()
+        }
+        try await Task.sleep(for: .milliseconds(60))
+        try cluster.setBrokerDown(1)
+        try await Task.sleep(for: .milliseconds(500))
+        try cluster.setLeader(of: topic, partition: 0, to: 2)
+        try cluster.setBrokerUp(1)
+        try await producing.value
+        let subscription = try await bus.subscribe(
+            to: topic, group: "check", options: SubscriptionOptions(startPosition: .earliest, prefetch: 500))
+        var texts: [String] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let batch = try await subscription.receive(max: 500, timeout: .seconds(2))
+            if batch.isEmpty, texts.count >= total { break }
+            texts += batch.compactMap(\.message.text)
+            try await batch.ackAll()
+        }
+        #expect(texts == (0..<total).map(String.init), "lost, duplicated or reordered: \(texts.count) records")
+        try await bus.close()
+    }
+
+    @Test("injected retriable produce errors are retried transparently")
+    func injectedProduceErrorsRetried() async throws {
+        let bus = try await KafkaBusFactory.mockBus("faults-retry")
+        let kafka = try #require(bus as? KafkaMessageBus)
+        let cluster = try #require(kafka.mockCluster)
+        let topic = KafkaTestEnvironment.uniqueName("faults-retry")
+        try await bus.publish(Message(text: "warm-up", key: "k"), to: topic)
+        cluster.injectErrors([.notLeaderOrFollower, .requestTimedOut, .notEnoughReplicas], into: .produce)
+        try await bus.publish(contentsOf: (0..<5).map { Message(text: "r\($0)", key: "k") }, to: topic)
+        let subscription = try await bus.subscribe(
+            to: topic, group: "check", options: SubscriptionOptions(startPosition: .earliest))
+        var texts: [String] = []
+        while texts.count < 6 {
+            let batch = try await subscription.receive(max: 10, timeout: .seconds(20))
+            try #require(!batch.isEmpty)
+            texts += batch.compactMap(\.message.text)
+            try await batch.ackAll()
+        }
+        #expect(texts == ["warm-up"] + (0..<5).map { "r\($0)" })
+        try await bus.close()
+    }
+
+    @Test("the isolation probe reports that the mock cluster does not isolate transactions")
+    func isolationProbe() async throws {
+        let bus = try await KafkaBusFactory.mockBus("faults-isolation")
+        let kafka = try #require(bus as? KafkaMessageBus)
+        let isolation = try await kafka.checkTransactionIsolation()
+        #expect(isolation == .notIsolated)
+        do {
+            _ = try await KafkaBusFactory.mockBus("faults-isolation", configuration: MessageBusConfiguration(guarantee: .exactlyOnce))
+            Issue.record("opening exactly-once on a broker without isolation must fail")
+        } catch let error as MessageBusError {
+            #expect(error.code == .unsupported)
+            #expect(error.message.contains("isolat"))
+        }
+        try await bus.close()
+    }
+}
