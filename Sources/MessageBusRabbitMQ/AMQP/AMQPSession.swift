@@ -21,8 +21,11 @@ final class AMQPSession {
         self.state = state
         self.endpoint = endpoint
         // When this throws, deinit still runs (every property is set) and destroys the C connection once.
+        // The connection timeout bounds the whole connect: TCP, TLS and the AMQP handshake together, so that a
+        // peer that accepts the socket but never speaks AMQP (a hung broker, a wrong port) fails just as fast.
+        let deadline = ContinuousClock.now + configuration.connectionTimeout
         try self.openSocket(configuration: configuration)
-        try self.login(configuration: configuration, connectionName: connectionName)
+        try self.login(configuration: configuration, connectionName: connectionName, deadline: deadline)
         self.isOpen = true
     }
 
@@ -92,10 +95,16 @@ final class AMQPSession {
         }
     }
 
-    private func login(configuration: RabbitMQConfiguration, connectionName: String) throws {
-        var timeout = timeval(duration: configuration.requestTimeout)
-        amqp_set_handshake_timeout(self.state, &timeout)
-        amqp_set_rpc_timeout(self.state, &timeout)
+    private func login(
+        configuration: RabbitMQConfiguration, connectionName: String, deadline: ContinuousClock.Instant
+    ) throws {
+        var handshake = timeval(duration: max(deadline - .now, .milliseconds(1)))
+        amqp_set_handshake_timeout(self.state, &handshake)
+        amqp_set_rpc_timeout(self.state, &handshake)
+        defer {
+            var requests = timeval(duration: configuration.requestTimeout)
+            amqp_set_rpc_timeout(self.state, &requests)
+        }
         let reply = AMQPTableBuilder.withClientProperties(connectionName: connectionName) { properties in
             messagebus_amqp_login_plain_with_properties(
                 self.state, configuration.virtualHost, Int32(configuration.channelMax), Int32(configuration.frameMax),
@@ -103,6 +112,12 @@ final class AMQPSession {
                 configuration.password)
         }
         guard reply.reply_type != AMQP_RESPONSE_NORMAL else { return }
+        if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION, reply.library_error == AMQP_STATUS_TIMEOUT.rawValue {
+            throw MessageBusError(
+                .connectionFailed,
+                "\(self.endpoint) accepted the connection but did not complete the AMQP handshake within "
+                    + "\(configuration.connectionTimeout) (not RabbitMQ, or a broker that does not answer)")
+        }
         let failure = AMQPFailure.from(reply, channel: 0)
         switch failure {
         case .connectionLost(let code?, let text) where code == AMQPReplyCode.accessRefused:

@@ -24,7 +24,8 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
     /// The connection name the broker shows (management UI, `rabbitmqctl list_connections`); the bus's client
     /// name when `nil`.
     public var connectionName: String?
-    /// How long opening the TCP (and TLS) connection to one node may take.
+    /// How long connecting to one node may take in all: TCP, TLS and the AMQP handshake (login). A node that
+    /// accepts the socket but never answers fails after this too.
     public var connectionTimeout: Duration
     /// How long the broker may take to answer a request (login, declare, consume).
     public var requestTimeout: Duration
@@ -54,7 +55,7 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
     ///   - frameMax: The largest frame to propose.
     ///   - channelMax: The most channels to propose; 0 for the broker's limit.
     ///   - connectionName: The name the broker shows; the bus's client name when `nil`.
-    ///   - connectionTimeout: The longest a TCP (and TLS) connect may take.
+    ///   - connectionTimeout: The longest connecting to one node (TCP, TLS and AMQP handshake) may take.
     ///   - requestTimeout: The longest the broker may take to answer a request.
     ///   - tls: TLS settings; `nil` for plain TCP.
     ///   - recovery: How a lost connection is recovered.
