@@ -78,7 +78,7 @@ public final class KafkaMessageBus: MessageBus {
             self.transactions = KafkaTransactionCoordinator(
                 kafka: kafka, configuration: configuration, publisher: self.publisher, logger: logger)
             do {
-                try await self.requireTransactionIsolation()
+                if kafka.requiresVerifiedTransactionIsolation { try await self.requireTransactionIsolation() }
             } catch {
                 _ = self.publisher.close()
                 _ = await producer.close(timeout: .seconds(1))

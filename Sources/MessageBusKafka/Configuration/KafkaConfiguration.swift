@@ -32,6 +32,11 @@ public struct KafkaConfiguration: Sendable {
     /// The transactional id (`transactional.id`) for a bus opened with ``DeliveryGuarantee/exactlyOnce``; a unique
     /// one per bus when `nil`. Give each producer instance a stable id to have a restarted one fence its predecessor.
     public var transactionalID: String?
+    /// Whether opening a bus with ``DeliveryGuarantee/exactlyOnce`` first proves that the broker isolates aborted
+    /// transactions (``KafkaMessageBus/checkTransactionIsolation()``) and refuses it otherwise. On by default; turn
+    /// it off only for a broker you verified yourself, or to exercise the transactional calls on a broker that
+    /// lacks isolation (the mock cluster) knowing that `read_committed` consumers will see aborted records there.
+    public var requiresVerifiedTransactionIsolation: Bool = true
 
     // MARK: Consumer
 
