@@ -118,6 +118,16 @@ final class AMQPSession {
                 "\(self.endpoint) accepted the connection but did not complete the AMQP handshake within "
                     + "\(configuration.connectionTimeout) (not RabbitMQ, or a broker that does not answer)")
         }
+        if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION, configuration.tls != nil,
+            reply.library_error == AMQP_STATUS_SSL_ERROR.rawValue
+        {
+            // With TLS 1.3 a broker that refuses the client's certificate (or its absence) says so only after
+            // the client finished its side of the handshake, so the failure surfaces here rather than at connect.
+            throw MessageBusError(
+                .connectionFailed,
+                "\(self.endpoint) ended the TLS session during the AMQP handshake (TLS error); the broker may "
+                    + "require a client certificate it trusts (certfile and keyfile)")
+        }
         let failure = AMQPFailure.from(reply, channel: 0)
         switch failure {
         case .connectionLost(let code?, let text) where code == AMQPReplyCode.accessRefused:

@@ -3,6 +3,7 @@
 # touches): its own node name, ports and data folder under .state/test-nodes/NAME, every listener on loopback.
 #
 # Usage: rabbitmq-test-node.sh start NAME AMQP_PORT DIST_PORT [TLS_PORT CA CERT KEY]
+#        (with TLS_PORT: a TLS listener that requires a client certificate signed by CA)
 #        rabbitmq-test-node.sh stop NAME
 #        rabbitmq-test-node.sh wipe NAME      (stop, then delete the data folder)
 # `start` prints the node's PID once its AMQP port answers; `stop` ends it (and only it) by PID. The data folder
@@ -111,8 +112,8 @@ listeners.ssl.default = 127.0.0.1:$tls_port
 ssl_options.cacertfile = $ca
 ssl_options.certfile = $cert
 ssl_options.keyfile = $key
-ssl_options.verify = verify_none
-ssl_options.fail_if_no_peer_cert = false"
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true"
     fi
     as_node sh -c "cd '$dir' && mkdir -p mnesia log && : >rabbitmq-env.conf && printf '[].\n' >advanced.config &&
         printf '[].\n' >enabled_plugins && cat >rabbitmq.conf" <<<"$config"
