@@ -57,4 +57,15 @@ struct RabbitMQConnectionFailureTests {
         #expect(error.message.contains("10.255.255.1"))
         #expect(elapsed < .seconds(4), "took \(elapsed)")
     }
+
+    @Test("endpoints are tried in order: a node that refuses is skipped for the next one")
+    func triesEndpointsInOrder() async throws {
+        try await RabbitMQTestBus.requireBroker()
+        var configuration = try Self.configuration()
+        configuration.endpoints.insert(RabbitMQEndpoint(host: "127.0.0.1", port: 1), at: 0)  // nothing listens
+        configuration.connectionTimeout = .seconds(2)
+        let bus = try await RabbitMQMessageBus(rabbitMQ: configuration, logger: Logger(label: "test"))
+        try await bus.checkReadiness()
+        try await bus.close()
+    }
 }
