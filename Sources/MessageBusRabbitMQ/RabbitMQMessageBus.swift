@@ -9,17 +9,19 @@ import Synchronization
 /// `orders.billing` (a quorum queue by default, see ``RabbitMQConfiguration/groupQueueType``) bound with `#`; a
 /// broadcast subscription gets an exclusive, auto-deleted, server-named queue bound with `#`. The message key is
 /// the routing key; the id, content type, correlation id and timestamp are the AMQP properties of those names, and
-/// headers are the AMQP headers table, in order. Publishing waits for publisher confirms (pipelined, one wait per
-/// batch) and marks messages persistent. The prefetch is `basic.qos`; ack, requeue and discard are `basic.ack` and
-/// `basic.nack` (with `multiple` where that is exact).
+/// headers are the AMQP headers table, in order; the other AMQP properties are set through
+/// ``publish(contentsOf:to:options:)``. Publishing waits for publisher confirms (pipelined, one wait per batch)
+/// and marks messages persistent; a `basic.nack` fails the publish with `.brokerError`, and a mandatory publish
+/// that reaches no queue with `.unroutable` (``RabbitMQConfiguration/mandatory``). The prefetch is `basic.qos`;
+/// ack, requeue and discard are `basic.ack` and `basic.nack` (with `multiple` where that is exact).
+/// ``MessageBus/Delivery/reject(reason:)`` publishes a copy with the dead-letter headers to the exchange
+/// `<destination>.dlq` (declared on subscribe), waits for its confirm, then acknowledges the original.
 ///
 /// ## Start positions
 /// A group's queue exists from the first `subscribe` of that group (which returns once it is declared and bound)
 /// and keeps what is published from then on. So for a new group `.earliest` and `.latest` both mean "from now":
-/// RabbitMQ drops what was published while no queue was bound. An existing group resumes where it left off. No replay
-/// (``MessageBus/MessageBusCapabilities/replay`` is not claimed). ``MessageBus/Delivery/reject(reason:)`` publishes a copy with
-/// the dead-letter headers to the exchange `<destination>.dlq` (declared on subscribe), waits for its confirm, then
-/// acknowledges the original.
+/// RabbitMQ drops what was published while no queue was bound. An existing group resumes where it left off.
+/// There is no replay (``MessageBus/MessageBusCapabilities/replay`` is not claimed).
 ///
 /// ## Recovery
 /// On by default (``RabbitMQConfiguration/recovery``): a lost connection is re-established with backoff across the
