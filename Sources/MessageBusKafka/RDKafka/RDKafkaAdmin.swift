@@ -1,4 +1,5 @@
 internal import CMessageBusRdKafka
+import Logging
 import MessageBus
 
 /// Admin API calls through an existing client. Every call blocks: run them on a dedicated thread.
@@ -75,5 +76,41 @@ enum RDKafkaAdmin {
         for index in 0..<count where rd_kafka_topic_result_error(results[index]) != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw RDKafkaError.error(rd_kafka_topic_result_error(results[index]), "deleting topic '\(topic)'")
         }
+    }
+}
+
+extension RDKafkaAdmin {
+    /// Per partition of `topic`: the offset `groupID` committed (or `nil`) and the high watermark. Uses a
+    /// short-lived consumer of that group that never joins it. Blocks.
+    static func committedAndHighWatermarks(
+        topic: String, partitions: Int, groupID: String, properties: [(name: String, value: String)],
+        timeoutMilliseconds: Int32
+    ) throws(MessageBusError) -> [(partition: Int32, committed: Int64?, highWatermark: Int64)] {
+        let client = try RDKafkaClient(
+            kind: .consumer, properties: properties + [("group.id", groupID)],
+            context: RDKafkaClientContext(logger: Logger(label: "messagebus.kafka.admin", factory: { _ in SwiftLogNoOpLogHandler() })))
+        defer { client.destroy() }
+        guard let list = rd_kafka_topic_partition_list_new(Int32(partitions)) else {
+            throw MessageBusError(.brokerError, "rd_kafka_topic_partition_list_new failed")
+        }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in 0..<Int32(partitions) { rd_kafka_topic_partition_list_add(list, topic, partition) }
+        let error = rd_kafka_committed(client.pointer, list, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw RDKafkaError.error(error, "reading the offsets group '\(groupID)' committed on '\(topic)'")
+        }
+        var result: [(partition: Int32, committed: Int64?, highWatermark: Int64)] = []
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let watermarkError = rd_kafka_query_watermark_offsets(
+                client.pointer, topic, element.partition, &low, &high, timeoutMilliseconds)
+            guard watermarkError == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw RDKafkaError.error(watermarkError, "reading the high watermark of \(topic)[\(element.partition)]")
+            }
+            result.append((element.partition, element.offset >= 0 ? element.offset : nil, high))
+        }
+        return result
     }
 }

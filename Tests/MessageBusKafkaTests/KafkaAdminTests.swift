@@ -1,0 +1,46 @@
+import Foundation
+import MessageBus
+import MessageBusKafka
+import Testing
+
+/// Topic administration and group lag on the mock cluster.
+@Suite("Kafka admin (mock cluster)", .timeLimit(.minutes(2)))
+struct KafkaAdminTests {
+    @Test("create and count partitions")
+    func create() async throws {
+        let bus = try #require(try await KafkaBusFactory.mockBus("admin") as? KafkaMessageBus)
+        let topic = KafkaTestEnvironment.uniqueName("admin")
+        try await bus.createTopic(topic, partitions: 6, replicationFactor: 1)
+        #expect(try await bus.partitionCount(of: topic) == 6)
+        try await bus.close()
+    }
+
+    @Test("create, count partitions and delete on the real broker", .enabled(if: IntegrationGate.isEnabled))
+    func createAndDeleteOnRealBroker() async throws {
+        try await KafkaBusFactory.requireRealBroker()
+        let bus = try #require(try await KafkaBusFactory.realBus() as? KafkaMessageBus)
+        let topic = KafkaTestEnvironment.uniqueName("admin")
+        try await bus.createTopic(topic, partitions: 3)
+        #expect(try await bus.partitionCount(of: topic) == 3)
+        try await bus.deleteTopic(topic)
+        try await bus.close()
+    }
+
+    @Test("lag counts what the group has not acknowledged")
+    func lag() async throws {
+        let bus = try #require(try await KafkaBusFactory.mockBus("admin") as? KafkaMessageBus)
+        let topic = KafkaTestEnvironment.uniqueName("admin-lag")
+        try await bus.createTopic(topic, partitions: 1, replicationFactor: 1)
+        try await bus.publish(contentsOf: (0..<10).map { Message(text: "m\($0)", key: "k") }, to: topic)
+        let subscription = try await bus.subscribe(
+            to: topic, group: "lagging", options: SubscriptionOptions(startPosition: .earliest))
+        var received: [Delivery] = []
+        while received.count < 10 { received += try await subscription.receive(max: 10, timeout: .seconds(20)) }
+        try await received.prefix(4).ackAll()
+        await subscription.cancel()
+        let lag = try await bus.consumerLag(group: "lagging", destination: topic)
+        #expect(lag == [KafkaPartitionLag(partition: 0, committedOffset: 4, highWatermark: 10)])
+        #expect(lag.first?.lag == 6)
+        try await bus.close()
+    }
+}
