@@ -25,6 +25,11 @@ struct TestNode: Sendable {
         _ = try await Self.run(["stop", self.name], timeout: .seconds(60))
     }
 
+    /// Runs `rabbitmqctl ARGS` against the node and returns its output.
+    func rabbitmqctl(_ arguments: [String]) async throws -> String {
+        try await Self.run(["ctl", self.name] + arguments, timeout: .seconds(40))
+    }
+
     /// Stops the node and deletes its data; never throws, so that it can end every test.
     func wipe() async {
         do {

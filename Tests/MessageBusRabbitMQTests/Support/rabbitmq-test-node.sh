@@ -6,6 +6,7 @@
 #        (with TLS_PORT: a TLS listener that requires a client certificate signed by CA)
 #        rabbitmq-test-node.sh stop NAME
 #        rabbitmq-test-node.sh wipe NAME      (stop, then delete the data folder)
+#        rabbitmq-test-node.sh ctl NAME ARGS...   (rabbitmqctl against that node, bounded to 30 s)
 # `start` prints the node's PID once its AMQP port answers; `stop` ends it (and only it) by PID. The data folder
 # survives `stop`, so a stop and a start are a broker restart with durable queues intact. Every wait is bounded:
 # start gives up after MESSAGEBUS_TEST_NODE_TIMEOUT seconds (60), stop escalates to TERM and KILL.
@@ -146,5 +147,6 @@ case "$command" in
     start) start_node "$@" ;;
     stop) stop_node ;;
     wipe) stop_node; rm -rf "$dir" ;;
-    *) die "unknown command '$command' (expected start, stop or wipe)" ;;
+    ctl) shift 2; as_node timeout 30 /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" "$@" ;;
+    *) die "unknown command '$command' (expected start, stop, wipe or ctl)" ;;
 esac
