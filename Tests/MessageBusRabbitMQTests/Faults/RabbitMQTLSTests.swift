@@ -26,9 +26,11 @@ struct RabbitMQTLSTests {
             try await self.checkTLS(certificates)
         } catch {
             await node.wipe()
+            try? FileManager.default.removeItem(at: folder)
             throw error
         }
         await node.wipe()
+        try? FileManager.default.removeItem(at: folder)
     }
 
     private func checkTLS(_ certificates: TestCertificates) async throws {
