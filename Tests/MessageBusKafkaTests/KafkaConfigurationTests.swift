@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import MessageBus
 import MessageBusKafka
@@ -84,5 +85,30 @@ struct KafkaConfigurationTests {
         #expect(throws: MessageBusError.self) { try kafka.validate() }
         kafka.enableIdempotence = false
         try kafka.validate()
+    }
+}
+
+/// The OAUTHBEARER token provider is asked for a token as soon as a client starts (no broker needed: the token is
+/// requested before any connection).
+@Suite("Kafka OAUTHBEARER token provider")
+struct KafkaOAuthBearerTests {
+    final class Calls: Sendable {
+        let count = Synchronization.Mutex(0)
+    }
+
+    @Test("the provider is called when the bus opens")
+    func providerCalled() async throws {
+        let calls = Calls()
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.connectTimeout = .seconds(2)
+        kafka.additionalProperties = ["log_level": "0"]
+        kafka.security.sasl = KafkaSecurity.SASL(mechanism: .oauthBearer) {
+            calls.count.withLock { $0 += 1 }
+            return KafkaOAuthBearerToken(
+                value: "header.payload.signature", expiration: Date(timeIntervalSinceNow: 3600), principal: "svc",
+                extensions: ["traceId": "abc"])
+        }
+        _ = try? await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("oauth"))
+        #expect(calls.count.withLock { $0 } >= 1)
     }
 }

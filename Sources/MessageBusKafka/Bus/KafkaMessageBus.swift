@@ -61,7 +61,7 @@ public final class KafkaMessageBus: MessageBus {
         let producer = try RDKafkaProducer(
             properties: kafka.producerProperties(
                 clientName: configuration.clientName, messageTimeout: configuration.publishTimeout),
-            logger: logger, messageMaxBytes: kafka.messageMaxBytes)
+            logger: logger, messageMaxBytes: kafka.messageMaxBytes, tokenProvider: kafka.security.sasl?.tokenProvider)
         let servers = kafka.bootstrapServers.joined(separator: ",")
         let timeout = Int32(KafkaConfiguration.milliseconds(kafka.connectTimeout))
         do {
@@ -135,7 +135,7 @@ public final class KafkaMessageBus: MessageBus {
             settings: .init(
                 start: start, commitBeforeDelivery: !self.configuration.guarantee.requiresAcknowledgement,
                 maxBatch: 1000, lookupTimeoutMilliseconds: Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))),
-            owner: subscription, logger: context.logger)
+            owner: subscription, logger: context.logger, tokenProvider: self.kafkaConfiguration.security.sasl?.tokenProvider)
         subscription.attach(consumer: consumer)
         self.subscriptions.withLock { $0[ObjectIdentifier(subscription)] = subscription }
         let joinTimeout = self.kafkaConfiguration.groupJoinTimeout

@@ -78,7 +78,8 @@ final class KafkaTransactionCoordinator: Sendable {
             properties: self.kafka.producerProperties(
                 clientName: self.configuration.clientName, messageTimeout: self.configuration.publishTimeout,
                 transactionalID: self.transactionalID),
-            logger: self.logger, messageMaxBytes: self.kafka.messageMaxBytes)
+            logger: self.logger, messageMaxBytes: self.kafka.messageMaxBytes,
+            tokenProvider: self.kafka.security.sasl?.tokenProvider)
         let timeout = self.timeoutMilliseconds
         do {
             try await DedicatedThread.run("messagebus-kafka-txn") { try producer.initTransactions(timeoutMilliseconds: timeout) }

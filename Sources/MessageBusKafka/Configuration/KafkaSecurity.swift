@@ -38,12 +38,20 @@ public struct KafkaSecurity: Sendable, CustomStringConvertible {
         public var username: String?
         /// The password (`sasl.password`), for PLAIN and SCRAM. Secret.
         public var password: String?
+        /// For OAUTHBEARER: fetches a token whenever librdkafka needs one (at start and before the current one
+        /// expires; `rd_kafka_conf_set_oauthbearer_token_refresh_cb`). It runs in a task of its own; a thrown
+        /// error is reported to librdkafka, which retries.
+        public var tokenProvider: (@Sendable () async throws -> KafkaOAuthBearerToken)?
 
         /// Creates SASL settings.
-        public init(mechanism: KafkaSASLMechanism, username: String? = nil, password: String? = nil) {
+        public init(
+            mechanism: KafkaSASLMechanism, username: String? = nil, password: String? = nil,
+            tokenProvider: (@Sendable () async throws -> KafkaOAuthBearerToken)? = nil
+        ) {
             self.mechanism = mechanism
             self.username = username
             self.password = password
+            self.tokenProvider = tokenProvider
         }
     }
 

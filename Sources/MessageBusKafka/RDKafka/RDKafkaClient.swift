@@ -43,6 +43,9 @@ final class RDKafkaClient: @unchecked Sendable {
         rd_kafka_conf_set_log_cb(configPointer, rdKafkaLogCallback)
         if deliveryReports { rd_kafka_conf_set_dr_msg_cb(configPointer, rdKafkaDeliveryReportCallback) }
         if rebalances { rd_kafka_conf_set_rebalance_cb(configPointer, rdKafkaRebalanceCallback) }
+        if context.tokenProvider != nil {
+            rd_kafka_conf_set_oauthbearer_token_refresh_cb(configPointer, rdKafkaTokenRefreshCallback)
+        }
         var errorText = [CChar](repeating: 0, count: 512)
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
         guard let client = rd_kafka_new(type, configPointer, &errorText, errorText.count) else {

@@ -1,4 +1,5 @@
 internal import CMessageBusRdKafka
+import Foundation
 import Logging
 
 /// Receives the delivery reports of a producer, on its poll thread.
@@ -23,9 +24,12 @@ final class RDKafkaClientContext: @unchecked Sendable {
     let logger: Logger
     weak var deliveryReportHandler: (any RDKafkaDeliveryReportHandler)?
     weak var rebalanceHandler: (any RDKafkaRebalanceHandler)?
+    /// The OAUTHBEARER token source, when SASL/OAUTHBEARER uses one.
+    let tokenProvider: (@Sendable () async throws -> KafkaOAuthBearerToken)?
 
-    init(logger: Logger) {
+    init(logger: Logger, tokenProvider: (@Sendable () async throws -> KafkaOAuthBearerToken)? = nil) {
         self.logger = logger
+        self.tokenProvider = tokenProvider
     }
 
     /// The context a C callback's opaque pointer refers to.
@@ -84,3 +88,45 @@ let rdKafkaRebalanceCallback:
             }
         }
     }
+
+/// librdkafka asks for an OAUTHBEARER token: the provider runs in a task of its own (it may await the network),
+/// and hands the token, or its failure, back with the thread-safe `rd_kafka_oauthbearer_set_token(_failure)`.
+let rdKafkaTokenRefreshCallback:
+    @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = { client, _, opaque in
+        guard let client, let provider = RDKafkaClientContext.from(opaque)?.tokenProvider else { return }
+        let handle = RDKafkaClientHandle(pointer: client)
+        Task {
+            do {
+                let token = try await provider()
+                handle.setToken(token)
+            } catch {
+                handle.setTokenFailure("the OAUTHBEARER token provider failed: \(error)")
+            }
+        }
+    }
+
+/// A client handle carried into the token task. `@unchecked Sendable`: the two OAUTHBEARER calls it makes are
+/// documented as thread-safe, and the client outlives the refresh (it is destroyed only after its threads end).
+struct RDKafkaClientHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    func setToken(_ token: KafkaOAuthBearerToken) {
+        var errorText = [CChar](repeating: 0, count: 512)
+        let lifetime = Int64(token.expiration.timeIntervalSince1970 * 1000)
+        let extensionStrings = token.extensions.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+        let cStrings: [UnsafePointer<CChar>?] = extensionStrings.map { UnsafePointer(strdup($0)) }
+        defer { for pointer in cStrings { free(UnsafeMutablePointer(mutating: pointer)) } }
+        let error = cStrings.withUnsafeBufferPointer { extensions in
+            rd_kafka_oauthbearer_set_token(
+                self.pointer, token.value, lifetime, token.principal,
+                UnsafeMutablePointer(mutating: extensions.baseAddress), extensions.count, &errorText, errorText.count)
+        }
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            self.setTokenFailure("librdkafka refused the OAUTHBEARER token: \(errorText.nulTerminatedString)")
+        }
+    }
+
+    func setTokenFailure(_ reason: String) {
+        _ = rd_kafka_oauthbearer_set_token_failure(self.pointer, reason)
+    }
+}

@@ -45,9 +45,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         topics: [String],
         settings: Settings,
         owner: any RDKafkaConsumerOwner,
-        logger: Logger
+        logger: Logger,
+        tokenProvider: (@Sendable () async throws -> KafkaOAuthBearerToken)? = nil
     ) throws(MessageBusError) {
-        let context = RDKafkaClientContext(logger: logger)
+        let context = RDKafkaClientContext(logger: logger, tokenProvider: tokenProvider)
         self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: context, rebalances: true)
         self.settings = settings
         self.owner = owner

@@ -25,8 +25,11 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     let messageMaxBytes: Int
 
     /// Creates a producer and starts its poll thread.
-    init(properties: [(name: String, value: String)], logger: Logger, messageMaxBytes: Int) throws(MessageBusError) {
-        let context = RDKafkaClientContext(logger: logger)
+    init(
+        properties: [(name: String, value: String)], logger: Logger, messageMaxBytes: Int,
+        tokenProvider: (@Sendable () async throws -> KafkaOAuthBearerToken)? = nil
+    ) throws(MessageBusError) {
+        let context = RDKafkaClientContext(logger: logger, tokenProvider: tokenProvider)
         self.client = try RDKafkaClient(
             kind: .producer, properties: properties, context: context, deliveryReports: true)
         self.messageMaxBytes = messageMaxBytes
@@ -56,9 +59,10 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let opaque = Unmanaged.passRetained(batch)
         var produced = 0
         var failure: MessageBusError?
+        let topicName = ContiguousArray(topic.utf8CString)
         do {
             for record in records {
-                try await self.produce(record, to: topic, opaque: opaque.toOpaque(), deadline: deadline)
+                try await self.produce(record, to: topicName, opaque: opaque.toOpaque(), deadline: deadline)
                 produced += 1
             }
         } catch let error as MessageBusError {
@@ -72,12 +76,14 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
 
     /// Hands `records` to librdkafka without waiting for their delivery reports; ``flushSent()`` waits for them.
     func send(_ records: [KafkaOutgoingRecord], to topic: String, deadline: ContinuousClock.Instant) async throws {
-        for record in records {
-            self.sendState.withLock { $0.outstanding += 1 }
+        // Counted up front, once per batch; records that never reach librdkafka are counted off again.
+        self.sendState.withLock { $0.outstanding += records.count }
+        let topicName = ContiguousArray(topic.utf8CString)
+        for (index, record) in records.enumerated() {
             do {
-                try await self.produce(record, to: topic, opaque: nil, deadline: deadline)
+                try await self.produce(record, to: topicName, opaque: nil, deadline: deadline)
             } catch {
-                self.sendCompleted(error: nil)
+                self.sendCompleted(error: nil, count: records.count - index)
                 throw error
             }
         }
@@ -105,14 +111,15 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// Produces one record, waiting while librdkafka's local queue is full (backpressure, not an error).
     private func produce(
         _ record: KafkaOutgoingRecord,
-        to topic: String,
+        to topicName: ContiguousArray<CChar>,
         opaque: UnsafeMutableRawPointer?,
         deadline: ContinuousClock.Instant
     ) async throws {
         var backoff = Duration.microseconds(200)
         while true {
-            let code = self.produceOnce(record, to: topic, opaque: opaque)
+            let code = topicName.withUnsafeBufferPointer { self.produceOnce(record, to: $0.baseAddress, opaque: opaque) }
             if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            let topic = String(decoding: topicName.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
             guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
                 throw self.produceError(code, topic: topic, size: record.value.count + (record.key?.count ?? 0))
             }
@@ -137,7 +144,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
 
     /// One `rd_kafka_produceva` call, which returns its error (never the thread-local last error).
     private func produceOnce(
-        _ record: KafkaOutgoingRecord, to topic: String, opaque: UnsafeMutableRawPointer?
+        _ record: KafkaOutgoingRecord, to topicName: UnsafePointer<CChar>?, opaque: UnsafeMutableRawPointer?
     ) -> rd_kafka_resp_err_t {
         let headers: OpaquePointer? = record.headers.isEmpty ? nil : rd_kafka_headers_new(record.headers.count)
         if let headers {
@@ -147,63 +154,70 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
                 }
             }
         }
-        let code: rd_kafka_resp_err_t = topic.withCString { topicName in
+        let code: rd_kafka_resp_err_t =
             record.value.withUnsafeBytes { value in
                 (record.key ?? []).withUnsafeBytes { key in
-                    var fields: [rd_kafka_vu_t] = []
-                    fields.reserveCapacity(8)
+                  withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { buffer in
+                    // At most 8 fields, on the stack: no heap allocation per record on the fast path.
+                    var count = 0
+                    func append(_ field: rd_kafka_vu_t) {
+                        buffer[count] = field
+                        count += 1
+                    }
                     var field = rd_kafka_vu_t()
                     field.vtype = RD_KAFKA_VTYPE_TOPIC
                     field.u.cstr = topicName
-                    fields.append(field)
+                    append(field)
                     field = rd_kafka_vu_t()
                     field.vtype = RD_KAFKA_VTYPE_VALUE
                     field.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
                     field.u.mem.size = value.count
-                    fields.append(field)
+                    append(field)
                     if record.key != nil {
                         field = rd_kafka_vu_t()
                         field.vtype = RD_KAFKA_VTYPE_KEY
                         field.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
                         field.u.mem.size = key.count
-                        fields.append(field)
+                        append(field)
                     }
                     field = rd_kafka_vu_t()
                     field.vtype = RD_KAFKA_VTYPE_MSGFLAGS
                     field.u.i = RD_KAFKA_MSG_F_COPY  // librdkafka copies the bytes: Swift's buffers die with this call
-                    fields.append(field)
+                    append(field)
                     if let partition = record.partition {
                         field = rd_kafka_vu_t()
                         field.vtype = RD_KAFKA_VTYPE_PARTITION
                         field.u.i32 = partition
-                        fields.append(field)
+                        append(field)
                     }
                     if let timestamp = record.timestampMilliseconds {
                         field = rd_kafka_vu_t()
                         field.vtype = RD_KAFKA_VTYPE_TIMESTAMP
                         field.u.i64 = timestamp
-                        fields.append(field)
+                        append(field)
                     }
                     if let headers {
                         field = rd_kafka_vu_t()
                         field.vtype = RD_KAFKA_VTYPE_HEADERS
                         field.u.headers = headers
-                        fields.append(field)
+                        append(field)
                     }
                     field = rd_kafka_vu_t()
                     field.vtype = RD_KAFKA_VTYPE_OPAQUE
                     field.u.ptr = opaque
-                    fields.append(field)
-                    let error: OpaquePointer?? = self.isAlive.withLock { alive in
-                        alive ? .some(rd_kafka_produceva(self.client.pointer, fields, fields.count)) : .none
+                    append(field)
+                    let fields = UnsafePointer(buffer.baseAddress)
+                    return self.isAlive.withLock { alive -> rd_kafka_resp_err_t in
+                        guard alive else { return RD_KAFKA_RESP_ERR__DESTROY }
+                        guard let error = rd_kafka_produceva(self.client.pointer, fields, count) else {
+                            return RD_KAFKA_RESP_ERR_NO_ERROR
+                        }
+                        defer { rd_kafka_error_destroy(error) }
+                        return rd_kafka_error_code(error)
                     }
-                    guard let error else { return RD_KAFKA_RESP_ERR__DESTROY }
-                    guard let error else { return RD_KAFKA_RESP_ERR_NO_ERROR }
-                    defer { rd_kafka_error_destroy(error) }
-                    return rd_kafka_error_code(error)
+                  }
                 }
             }
-        }
         // On success librdkafka owns the headers; on failure they are still ours.
         if code != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
         return code
@@ -230,9 +244,9 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         if batch.takeUnretainedValue().complete(count: 1, error: error) { batch.release() }
     }
 
-    private func sendCompleted(error: MessageBusError?) {
+    private func sendCompleted(error: MessageBusError?, count: Int = 1) {
         let waiters: [CheckedContinuation<Void, Never>] = self.sendState.withLock { state in
-            state.outstanding -= 1
+            state.outstanding -= count
             if let error, state.firstError == nil { state.firstError = error }
             guard state.outstanding == 0 else { return [] }
             defer { state.waiters.removeAll() }
