@@ -7,7 +7,7 @@ import Synchronization
 final class CompletionSignal<Value: Sendable>: Sendable {
     private struct State {
         var result: Result<Value, any Error>?
-        var waiters: [UInt64: CheckedContinuation<Value?, any Error>] = [:]
+        var waiters: [UInt64: (continuation: CheckedContinuation<Value?, any Error>, timer: Task<Void, Never>?)] = [:]
         var nextWaiter: UInt64 = 0
     }
 
@@ -17,42 +17,48 @@ final class CompletionSignal<Value: Sendable>: Sendable {
 
     /// Fires the signal; only the first call counts.
     func fire(_ result: Result<Value, any Error>) {
-        let waiters: [CheckedContinuation<Value?, any Error>] = self.state.withLock { state in
+        typealias Waiter = (continuation: CheckedContinuation<Value?, any Error>, timer: Task<Void, Never>?)
+        let waiters: [Waiter] = self.state.withLock { state in
             guard state.result == nil else { return [] }
             state.result = result
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)
         }
-        for waiter in waiters { waiter.resume(with: result.map { Optional($0) }) }
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(with: result.map { Optional($0) })
+        }
     }
 
     /// Whether the signal has fired.
     var hasFired: Bool { self.state.withLock { $0.result != nil } }
 
-    /// Waits until the signal fires and returns (or throws) its result.
-    func wait() async throws -> Value {
-        while true {
-            if let value = try await self.wait(timeout: .seconds(3600)) { return value }
-        }
-    }
-
     /// Waits until the signal fires or `timeout` passes; `nil` on timeout.
     func wait(timeout: Duration) async throws -> Value? {
         try await withCheckedThrowingContinuation { continuation in
-            let (result, id): (Result<Value, any Error>?, UInt64) = self.state.withLock { state in
-                if let result = state.result { return (result, 0) }
+            let id: UInt64? = self.state.withLock { state in
+                guard state.result == nil else { return nil }
                 state.nextWaiter += 1
-                state.waiters[state.nextWaiter] = continuation
-                return (nil, state.nextWaiter)
+                return state.nextWaiter
             }
-            if let result {
-                continuation.resume(with: result.map { Optional($0) })
+            guard let id else {
+                if let result = self.state.withLock({ $0.result }) { continuation.resume(with: result.map { Optional($0) }) }
                 return
             }
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: timeout)
+                guard !Task.isCancelled else { return }
                 let expired = self.state.withLock { $0.waiters.removeValue(forKey: id) }
-                expired?.resume(returning: nil)
+                expired?.continuation.resume(returning: nil)
+            }
+            let result: Result<Value, any Error>? = self.state.withLock { state in
+                if let result = state.result { return result }
+                state.waiters[id] = (continuation, timer)
+                return nil
+            }
+            if let result {
+                timer.cancel()
+                continuation.resume(with: result.map { Optional($0) })
             }
         }
     }

@@ -60,21 +60,24 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         }
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<[Delivery]?, Never>) in
+                let timer = timeout.map { timeout in
+                    Task {
+                        try? await Task.sleep(for: timeout)
+                        if !Task.isCancelled { self.expireWaiter(id) }
+                    }
+                }
                 let now: [Delivery]?? = self.state.withLock { state in
                     if state.bufferedCount > 0 { return .some(self.handOut(max, from: &state)) }
                     if state.isClosed { return .some(nil) }
-                    state.waiters.append(.init(id: id, max: max, continuation: continuation))
+                    state.waiters.append(.init(id: id, max: max, continuation: continuation, timer: timer))
                     return nil
                 }
                 if let now {
+                    timer?.cancel()
                     continuation.resume(returning: now)
-                    return
-                }
-                if let timeout {
-                    Task {
-                        try? await Task.sleep(for: timeout)
-                        self.expireWaiter(id)
-                    }
+                } else if Task.isCancelled {
+                    // Cancelled before the waiter was registered: the cancellation handler found nothing to end.
+                    self.expireWaiter(id)
                 }
             }
         } onCancel: {
@@ -90,6 +93,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
+        waiter?.timer?.cancel()
         waiter?.continuation.resume(returning: [])
     }
 
@@ -121,7 +125,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(returning: nil)
+        }
         await self.consumer?.close(timeout: timeout)
         self.assignedSignal.fire(.failure(MessageBusError.closedSubscription))
         self.onCancel(self)
@@ -183,7 +190,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             }
             return handoffs
         }
-        for (waiter, deliveries) in handoffs { waiter.continuation.resume(returning: deliveries) }
+        for (waiter, deliveries) in handoffs {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(returning: deliveries)
+        }
     }
 
     func assigned(_ partitions: [KafkaTopicPartition]) {

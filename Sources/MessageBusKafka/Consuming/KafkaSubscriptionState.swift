@@ -15,6 +15,8 @@ struct KafkaSubscriptionState {
         var id: UInt64
         var max: Int
         var continuation: CheckedContinuation<[Delivery]?, Never>
+        /// Ends the wait with nothing when the receive timeout passes; cancelled once the waiter is served.
+        var timer: Task<Void, Never>?
     }
 
     /// Polled and not yet handed out, in poll order.
