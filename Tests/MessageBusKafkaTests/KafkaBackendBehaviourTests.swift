@@ -92,3 +92,26 @@ struct KafkaBackendBehaviourTests {
         try await bus.close()
     }
 }
+
+/// With topic creation off, a missing topic is an error naming it, on the real broker.
+@Suite(
+    "Kafka unknown topic (real broker)",
+    .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
+    .timeLimit(.minutes(1))
+)
+struct KafkaUnknownTopicTests {
+    @Test("publishing to a missing topic with createTopics off fails with unknownDestination")
+    func unknownTopic() async throws {
+        try await KafkaBusFactory.requireRealBroker()
+        let bus = try await MessageBusConnector.connect(
+            to: "\(KafkaBusFactory.realBrokerURL)?createTopics=false", backends: [.kafka],
+            logger: KafkaBusFactory.logger("unknown-topic"))
+        let topic = KafkaTestEnvironment.uniqueName("missing")
+        let error = try await #require(throws: MessageBusError.self) {
+            try await bus.publish(Message(text: "x"), to: topic)
+        }
+        #expect(error.code == .unknownDestination)
+        #expect(error.message.contains(topic))
+        try await bus.close()
+    }
+}

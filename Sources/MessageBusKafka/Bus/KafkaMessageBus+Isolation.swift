@@ -43,7 +43,8 @@ extension KafkaMessageBus {
         let topic = "messagebus.isolation-probe.\(UUID().uuidString.prefix(8).lowercased())"
         var probeKafka = self.kafkaConfiguration
         probeKafka.topicPartitions = 1
-        let registry = KafkaTopicRegistry(client: self.publisher.producer.client, configuration: probeKafka)
+        let registry = KafkaTopicRegistry(
+            client: self.publisher.producer.client, configuration: probeKafka, mockCluster: self.mockCluster)
         _ = try await registry.partitionCount(of: topic)
         let outcome = await RDKafkaIsolationProbe.run(
             producerProperties: self.kafkaConfiguration.producerProperties(

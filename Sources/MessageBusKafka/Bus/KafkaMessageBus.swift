@@ -72,7 +72,7 @@ public final class KafkaMessageBus: MessageBus {
             _ = await producer.close(timeout: .zero)
             throw error
         }
-        let topics = KafkaTopicRegistry(client: producer.client, configuration: kafka)
+        let topics = KafkaTopicRegistry(client: producer.client, configuration: kafka, mockCluster: mockCluster)
         self.publisher = KafkaPublisher(producer: producer, topics: topics, publishTimeout: configuration.publishTimeout)
         if configuration.guarantee.kind == .exactlyOnce {
             self.transactions = KafkaTransactionCoordinator(

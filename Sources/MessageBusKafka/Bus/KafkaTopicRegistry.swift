@@ -9,10 +9,14 @@ final class KafkaTopicRegistry: Sendable {
     private let client: RDKafkaClient
     private let configuration: KafkaConfiguration
     private let known = Mutex<[String: Task<Int, any Error>]>([:])
+    private let mockCluster: KafkaMockCluster?
 
-    init(client: RDKafkaClient, configuration: KafkaConfiguration) {
+    /// - Parameter mockCluster: The mock cluster the client talks to; it creates topics through its own API
+    ///   because it does not answer the Admin API's CreateTopics.
+    init(client: RDKafkaClient, configuration: KafkaConfiguration, mockCluster: KafkaMockCluster? = nil) {
         self.client = client
         self.configuration = configuration
+        self.mockCluster = mockCluster
     }
 
     /// The partition count of `topic`, creating the topic first when it is missing and creation is on.
@@ -38,6 +42,7 @@ final class KafkaTopicRegistry: Sendable {
         let client = self.client
         let configuration = self.configuration
         let timeout = Int32(KafkaConfiguration.milliseconds(configuration.connectTimeout))
+        let mockCluster = self.mockCluster
         return try await DedicatedThread.run("messagebus-kafka-topic") { () throws -> Int in
             if let count = try client.partitionCount(of: topic, timeoutMilliseconds: timeout) { return count }
             guard configuration.createTopics else {
@@ -45,10 +50,16 @@ final class KafkaTopicRegistry: Sendable {
                     .unknownDestination,
                     "topic '\(topic)' does not exist and KafkaConfiguration.createTopics is off")
             }
-            try RDKafkaAdmin.createTopic(
-                topic, partitions: configuration.topicPartitions,
-                replicationFactor: configuration.topicReplicationFactor ?? -1, on: client,
-                timeoutMilliseconds: timeout)
+            if let mockCluster {
+                try mockCluster.createTopic(
+                    topic, partitions: configuration.topicPartitions,
+                    replicationFactor: max(1, configuration.topicReplicationFactor ?? 1))
+            } else {
+                try RDKafkaAdmin.createTopic(
+                    topic, partitions: configuration.topicPartitions,
+                    replicationFactor: configuration.topicReplicationFactor ?? -1, on: client,
+                    timeoutMilliseconds: timeout)
+            }
             // The cluster's metadata can lag behind the creation for a moment.
             for _ in 0..<100 {
                 if let count = try client.partitionCount(of: topic, timeoutMilliseconds: timeout) { return count }

@@ -25,6 +25,8 @@ extension KafkaConfiguration {
             ("compression.codec", self.compression.rawValue),
             ("linger.ms", String(Self.milliseconds(self.linger))),
             ("message.timeout.ms", String(max(1, Self.milliseconds(messageTimeout)))),
+            // Topics are created explicitly (or not at all); a metadata lookup must not create one as a side effect.
+            ("allow.auto.create.topics", "false"),
         ]
         if let batchSize { properties.append(("batch.size", String(batchSize))) }
         if let partitioner { properties.append(("partitioner", partitioner)) }

@@ -15,6 +15,8 @@ final class RDKafkaClient: @unchecked Sendable {
 
     let pointer: OpaquePointer
     let context: RDKafkaClientContext
+    /// The linked librdkafka's version is checked (and warned about) once per process, not per client.
+    private static let versionChecked = Atomic(false)
     private let destroyed = Atomic(false)
 
     /// Creates a client.
@@ -54,7 +56,9 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         _ = config.release()  // rd_kafka_new owns the configuration now
         self.pointer = client
-        RDKafkaVersion.warnIfUnsupported(logger: context.logger)
+        if !Self.versionChecked.exchange(true, ordering: .acquiringAndReleasing) {
+            RDKafkaVersion.warnIfUnsupported(logger: context.logger)
+        }
     }
 
     deinit {
