@@ -18,8 +18,6 @@ enum KafkaRecordCodec {
         attemptHeader,
     ]
 
-    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
     /// The record for `message`.
     ///
     /// - Parameters:
@@ -30,16 +28,18 @@ enum KafkaRecordCodec {
     static func encode(
         _ message: Message, partition: Int32? = nil, attempt: Int? = nil, extraHeaders: [(String, String)] = []
     ) -> KafkaOutgoingRecord {
-        var headers: [(name: String, value: [UInt8])] = message.headers
-            .filter { !ownedHeaders.contains($0.name) }
-            .map { ($0.name, $0.value) }
+        var headers: [(name: String, value: [UInt8])] = []
+        headers.reserveCapacity(message.headers.count + 4 + extraHeaders.count)
+        for header in message.headers where !ownedHeaders.contains(header.name) {
+            headers.append((header.name, header.value))
+        }
         headers.append((WellKnownHeader.id, Array(message.id.utf8)))
         if let contentType = message.contentType { headers.append((WellKnownHeader.contentType, Array(contentType.utf8))) }
         if let correlationID = message.correlationID {
             headers.append((WellKnownHeader.correlationID, Array(correlationID.utf8)))
         }
         if let timestamp = message.timestamp {
-            headers.append((WellKnownHeader.time, Array(timeStyle.format(timestamp).utf8)))
+            headers.append((WellKnownHeader.time, Array(RFC3339Time.format(timestamp).utf8)))
         }
         if let attempt, attempt > 1 { headers.append((attemptHeader, Array(String(attempt).utf8))) }
         for (name, value) in extraHeaders { headers.append((name, Array(value.utf8))) }
@@ -65,7 +65,7 @@ enum KafkaRecordCodec {
             case WellKnownHeader.id: id = text
             case WellKnownHeader.contentType: contentType = text
             case WellKnownHeader.correlationID: correlationID = text
-            case WellKnownHeader.time: time = try? timeStyle.parse(text)
+            case WellKnownHeader.time: time = RFC3339Time.parse(text)
             case attemptHeader: attempt = max(1, Int(text) ?? 1)
             default: headers.append(MessageHeader(name: name, value: value))
             }

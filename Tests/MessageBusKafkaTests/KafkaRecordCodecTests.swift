@@ -1,0 +1,44 @@
+import Foundation
+import MessageBus
+@testable import MessageBusKafka
+import Testing
+
+/// Messages become records with CloudEvents headers and come back unchanged.
+@Suite("Kafka record codec")
+struct KafkaRecordCodecTests {
+    @Test("RFC 3339 times round-trip to the millisecond", arguments: [0.0, 1_764_076_445.123, -86_400.5, 4_102_444_800.999])
+    func timeRoundTrip(seconds: Double) throws {
+        let date = Date(timeIntervalSince1970: seconds)
+        let text = RFC3339Time.format(date)
+        #expect(text.count == 24 && text.hasSuffix("Z"), "\(text)")
+        let parsed = try #require(RFC3339Time.parse(text))
+        #expect(abs(parsed.timeIntervalSince1970 - (seconds * 1000).rounded(.down) / 1000) < 0.0005)
+        #expect(RFC3339Time.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+    }
+
+    @Test("other RFC 3339 forms are still read")
+    func otherForms() {
+        #expect(RFC3339Time.parse("2026-11-25T13:24:05Z") != nil)
+        #expect(RFC3339Time.parse("not a time") == nil)
+    }
+
+    @Test("a message survives encode and decode, its CloudEvents headers stripped")
+    func roundTrip() {
+        let sent = Message(
+            payload: [1, 2, 3], key: "k", headers: ["a": "1", "ce_id": "spoofed"], id: "id-1",
+            timestamp: Date(timeIntervalSince1970: 1_700_000_000.25), contentType: "text/plain", correlationID: "c")
+        let record = KafkaRecordCodec.encode(sent, attempt: 3)
+        let incoming = KafkaIncomingRecord(
+            topic: "t", partition: 0, offset: 7, key: record.key, value: record.value, headers: record.headers,
+            timestampMilliseconds: record.timestampMilliseconds)
+        let (received, attempt) = KafkaRecordCodec.decode(incoming)
+        #expect(attempt == 3)
+        #expect(received.id == "id-1")
+        #expect(received.key == "k")
+        #expect(received.payload == [1, 2, 3])
+        #expect(received.contentType == "text/plain")
+        #expect(received.correlationID == "c")
+        #expect(received.timestamp == sent.timestamp)
+        #expect(Array(received.headers) == [MessageHeader(name: "a", value: "1")])
+    }
+}
