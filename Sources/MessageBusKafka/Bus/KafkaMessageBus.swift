@@ -92,14 +92,19 @@ public final class KafkaMessageBus: MessageBus {
 
     // MARK: Publishing
 
+    /// Publishes `messages` to topic `destination` and returns once librdkafka reported every one delivered
+    /// (`acks` as configured); see ``MessageBus/publish(contentsOf:to:)``. Keyless messages of one call share a
+    /// partition, so they keep their order.
     public func publish(contentsOf messages: [Message], to destination: String) async throws {
         try await self.publisher.publish(messages, to: destination)
     }
 
+    /// Hands `messages` to librdkafka without waiting for their delivery reports; ``flush()`` waits for them.
     public func send(contentsOf messages: [Message], to destination: String) async throws {
         try await self.publisher.send(messages, to: destination)
     }
 
+    /// Waits for the delivery reports of everything sent; throws the first failure since the last flush.
     public func flush() async throws {
         try self.publisher.ensureOpen()
         try await self.publisher.producer.flushSent()
@@ -107,6 +112,11 @@ public final class KafkaMessageBus: MessageBus {
 
     // MARK: Subscribing
 
+    /// Joins the consumer group for `group` on topic `destination` (a group of its own, starting at the end, when
+    /// `group` is `nil`) and returns once the group has assigned this member its partitions and start offsets.
+    ///
+    /// - Throws: ``MessageBusError/Code/timeout`` when no assignment arrives within
+    ///   ``KafkaConfiguration/groupJoinTimeout``, and the errors of ``MessageBus/subscribe(to:group:options:)``.
     public func subscribe(
         to destination: String, group: String?, options: SubscriptionOptions
     ) async throws -> Subscription {
@@ -166,6 +176,7 @@ public final class KafkaMessageBus: MessageBus {
 
     // MARK: Lifecycle
 
+    /// Returns once a broker answered a metadata request within ``KafkaConfiguration/connectTimeout``.
     public func checkReadiness() async throws {
         try self.publisher.ensureOpen()
         let client = self.publisher.producer.client
@@ -176,6 +187,10 @@ public final class KafkaMessageBus: MessageBus {
         }
     }
 
+    /// Ends every subscription (committing what was acknowledged and leaving the groups), then flushes the
+    /// producer within what is left of `deadline` and destroys the clients.
+    ///
+    /// - Throws: ``MessageBusError/Code/timeout`` naming how many sent records were not delivered in time.
     public func close(deadline: Duration) async throws {
         guard self.publisher.close() else { return }
         let end = ContinuousClock.now.advanced(by: deadline)

@@ -42,24 +42,16 @@ final class KafkaTransaction: MessageBusTransaction {
         }
     }
 
-    /// Ends the body: the offsets to send with the commit, per consumer (the next offset to read per partition).
+    /// Ends the body: the offsets to send with the commit, per consumer: per partition the offset below which
+    /// everything is acknowledged once this transaction's deliveries are, so an earlier delivery still being
+    /// processed outside the transaction is never committed past.
     func finish() -> [(RDKafkaConsumer, [(KafkaTopicPartition, Int64)])] {
-        let deliveries = self.state.withLock { state in
-            state.isFinished = true
-            return state.acknowledged
+        self.state.withLock { $0.isFinished = true }
+        return self.bySettler().compactMap { settler, deliveries in
+            guard let consumer = settler.subscriptionConsumer else { return nil }
+            let offsets = settler.committableOffsets(ifAcknowledging: deliveries)
+            return offsets.isEmpty ? nil : (consumer, offsets)
         }
-        var byConsumer: [ObjectIdentifier: (RDKafkaConsumer, [KafkaTopicPartition: Int64])] = [:]
-        for delivery in deliveries {
-            guard let settler = delivery.context.settler as? KafkaDeliverySettler,
-                let consumer = settler.subscriptionConsumer, let position = delivery.position,
-                let partition = position.partition
-            else { continue }
-            let key = KafkaTopicPartition(topic: delivery.destination, partition: partition)
-            var entry = byConsumer[ObjectIdentifier(consumer)] ?? (consumer, [:])
-            entry.1[key] = max(entry.1[key] ?? 0, position.offset + 1)
-            byConsumer[ObjectIdentifier(consumer)] = entry
-        }
-        return byConsumer.values.map { ($0.0, $0.1.map { ($0.key, $0.value) }) }
     }
 
     /// The transaction committed: its deliveries are done.

@@ -13,6 +13,11 @@ final class KafkaDeliverySettler: DeliverySettler {
     /// The consumer of the subscription, for sending its offsets with a transaction.
     var subscriptionConsumer: RDKafkaConsumer? { self.subscription.consumer }
 
+    /// The offsets acknowledging `deliveries` would commit; see ``KafkaSubscription/committableOffsets(ifAcknowledging:)``.
+    func committableOffsets(ifAcknowledging deliveries: [Delivery]) -> [(KafkaTopicPartition, Int64)] {
+        self.subscription.committableOffsets(ifAcknowledging: deliveries)
+    }
+
     /// Marks deliveries done without another step (a committed transaction acknowledged them).
     func markDone(_ deliveries: [Delivery]) {
         self.subscription.markDone(deliveries)

@@ -157,6 +157,26 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         if wake { consumer?.wake() }
     }
 
+    /// The offsets acknowledging `deliveries` would make committable (per partition, only where that advances),
+    /// without acknowledging them: what a transaction sends with its commit.
+    func committableOffsets(ifAcknowledging deliveries: [Delivery]) -> [(KafkaTopicPartition, Int64)] {
+        self.state.withLock { state in
+            var trackers: [KafkaTopicPartition: PartitionAckTracker] = [:]
+            var result: [KafkaTopicPartition: Int64] = [:]
+            for delivery in deliveries {
+                guard let outstanding = state.outstanding[delivery.tag],
+                    let entry = state.trackers[outstanding.partition], entry.epoch == outstanding.epoch
+                else { continue }
+                var tracker = trackers[outstanding.partition] ?? entry.tracker
+                if let committable = tracker.acknowledge(outstanding.offset) {
+                    result[outstanding.partition] = committable
+                }
+                trackers[outstanding.partition] = tracker
+            }
+            return result.map { ($0.key, $0.value) }
+        }
+    }
+
     // MARK: RDKafkaConsumerOwner (consumer thread)
 
     func availableRoom() -> Int {
