@@ -1,4 +1,5 @@
 internal import CMessageBusRdKafka
+import Foundation
 import MessageBus
 import Synchronization
 import Logging
@@ -36,6 +37,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// their first record at or after it. Records before it are skipped here, because some brokers answer a
     /// lookup by time with the start of the log (Tansu) or not at all (the mock cluster).
     private var skipBefore: [KafkaTopicPartition: Int64] = [:]
+    /// Seeks waiting for the consumer thread, which runs them between polls so that no record from before a seek is
+    /// handed on after it.
+    private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, CompletionSignal<[KafkaTopicPartition]>)]>([])
     /// The consumer queue, for waking the thread from `rd_kafka_consumer_poll` early.
     private let queue: OpaquePointer?
 
@@ -98,8 +102,80 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
 
     // MARK: The consumer thread
 
+    /// Moves the assigned partitions (or only `partition`) to `position`, on the consumer thread.
+    ///
+    /// - Returns: the partitions moved.
+    func seek(to position: KafkaSeekPosition, partition: Int32?, timeout: Duration) async throws -> [KafkaTopicPartition] {
+        let done = CompletionSignal<[KafkaTopicPartition]>()
+        self.pendingSeeks.withLock { $0.append((position, partition, done)) }
+        self.wake()
+        guard let moved = try await done.wait(timeout: timeout) else {
+            throw MessageBusError(.timeout, "the seek to \(position) did not complete within \(timeout)")
+        }
+        return moved
+    }
+
+    private func runPendingSeeks() {
+        let seeks = self.pendingSeeks.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        for (position, partition, done) in seeks {
+            done.fire(Result { () throws(MessageBusError) in try self.seekNow(to: position, partition: partition) })
+        }
+    }
+
+    private func seekNow(to position: KafkaSeekPosition, partition: Int32?) throws(MessageBusError) -> [KafkaTopicPartition] {
+        var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let error = rd_kafka_assignment(self.client.pointer, &assignment)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else {
+            throw RDKafkaError.error(error, "reading the assignment to seek")
+        }
+        defer { rd_kafka_topic_partition_list_destroy(assignment) }
+        guard let list = rd_kafka_topic_partition_list_new(assignment.pointee.cnt) else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for index in 0..<Int(assignment.pointee.cnt) {
+            let element = assignment.pointee.elems[index]
+            guard partition == nil || element.partition == partition else { continue }
+            let entry = rd_kafka_topic_partition_list_add(list, element.topic, element.partition)
+            switch position {
+            case .beginning: entry?.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            case .end: entry?.pointee.offset = Int64(RD_KAFKA_OFFSET_END)
+            case .offset(let offset): entry?.pointee.offset = offset
+            case .timestamp(let date): entry?.pointee.offset = Int64((date.timeIntervalSince1970 * 1000).rounded())
+            }
+        }
+        let moved = Self.entries(list)
+        guard !moved.isEmpty else { return [] }
+        if case .timestamp(let date) = position {
+            let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+            let lookup = rd_kafka_offsets_for_times(self.client.pointer, list, self.settings.lookupTimeoutMilliseconds)
+            for index in 0..<Int(list.pointee.cnt) {
+                let element = list.pointee.elems.advanced(by: index)
+                if lookup != RD_KAFKA_RESP_ERR_NO_ERROR || element.pointee.offset < 0 {
+                    element.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+                }
+                self.skipBefore[moved[index]] = milliseconds
+            }
+        } else {
+            for partition in moved { self.skipBefore[partition] = nil }
+        }
+        // Buffered and handed-out deliveries of these partitions belong to the old position: drop them first.
+        self.owner?.revoking(moved)
+        if let seekError = RDKafkaError.consume(
+            rd_kafka_seek_partitions(self.client.pointer, list, self.settings.lookupTimeoutMilliseconds),
+            "seeking \(moved.map(\.description)) to \(position)")
+        {
+            self.owner?.assigned(moved)
+            throw seekError
+        }
+        self.owner?.assigned(moved)
+        return moved
+    }
+
     private func run() {
         while !self.stop.isSet {
+            if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
             let room = self.owner?.availableRoom() ?? 0
             if room <= 0 {
                 if !self.isPaused { self.setPaused(true) }

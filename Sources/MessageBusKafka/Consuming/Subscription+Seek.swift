@@ -1,0 +1,27 @@
+public import MessageBus
+
+extension Subscription {
+    /// Moves a Kafka subscription to another position in its topic: every assigned partition, or only
+    /// `partition`.
+    ///
+    /// Deliveries buffered or handed out from the moved partitions are dropped (settling them later commits
+    /// nothing); acknowledgements after the seek commit from the new position, so seeking back makes the group
+    /// read those records again, and seeking forward skips records for good once later ones are acknowledged.
+    ///
+    /// - Parameters:
+    ///   - position: Where to move.
+    ///   - partition: One partition, or `nil` for every partition assigned to this member.
+    ///   - timeout: How long the seek may take.
+    /// - Returns: The partitions moved (none when the member has no assignment).
+    /// - Throws: ``MessageBusError/Code/unsupported`` for a subscription of another backend.
+    @discardableResult
+    public func seek(to position: KafkaSeekPosition, partition: Int32? = nil, timeout: Duration = .seconds(10))
+        async throws -> [Int32]
+    {
+        guard let settler = self.context.settler as? KafkaDeliverySettler, let consumer = settler.subscriptionConsumer
+        else {
+            throw MessageBusError(.unsupported, "seek(to:) needs a Kafka subscription, not the \(self.context)")
+        }
+        return try await consumer.seek(to: position, partition: partition, timeout: timeout).map(\.partition)
+    }
+}
