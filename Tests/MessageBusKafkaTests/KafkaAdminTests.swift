@@ -44,3 +44,27 @@ struct KafkaAdminTests {
         try await bus.close()
     }
 }
+
+/// Publishing to an explicit partition.
+@Suite("Kafka explicit partition (mock cluster)", .timeLimit(.minutes(1)))
+struct KafkaExplicitPartitionTests {
+    @Test("records land on the partition given, and a partition out of range is refused")
+    func explicitPartition() async throws {
+        let bus = try #require(try await KafkaBusFactory.mockBus("partition") as? KafkaMessageBus)
+        let topic = KafkaTestEnvironment.uniqueName("partition")
+        try await bus.createTopic(topic, partitions: 4, replicationFactor: 1)
+        try await bus.publish(contentsOf: [Message(text: "a", key: "x"), Message(text: "b", key: "y")], to: topic, partition: 2)
+        let subscription = try await bus.subscribe(
+            to: topic, group: "readers", options: SubscriptionOptions(startPosition: .earliest))
+        var deliveries: [Delivery] = []
+        while deliveries.count < 2 { deliveries += try await subscription.receive(max: 2, timeout: .seconds(20)) }
+        #expect(deliveries.map { $0.position?.partition } == [2, 2])
+        try await deliveries.ackAll()
+        let error = try await #require(throws: MessageBusError.self) {
+            try await bus.publish(contentsOf: [Message(text: "c")], to: topic, partition: 9)
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.message.contains("9"))
+        try await bus.close()
+    }
+}
