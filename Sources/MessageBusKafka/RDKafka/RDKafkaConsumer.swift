@@ -1,4 +1,5 @@
 internal import CMessageBusRdKafka
+import Dispatch
 import Foundation
 import MessageBus
 import Synchronization
@@ -39,6 +40,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     private var skipBefore: [KafkaTopicPartition: Int64] = [:]
     /// Seeks waiting for the consumer thread, which runs them between polls so that no record from before a seek is
     /// handed on after it.
+    /// Signalled when the owner frees room, so a full consumer thread resumes at once without pausing.
+    private let roomFreed = DispatchSemaphore(value: 0)
+    /// Thread-confined: the topic names of the topic handles seen, so a record's topic is not decoded per record.
+    private var topicNames: [OpaquePointer: String] = [:]
     private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, CompletionSignal<[KafkaTopicPartition]>)]>([])
     /// The consumer queue, for waking the thread from `rd_kafka_consumer_poll` early.
     private let queue: OpaquePointer?
@@ -84,6 +89,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
 
     /// Wakes the thread from its poll, so that freed room is used at once.
     func wake() {
+        self.roomFreed.signal()
         self.isAlive.withLock { alive in
             if alive, let queue { rd_kafka_queue_yield(queue) }
         }
@@ -178,6 +184,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
             let room = self.owner?.availableRoom() ?? 0
             if room <= 0 {
+                // A consumer that keeps up frees room within moments: wait for that first, because pausing
+                // throws away what librdkafka prefetched. Only a consumer that stays full is paused (it then keeps
+                // polling to serve rebalances and stay in the group).
+                if !self.isPaused, self.roomFreed.wait(timeout: .now() + .milliseconds(200)) == .success { continue }
                 if !self.isPaused { self.setPaused(true) }
                 if let message = rd_kafka_consumer_poll(self.client.pointer, 50) {
                     // Fetched before the pause took effect: hand it on rather than lose its position.
@@ -216,7 +226,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 self.report(error)
                 continue
             }
-            let record = Self.copy(message)
+            let record = self.copy(message)
             let partition = KafkaTopicPartition(topic: record.topic, partition: record.partition)
             if let start = self.skipBefore[partition] {
                 if let time = record.timestampMilliseconds, time < start { continue }
@@ -254,9 +264,17 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         }
     }
 
-    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaIncomingRecord {
+    private func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaIncomingRecord {
         let pointee = message.pointee
-        let topic = pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        var topic = ""
+        if let handle = pointee.rkt {
+            if let known = self.topicNames[handle] {
+                topic = known
+            } else {
+                topic = String(cString: rd_kafka_topic_name(handle))
+                self.topicNames[handle] = topic
+            }
+        }
         let value = pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.len)) } ?? []
         let key = pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.key_len)) }
         var headers: [(name: String, value: [UInt8])] = []
