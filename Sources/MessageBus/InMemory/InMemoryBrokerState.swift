@@ -71,19 +71,24 @@ package struct InMemoryBrokerState: Sendable {
 
     /// Appends `messages` to `destination`'s log and to every group's queue.
     package mutating func publish(_ messages: [Message], to destination: String) -> Effects {
-        var state = self.destinations[destination] ?? Destination()
+        // Taken out of the dictionary while it changes, so its queues are uniquely referenced and grow in place
+        // instead of being copied (copy-on-write) on every call.
+        // The group names are copied first: iterating `groups.keys` while appending would share the dictionary's
+        // storage with the iterator and copy every queue on each append.
+        var state = self.destinations.removeValue(forKey: destination) ?? Destination()
+        let groupNames = Array(state.groups.keys)
         for message in messages {
             let entry = Entry(message: message, offset: state.nextOffset, handedOut: 0)
             state.nextOffset += 1
             state.log.append(entry)
             if state.log.count > self.retention { state.log.removeFirst() }
-            for name in state.groups.keys {
+            for name in groupNames {
                 state.groups[name]!.ready.append(entry)
             }
         }
-        self.destinations[destination] = state
+        self.destinations[destination] = consume state
         var effects = Effects()
-        for name in state.groups.keys {
+        for name in groupNames {
             self.dispatch(destination: destination, group: name, into: &effects)
         }
         return effects
@@ -100,7 +105,7 @@ package struct InMemoryBrokerState: Sendable {
         owner: OwnerID,
         settlesOnHandout: Bool
     ) -> (ConsumerID, Effects) {
-        var state = self.destinations[destination] ?? Destination()
+        var state = self.destinations.removeValue(forKey: destination) ?? Destination()
         let groupName: String
         if let group {
             groupName = group
@@ -122,7 +127,7 @@ package struct InMemoryBrokerState: Sendable {
         let id = self.nextConsumerID
         self.nextConsumerID += 1
         state.groups[groupName]!.members.append(id)
-        self.destinations[destination] = state
+        self.destinations[destination] = consume state
         self.consumers[id] = Consumer(
             destination: destination, group: groupName, owner: owner, prefetch: prefetch,
             settlesOnHandout: settlesOnHandout)
@@ -137,7 +142,9 @@ package struct InMemoryBrokerState: Sendable {
         self.requeueAll(of: id)
         self.consumers[id] = nil
         var effects = Effects()
-        guard var group = self.destinations[consumer.destination]?.groups[consumer.group] else { return effects }
+        guard var group = self.destinations[consumer.destination]?.groups.removeValue(forKey: consumer.group) else {
+            return effects
+        }
         group.members.removeAll { $0 == id }
         if group.members.isEmpty && group.isEphemeral {
             self.destinations[consumer.destination]!.groups[consumer.group] = nil
@@ -162,7 +169,7 @@ package struct InMemoryBrokerState: Sendable {
 
     /// Hands up to `max` pending deliveries to the application, raising their attempt counts.
     package mutating func receive(consumer id: ConsumerID, max: Int) -> ([Handout], Effects) {
-        guard var consumer = self.consumers[id] else { return ([], Effects()) }
+        guard var consumer = self.consumers.removeValue(forKey: id) else { return ([], Effects()) }
         var handouts: [Handout] = []
         while handouts.count < max, let tag = consumer.pending.popFirst() {
             guard var entry = consumer.inFlight[tag] else { continue }
@@ -207,7 +214,7 @@ package struct InMemoryBrokerState: Sendable {
         as outcome: DeliveryOutcome,
         deadLetterDestination: String
     ) -> Effects {
-        guard var consumer = self.consumers[id] else { return Effects() }
+        guard var consumer = self.consumers.removeValue(forKey: id) else { return Effects() }
         var entries: [Entry] = []
         for tag in tags.sorted() {
             if let entry = consumer.inFlight.removeValue(forKey: tag) { entries.append(entry) }
@@ -253,13 +260,14 @@ package struct InMemoryBrokerState: Sendable {
             self.requeueAll(of: id)
         }
         var effects = Effects()
-        for (name, destination) in self.destinations {
-            for (groupName, group) in destination.groups {
-                if group.isEphemeral {
-                    self.destinations[name]!.groups[groupName]!.ready.removeAll()
-                }
-                self.dispatch(destination: name, group: groupName, into: &effects)
+        let groups = self.destinations.flatMap { name, destination in
+            destination.groups.map { (destination: name, group: $0.key, isEphemeral: $0.value.isEphemeral) }
+        }
+        for (destination, group, isEphemeral) in groups {
+            if isEphemeral {
+                self.destinations[destination]!.groups[group]!.ready.removeAll()
             }
+            self.dispatch(destination: destination, group: group, into: &effects)
         }
         return effects
     }
@@ -267,7 +275,7 @@ package struct InMemoryBrokerState: Sendable {
     // MARK: Internals
 
     private mutating func requeueAll(of id: ConsumerID) {
-        guard var consumer = self.consumers[id] else { return }
+        guard var consumer = self.consumers.removeValue(forKey: id) else { return }
         let entries = consumer.inFlight.sorted { $0.key < $1.key }.map(\.value)
         consumer.inFlight.removeAll()
         consumer.pending.removeAll()
@@ -282,7 +290,9 @@ package struct InMemoryBrokerState: Sendable {
 
     /// Moves ready entries to members with room under their prefetch limit, round-robin.
     private mutating func dispatch(destination: String, group name: String, into effects: inout Effects) {
-        guard var group = self.destinations[destination]?.groups[name], !group.members.isEmpty else { return }
+        guard self.destinations[destination]?.groups[name]?.members.isEmpty == false,
+            var group = self.destinations[destination]?.groups.removeValue(forKey: name)
+        else { return }
         while !group.ready.isEmpty {
             var chosen: ConsumerID?
             for step in 0..<group.members.count {
