@@ -4,6 +4,7 @@
 #   make test                      bootstrap, start the brokers, swift test, stop them (CI runs this)
 #   make demo                      the CLI demo on the in-memory backend
 #   make demo BACKENDS="memory kafka rabbitmq"   the demo on real brokers too (started and stopped)
+#   make bench                     MessageBus against raw librdkafka / rabbitmq-c on the same brokers (release build)
 #   make brokers-start / brokers-stop / brokers-status
 #
 # SWIFT_FLAGS is passed to swift build/test/run, e.g. SWIFT_FLAGS="--scratch-path .build-mine".
@@ -15,7 +16,7 @@ SWIFT_FLAGS ?=
 BACKENDS ?=
 export SWIFT_FLAGS
 
-.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test demo clean-state
+.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test demo bench clean-state
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -42,6 +43,10 @@ test: bootstrap
 
 demo: bootstrap
 	@scripts/demo.sh $(BACKENDS)
+
+# Throughput side by side with the raw C libraries; BENCH_FLAGS is passed on (e.g. "--kafka-messages 500000").
+bench: bootstrap
+	@scripts/with-brokers.sh kafka rabbitmq -- $(SWIFT) run -c release $(SWIFT_FLAGS) messagebus-bench $(BENCH_FLAGS)
 
 # Stops the local brokers and removes everything bootstrap and the brokers left in .state/ (the venv,
 # Tansu, broker data and logs). Installed system packages and /usr/local's librdkafka stay.

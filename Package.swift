@@ -114,6 +114,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmarks: MessageBus against the raw C libraries on the same brokers (`make bench`).
+        .executableTarget(
+            name: "messagebus-bench",
+            dependencies: [
+                "MessageBus",
+                "MessageBusKafka",
+                "MessageBusRabbitMQ",
+                "CMessageBusRdKafka",
+                "CMessageBusRabbitMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/MessageBusBench",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests.
         .testTarget(
             name: "MessageBusTests",
@@ -146,6 +162,7 @@ let package = Package(
                 "MessageBusConformance",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Support/rabbitmq-test-node.sh"],
             swiftSettings: swiftSettings
         ),
     ]

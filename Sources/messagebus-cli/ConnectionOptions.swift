@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
 import MessageBus
+import MessageBusKafka
+import MessageBusRabbitMQ
 
 /// The options every subcommand shares: where the broker is and how loud to be.
 struct ConnectionOptions: ParsableArguments {
@@ -26,5 +28,5 @@ struct BusTarget: Sendable {
     }
 
     /// The backends the tool can open.
-    static let backends: [MessageBusBackend] = [.inMemory]
+    static let backends: [MessageBusBackend] = [.inMemory, .kafka, .rabbitMQ]
 }

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Runs a blocking C loop on a thread of its own and returns its result to async code, so the raw baselines
+/// never hold a thread of the cooperative pool either.
+func onDedicatedThread<Value: Sendable>(
+    _ name: String, _ body: @escaping @Sendable () throws -> Value
+) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Swift.Result { try body() })
+        }
+        thread.name = name
+        thread.start()
+    }
+}
+
+/// A failure in a raw baseline, with the C library's explanation.
+struct RawClientError: Error, CustomStringConvertible {
+    var description: String
+}
