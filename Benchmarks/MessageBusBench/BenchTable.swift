@@ -21,15 +21,15 @@ struct BenchTable {
 
     func rendered() -> String {
         var lines = [
-            "backend   workload                                   messages   raw C msg/s   MessageBus msg/s   ratio",
-            String(repeating: "-", count: 104),
+            "backend   workload                                      messages   raw C msg/s   MessageBus msg/s   ratio",
+            String(repeating: "-", count: 107),
         ]
         for row in self.rows {
             let raw = row.rawRate.map { String(format: "%11.0f", $0) } ?? "          -"
             let ratio = row.rawRate.map { String(format: "%6.1f%%", 100 * row.busRate / $0) } ?? "      -"
             lines.append(
                 row.backend.padding(toLength: 10, withPad: " ", startingAt: 0)
-                    + row.workload.padding(toLength: 43, withPad: " ", startingAt: 0)
+                    + row.workload.padding(toLength: 46, withPad: " ", startingAt: 0)
                     + String(format: "%8d   %@   %16.0f   %@", row.messages, raw, row.busRate, ratio))
         }
         return lines.joined(separator: "\n")
