@@ -11,6 +11,7 @@ public struct MessageBusError: Error, Sendable, CustomStringConvertible, CustomD
             case unsupported
             case connectionFailed
             case authenticationFailed
+            case tlsFailed
             case unroutable
             case unknownDestination
             case messageTooLarge
@@ -35,6 +36,9 @@ public struct MessageBusError: Error, Sendable, CustomStringConvertible, CustomD
         public static let connectionFailed = Code(base: .connectionFailed)
         /// The broker refused the credentials.
         public static let authenticationFailed = Code(base: .authenticationFailed)
+        /// The TLS handshake failed: an untrusted or mismatched certificate, or a client certificate the broker
+        /// refused.
+        public static let tlsFailed = Code(base: .tlsFailed)
         /// The broker could not route a message to any queue or partition.
         public static let unroutable = Code(base: .unroutable)
         /// The destination does not exist and the broker will not create it.

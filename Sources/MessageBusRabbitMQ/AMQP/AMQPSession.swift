@@ -88,7 +88,7 @@ final class AMQPSession {
                 AMQP_STATUS_SSL_CONNECTION_FAILED,
             ].map(\.rawValue).contains(status)
             throw MessageBusError(
-                .connectionFailed,
+                isTLS ? .tlsFailed : .connectionFailed,
                 "cannot connect to RabbitMQ at \(self.endpoint)\(isTLS ? " (TLS handshake failed)" : ""): \(reason)"
                     + (status == AMQP_STATUS_SOCKET_ERROR.rawValue || status == AMQP_STATUS_TIMEOUT.rawValue
                         ? " within \(configuration.connectionTimeout)" : ""))
@@ -124,7 +124,7 @@ final class AMQPSession {
             // With TLS 1.3 a broker that refuses the client's certificate (or its absence) says so only after
             // the client finished its side of the handshake, so the failure surfaces here rather than at connect.
             throw MessageBusError(
-                .connectionFailed,
+                .tlsFailed,
                 "\(self.endpoint) ended the TLS session during the AMQP handshake (TLS error); the broker may "
                     + "require a client certificate it trusts (certfile and keyfile)")
         }

@@ -59,7 +59,7 @@ struct RabbitMQTLSTests {
                 _ = try await RabbitMQMessageBus(rabbitMQ: configuration, logger: Logger(label: "tls"))
             }
             print("TLS with \(label): \(error)")
-            #expect(error.code == .connectionFailed, "\(label): \(error)")
+            #expect(error.code == .tlsFailed, "\(label): \(error)")
             #expect(error.message.contains("localhost:\(Self.tlsPort)"), "\(label): \(error.message)")
             #expect(error.message.contains("TLS"), "\(label): \(error.message)")
             #expect(ContinuousClock.now - started < .seconds(6), "\(label)")
