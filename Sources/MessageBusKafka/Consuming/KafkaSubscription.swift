@@ -144,11 +144,11 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             let wasFull = state.bufferedCount + state.outstanding.count >= self.prefetch
             for delivery in deliveries {
                 guard let outstanding = state.outstanding.removeValue(forKey: delivery.tag) else { continue }
-                guard var entry = state.trackers[outstanding.partition], entry.epoch == outstanding.epoch else { continue }
-                if let committable = entry.tracker.acknowledge(outstanding.offset) {
+                guard state.trackers[outstanding.partition]?.epoch == outstanding.epoch else { continue }
+                // Mutated in place: copying the tracker out would copy its whole window on every acknowledgement.
+                if let committable = state.trackers[outstanding.partition]?.tracker.acknowledge(outstanding.offset) {
                     toStore.append((outstanding.partition, committable))
                 }
-                state.trackers[outstanding.partition] = entry
             }
             return wasFull
         }
