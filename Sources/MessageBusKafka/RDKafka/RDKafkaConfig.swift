@@ -59,9 +59,15 @@ final class RDKafkaConfig {
 
     /// Whether librdkafka knows a property called `name` (its value is not checked).
     static func isKnownProperty(_ name: String) -> Bool {
-        guard let pointer = rd_kafka_conf_new() else { return false }
-        defer { rd_kafka_conf_destroy(pointer) }
         var size = 0
-        return rd_kafka_conf_get(pointer, name, nil, &size) == RD_KAFKA_CONF_OK
+        if let pointer = rd_kafka_conf_new() {
+            defer { rd_kafka_conf_destroy(pointer) }
+            if rd_kafka_conf_get(pointer, name, nil, &size) == RD_KAFKA_CONF_OK { return true }
+        }
+        // Topic-level properties (acks, compression.codec, ...) are set on the global configuration too, which
+        // hands them to the default topic configuration, but only the topic configuration knows their names.
+        guard let topicPointer = rd_kafka_topic_conf_new() else { return false }
+        defer { rd_kafka_topic_conf_destroy(topicPointer) }
+        return rd_kafka_topic_conf_get(topicPointer, name, nil, &size) == RD_KAFKA_CONF_OK
     }
 }
