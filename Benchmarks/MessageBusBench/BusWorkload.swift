@@ -24,17 +24,32 @@ struct BusWorkload {
         try await bus.close()
     }
 
-    /// Publishes `messages` in confirmed batches of 1,000 (the raw publisher's window).
-    func publish(destination: String) async throws -> Duration {
+    /// How the workload publishes.
+    enum PublishMode {
+        /// Confirmed batches of 1,000: each `publish(contentsOf:)` returns once the broker has all of them (the
+        /// windowed-confirm pattern of the raw RabbitMQ publisher).
+        case confirmedBatches
+        /// `send(contentsOf:)` in batches of 1,000, then one `flush()`: everything in flight at once, as the raw
+        /// librdkafka producer does.
+        case sendThenFlush
+    }
+
+    /// Publishes `messages` as `mode` says, timed until the broker has acknowledged all of them.
+    func publish(destination: String, mode: PublishMode) async throws -> Duration {
         let bus = try await self.connect()
         let batch = (0..<1000).map { _ in Message(payload: self.payload, key: nil, timestamp: nil) }
         let elapsed = try await Stopwatch.time {
             var sent = 0
             while sent < self.messages {
                 let size = min(1000, self.messages - sent)
-                try await bus.publish(contentsOf: size == batch.count ? batch : Array(batch.prefix(size)), to: destination)
+                let messages = size == batch.count ? batch : Array(batch.prefix(size))
+                switch mode {
+                case .confirmedBatches: try await bus.publish(contentsOf: messages, to: destination)
+                case .sendThenFlush: try await bus.send(contentsOf: messages, to: destination)
+                }
                 sent += size
             }
+            try await bus.flush()
         }
         try await bus.close()
         return elapsed
@@ -63,7 +78,7 @@ struct BusWorkload {
 
     func publishThenConsume(destination: String) async throws -> (Duration, Duration) {
         try await self.provision(destination: destination, group: "bench")
-        let published = try await self.publish(destination: destination)
+        let published = try await self.publish(destination: destination, mode: .confirmedBatches)
         let consumed = try await self.consume(destination: destination, group: "bench", count: self.messages)
         return (published, consumed)
     }

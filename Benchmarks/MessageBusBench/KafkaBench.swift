@@ -25,14 +25,14 @@ struct KafkaBench {
             rawProduce.append(try await onDedicatedThread("raw-kafka-producer") { [brokers, messages, payload] in
                 try RawKafka.produce(brokers: brokers, topic: topic, count: messages, payload: payload)
             })
-            busProduce.append(try await workload.publish(destination: topic))
+            busProduce.append(try await workload.publish(destination: topic, mode: .sendThenFlush))
             rawConsume.append(try await onDedicatedThread("raw-kafka-consumer") { [brokers, messages] in
                 try RawKafka.consume(brokers: brokers, topic: topic, group: "bench-raw-\(round)", count: 2 * messages)
             })
             busConsume.append(try await workload.consume(destination: topic, group: "bench-bus-\(round)", count: 2 * self.messages))
         }
         table.add(
-            backend: "kafka", workload: "produce, acks=all, idempotent, linger 5 ms", messages: self.messages,
+            backend: "kafka", workload: "produce (send + flush), acks=all, idempotent", messages: self.messages,
             raw: best(rawProduce), bus: best(busProduce))
         table.add(
             backend: "kafka", workload: "group consume (+ ack per 100 on MessageBus)", messages: 2 * self.messages,

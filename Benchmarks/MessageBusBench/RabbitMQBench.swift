@@ -25,7 +25,7 @@ struct RabbitMQBench {
                 try Self.connectRaw(address, host: host).publish(
                     exchange: exchange, routingKey: "k", count: messages, payload: payload, window: 1000)
             })
-            busPublish.append(try await workload.publish(destination: exchange))
+            busPublish.append(try await workload.publish(destination: exchange, mode: .confirmedBatches))
             rawConsume.append(try await onDedicatedThread("raw-amqp-consumer") { [messages] in
                 try Self.connectRaw(address, host: host).consume(queue: "\(exchange).bench", count: messages, prefetch: 1000, ackEvery: 100)
             })
