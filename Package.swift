@@ -144,9 +144,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Shared by the integration test targets: the opt-out gate and the unreachable-broker failure.
+        .target(
+            name: "MessageBusIntegrationSupport",
+            dependencies: ["MessageBus"],
+            path: "Tests/MessageBusIntegrationSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MessageBusKafkaTests",
             dependencies: [
+                "MessageBusIntegrationSupport",
                 "MessageBusKafka",
                 "CMessageBusRdKafka",
                 "MessageBusConformance",
@@ -157,6 +165,7 @@ let package = Package(
         .testTarget(
             name: "MessageBusRabbitMQTests",
             dependencies: [
+                "MessageBusIntegrationSupport",
                 "MessageBusRabbitMQ",
                 "CMessageBusRabbitMQ",
                 "MessageBusConformance",

@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Testing
 
 /// A record through librdkafka's C API on the real broker at MESSAGEBUS_KAFKA_BROKERS (default

@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Testing
 
 /// A message through rabbitmq-c's C API on the real broker at MESSAGEBUS_AMQP_URL (default

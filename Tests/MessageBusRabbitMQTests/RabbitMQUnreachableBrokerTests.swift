@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Testing
 
 /// What an integration test says when its broker is not there. Needs no broker: it connects to a

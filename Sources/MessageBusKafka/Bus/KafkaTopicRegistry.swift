@@ -44,7 +44,17 @@ final class KafkaTopicRegistry: Sendable {
         let timeout = Int32(KafkaConfiguration.milliseconds(configuration.connectTimeout))
         let mockCluster = self.mockCluster
         return try await DedicatedThread.run("messagebus-kafka-topic") { () throws -> Int in
-            if let count = try client.partitionCount(of: topic, timeoutMilliseconds: timeout) { return count }
+            // A broker that goes down while it answers the lookup makes it time out; librdkafka sends the next
+            // request to another broker, so a lookup is tried a few times before the publish fails.
+            var attempt = 1
+            while true {
+                do {
+                    if let count = try client.partitionCount(of: topic, timeoutMilliseconds: timeout) { return count }
+                    break
+                } catch let error as MessageBusError where error.code == .connectionFailed && attempt < 3 {
+                    attempt += 1
+                }
+            }
             guard configuration.createTopics else {
                 throw MessageBusError(
                     .unknownDestination,

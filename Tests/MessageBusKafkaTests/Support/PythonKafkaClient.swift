@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 
 /// Runs confluent-kafka (Python, from the bootstrap's virtual environment at .state/venv) as an independent Kafka

@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import CMessageBusRdKafka
 
 /// A librdkafka client (`rd_kafka_t`) for the tests, used from one thread and destroyed with it.

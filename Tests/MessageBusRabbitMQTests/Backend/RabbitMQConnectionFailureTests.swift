@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Logging
 import MessageBus
 import MessageBusRabbitMQ

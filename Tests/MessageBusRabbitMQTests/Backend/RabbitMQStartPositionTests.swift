@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
 import Testing

@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import CMessageBusRabbitMQ
 import Foundation
 

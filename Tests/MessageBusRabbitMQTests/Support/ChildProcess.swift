@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 
 /// Runs a program to completion with a hard time bound, through `posix_spawn` and `waitpid`.

@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 
 /// A certificate authority, a broker certificate for `localhost` / 127.0.0.1 and a client certificate, made with

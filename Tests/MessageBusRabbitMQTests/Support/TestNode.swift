@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 
 /// A RabbitMQ node of the test's own (see `rabbitmq-test-node.sh`), for faults that must not touch the shared

@@ -1,16 +1,24 @@
 /// The error an integration test fails with when its broker does not answer: it names the address it
 /// tried and how to start the brokers, so that a missing broker is never mistaken for a passing test.
-struct BrokerUnreachable: Error, CustomStringConvertible {
+package struct BrokerUnreachable: Error, CustomStringConvertible {
     /// The kind of broker, for the message ("Kafka", "RabbitMQ").
-    var broker: String
+    package var broker: String
     /// The address that was tried.
-    var address: String
+    package var address: String
     /// The environment variable that overrides the address.
-    var variable: String
+    package var variable: String
     /// What the client library reported.
-    var detail: String
+    package var detail: String
 
-    var description: String {
+    package init(broker: String, address: String, variable: String, detail: String) {
+        self.broker = broker
+        self.address = address
+        self.variable = variable
+        self.detail = detail
+    }
+
+    /// The failure, with the way to start the brokers.
+    package var description: String {
         """
         \(broker) broker at \(address) is unreachable (\(detail)). Start the local brokers with \
         `make brokers-start` (or `scripts/brokers.sh start`), or run `docker compose up -d`; \

@@ -1,10 +1,10 @@
 import Foundation
 
-/// Runs blocking work (a librdkafka call that waits on the network) on threads of their own, never on one of
-/// Swift concurrency's few cooperative threads.
-enum DedicatedThread {
+/// Runs blocking work (a C client call that waits on the network) on threads of their own, never on one of
+/// Swift concurrency's few cooperative threads. Shared by the backends and their tests.
+package enum DedicatedThread {
     /// Runs `body` on a new thread and returns its result.
-    static func run<Result: Sendable>(
+    package static func run<Result: Sendable>(
         _ name: String,
         _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
@@ -18,7 +18,7 @@ enum DedicatedThread {
     }
 
     /// Runs `body` on a new thread and returns its result; for work that cannot fail.
-    static func run<Result: Sendable>(_ name: String, _ body: @escaping @Sendable () -> Result) async -> Result {
+    package static func run<Result: Sendable>(_ name: String, _ body: @escaping @Sendable () -> Result) async -> Result {
         await withCheckedContinuation { continuation in
             let thread = Thread {
                 continuation.resume(returning: body())
@@ -29,7 +29,7 @@ enum DedicatedThread {
     }
 
     /// Starts `body` on a new thread and returns at once; `body` runs until it returns.
-    static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+    package static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread(block: body)
         thread.name = name
         thread.start()
