@@ -59,6 +59,11 @@ extension KafkaConfiguration {
             ("max.poll.interval.ms", String(Self.milliseconds(self.maxPollInterval))),
             ("fetch.wait.max.ms", String(Self.milliseconds(self.fetchWaitMax))),
             ("fetch.min.bytes", String(self.fetchMinBytes)),
+            // librdkafka stops fetching for fetch.queue.backoff.ms (1 s by default) once its local queue holds
+            // queued.min.messages; a subscription that drains that queue slower than a bare poll loop then
+            // stalls for up to a second each time. The prefetch already bounds what Swift holds, so a short
+            // backoff costs nothing and keeps the fetcher running.
+            ("fetch.queue.backoff.ms", "10"),
         ]
         if let fetchMaxBytes { properties.append(("fetch.max.bytes", String(fetchMaxBytes))) }
         if let maxPartitionFetchBytes { properties.append(("max.partition.fetch.bytes", String(maxPartitionFetchBytes))) }

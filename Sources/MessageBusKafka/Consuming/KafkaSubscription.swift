@@ -50,7 +50,8 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         }
         if let immediate {
             if immediate == nil, let failure = self.state.withLock({ $0.failure }) { throw failure }
-            self.consumer?.wake()
+            // Handing out frees no room (buffered deliveries become outstanding ones), so the consumer thread is
+            // not woken here: waking it for nothing makes it contend for the state lock with this task.
             return immediate
         }
         if timeout.map({ $0 <= .zero }) ?? false { return [] }
@@ -83,7 +84,6 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         } onCancel: {
             self.expireWaiter(id)
         }
-        self.consumer?.wake()
         if result == nil, let failure = self.state.withLock({ $0.failure }) { throw failure }
         return result
     }
@@ -187,15 +187,17 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     func received(_ records: [KafkaIncomingRecord]) {
         guard let context = self.context else { return }
+        // Decoded before taking the lock: the task receiving and settling deliveries needs that lock too, and
+        // decoding a batch inside it made that task wait for the whole batch.
+        let decoded = records.map { record in (record, KafkaRecordCodec.decode(record)) }
         let handoffs = self.state.withLock { state -> [(KafkaSubscriptionState.Waiter, [Delivery])] in
             guard !state.isClosed else { return [] }
-            for record in records {
+            for (record, (message, attempt)) in decoded {
                 let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
                 if self.requiresAcknowledgement {
                     guard state.trackers[key] != nil else { continue }  // revoked while it was polled
                     state.trackers[key]?.tracker.delivered(record.offset)
                 }
-                let (message, attempt) = KafkaRecordCodec.decode(record)
                 state.nextTag += 1
                 state.buffer.append(
                     Delivery(
