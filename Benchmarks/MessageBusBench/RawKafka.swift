@@ -15,7 +15,8 @@ enum RawKafka {
         var failed = 0
     }
 
-    /// Produces `count` records of `payload` to `topic` and waits for every delivery report.
+    /// Produces `count` records of `payload` (with the id header MessageBus adds) to `topic` and waits for every
+    /// delivery report.
     static func produce(brokers: String, topic: String, count: Int, payload: [UInt8]) throws -> Duration {
         let counter = DeliveryCounter()
         let conf = try self.configuration(["bootstrap.servers": brokers].merging(self.producerSettings) { $1 })
@@ -27,24 +28,43 @@ enum RawKafka {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(counter).toOpaque())
         let producer = try self.client(RD_KAFKA_PRODUCER, conf)
         defer { rd_kafka_destroy(producer) }
-        guard let topicHandle = rd_kafka_topic_new(producer, topic, nil) else {
-            throw RawClientError(description: "rd_kafka_topic_new(\(topic)) failed")
-        }
-        defer { rd_kafka_topic_destroy(topicHandle) }
+        // The same bytes as MessageBus sends: the value and a CloudEvents `ce_id` header with the message id.
+        let messageID = Array("5F1A7C2E-9B3D-4E8A-A1C6-0D2B4F6E8A90".utf8)
         let elapsed = try withExtendedLifetime(counter) {
             let start = ContinuousClock.now
             try payload.withUnsafeBytes { bytes in
-                let base = UnsafeMutableRawPointer(mutating: bytes.baseAddress)
-                var sent = 0
-                while sent < count {
-                    let result = rd_kafka_produce(topicHandle, -1, RD_KAFKA_MSG_F_COPY, base, bytes.count, nil, 0, nil)
-                    if result == 0 {
-                        sent += 1
-                        if sent % 1000 == 0 { rd_kafka_poll(producer, 0) }
-                    } else if rd_kafka_last_error() == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                        rd_kafka_poll(producer, 10)
-                    } else {
-                        throw RawClientError(description: "produce failed: \(String(cString: rd_kafka_err2str(rd_kafka_last_error())))")
+                try messageID.withUnsafeBytes { id in
+                    try topic.withCString { topicName in
+                        var sent = 0
+                        while sent < count {
+                            let headers = rd_kafka_headers_new(1)
+                            rd_kafka_header_add(headers, "ce_id", -1, id.baseAddress, id.count)
+                            let error = withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 4) { fields in
+                            fields.initialize(repeating: rd_kafka_vu_t())
+                            fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                            fields[0].u.cstr = topicName
+                            fields[1].vtype = RD_KAFKA_VTYPE_VALUE
+                            fields[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+                            fields[1].u.mem.size = bytes.count
+                            fields[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                            fields[2].u.i = RD_KAFKA_MSG_F_COPY
+                            fields[3].vtype = RD_KAFKA_VTYPE_HEADERS
+                            fields[3].u.headers = headers
+                            return rd_kafka_produceva(producer, fields.baseAddress, 4)
+                            }
+                            guard let error else {
+                                sent += 1
+                                if sent % 1000 == 0 { rd_kafka_poll(producer, 0) }
+                                continue
+                            }
+                            let code = rd_kafka_error_code(error)
+                            rd_kafka_error_destroy(error)
+                            rd_kafka_headers_destroy(headers)
+                            guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                                throw RawClientError(description: "produce failed: \(String(cString: rd_kafka_err2str(code)))")
+                            }
+                            rd_kafka_poll(producer, 10)
+                        }
                     }
                 }
             }
