@@ -70,12 +70,23 @@ public final class Delivery: Sendable {
         guard self.claimSettlement() else {
             throw MessageBusError(.alreadySettled, "delivery \(self.tag) of '\(self.destination)' is already settled")
         }
-        try await self.context.settle([self], as: outcome)
+        do {
+            try await self.context.settle([self], as: outcome)
+        } catch {
+            // Not settled after all (a requeue or dead-letter publish failed, say): it may be settled again.
+            self.releaseSettlement()
+            throw error
+        }
     }
 
     /// Marks the delivery settled; `false` when it already was. Used by batch settlement and transactions.
     package func claimSettlement() -> Bool {
         self.settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Undoes ``claimSettlement()`` after the backend failed to settle the delivery.
+    package func releaseSettlement() {
+        self.settled.store(false, ordering: .releasing)
     }
 }
 
@@ -95,7 +106,12 @@ extension Sequence where Element == Delivery {
             bySubscription[ObjectIdentifier(delivery.context), default: (delivery.context, [])].1.append(delivery)
         }
         for (context, deliveries) in bySubscription.values {
-            try await context.settle(deliveries, as: outcome)
+            do {
+                try await context.settle(deliveries, as: outcome)
+            } catch {
+                for delivery in deliveries { delivery.releaseSettlement() }
+                throw error
+            }
         }
         if !alreadySettled.isEmpty {
             throw MessageBusError(.alreadySettled, "deliveries \(alreadySettled) were already settled")

@@ -124,8 +124,10 @@ public struct MessageBusURL: Sendable, Hashable, CustomStringConvertible {
         text += self.hosts.map(\.description).joined(separator: ",")
         if self.hasPath { text += "/" + Self.percentEncoded(self.path) }
         if !self.queryItems.isEmpty {
-            text += "?" + self.queryItems.map { "\(Self.percentEncoded($0.name))=\(Self.percentEncoded($0.value))" }
-                .joined(separator: "&")
+            text += "?" + self.queryItems.map { item in
+                let value = Self.isSecret(queryKey: item.name) ? "***" : Self.percentEncoded(item.value)
+                return "\(Self.percentEncoded(item.name))=\(value)"
+            }.joined(separator: "&")
         }
         return text
     }
@@ -147,6 +149,15 @@ public struct MessageBusURL: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return encoded
+    }
+
+    /// Whether a query option carries a secret (a password, a token, key material), so that ``description``
+    /// never shows its value: backends accept client-library properties such as `sasl.password` in the query.
+    public static func isSecret(queryKey name: String) -> Bool {
+        let lowered = name.lowercased()
+        return ["password", "secret", "token", "credential", "oauthbearer.config", ".pem"].contains {
+            lowered.contains($0)
+        }
     }
 
     /// `string` with anything between `://` and the last `@` before the host replaced, for error messages about

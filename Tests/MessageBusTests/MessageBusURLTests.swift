@@ -58,4 +58,10 @@ struct MessageBusURLTests {
             (error as? MessageBusError)?.message.contains("unknown option 'bogus'") ?? false
         }
     }
+
+    @Test func secretQueryValuesAreNeverShown() throws {
+        let url = try MessageBusURL("kafka://h:9092?sasl.password=hunter2&ssl.key.pem=PEMDATA&acks=all")
+        #expect(url.description == "kafka://h:9092?sasl.password=***&ssl.key.pem=***&acks=all")
+        #expect(url.queryValue("sasl.password") == "hunter2")
+    }
 }

@@ -114,12 +114,23 @@ extension Subscription {
                 metadata: ["attempt": "\(delivery.attempt)", "outcome": "\(outcome)", "error": "\(error)"])
         }
         guard !delivery.isSettled else { return }
-        do {
-            try await delivery.settle(as: outcome)
-        } catch {
-            // The delivery goes back to the group by itself (its connection or subscription is gone), so the
-            // failure to settle loses nothing; it is worth a line in the log only.
-            delivery.context.logger.debug("could not settle delivery", metadata: ["error": "\(error)"])
+        // A settlement that fails for a passing reason (a requeue or dead-letter publish that timed out) is
+        // tried again: on a backend that commits offsets, an unsettled delivery holds its partition back.
+        var backoff = Duration.milliseconds(100)
+        for attempt in 1...5 {
+            do {
+                try await delivery.settle(as: outcome)
+                return
+            } catch let error as MessageBusError where error.isRetriable && attempt < 5 && !Task.isCancelled {
+                delivery.context.logger.debug("retrying a settlement", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: backoff)
+                backoff *= 2
+            } catch {
+                // Gone with its connection or subscription (the broker redelivers it to the group), or still
+                // failing after the retries: nothing more this handler can do.
+                delivery.context.logger.debug("could not settle delivery", metadata: ["error": "\(error)"])
+                return
+            }
         }
     }
 }

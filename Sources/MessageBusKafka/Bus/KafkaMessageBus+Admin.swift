@@ -20,7 +20,7 @@ extension KafkaMessageBus {
             try mockCluster.createTopic(topic, partitions: count, replicationFactor: max(1, replication))
             return
         }
-        let timeout = Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
         try await DedicatedThread.run("messagebus-kafka-admin") {
             try RDKafkaAdmin.createTopic(
                 topic, partitions: count, replicationFactor: replication, on: client, timeoutMilliseconds: timeout)
@@ -33,7 +33,7 @@ extension KafkaMessageBus {
         try self.publisher.ensureOpen()
         try DestinationName.validate(topic)
         let client = self.publisher.producer.client
-        let timeout = Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
         try await DedicatedThread.run("messagebus-kafka-admin") {
             try RDKafkaAdmin.deleteTopic(topic, on: client, timeoutMilliseconds: timeout)
         }
@@ -44,7 +44,7 @@ extension KafkaMessageBus {
         try self.publisher.ensureOpen()
         try DestinationName.validate(topic)
         let client = self.publisher.producer.client
-        let timeout = Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
         return try await DedicatedThread.run("messagebus-kafka-admin") {
             try client.partitionCount(of: topic, timeoutMilliseconds: timeout)
         }
@@ -62,7 +62,7 @@ extension KafkaMessageBus {
         let groupID = self.kafkaConfiguration.groupNaming.groupID(group: group, destination: destination)
         let properties = self.kafkaConfiguration.commonProperties(clientName: self.configuration.clientName)
             + self.kafkaConfiguration.sortedAdditionalProperties
-        let timeout = Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
         let entries = try await DedicatedThread.run("messagebus-kafka-admin") {
             try RDKafkaAdmin.committedAndHighWatermarks(
                 topic: destination, partitions: partitions, groupID: groupID, properties: properties,

@@ -63,7 +63,7 @@ public final class KafkaMessageBus: MessageBus {
                 clientName: configuration.clientName, messageTimeout: configuration.publishTimeout),
             logger: logger, messageMaxBytes: kafka.messageMaxBytes, tokenProvider: kafka.security.sasl?.tokenProvider)
         let servers = kafka.bootstrapServers.joined(separator: ",")
-        let timeout = Int32(KafkaConfiguration.milliseconds(kafka.connectTimeout))
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(kafka.connectTimeout))
         do {
             try await DedicatedThread.run("messagebus-kafka-connect") {
                 try producer.client.requireReachable(bootstrapServers: servers, timeoutMilliseconds: timeout)
@@ -144,7 +144,7 @@ public final class KafkaMessageBus: MessageBus {
             topics: [destination],
             settings: .init(
                 start: start, commitBeforeDelivery: !self.configuration.guarantee.requiresAcknowledgement,
-                maxBatch: 1000, lookupTimeoutMilliseconds: Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))),
+                maxBatch: 1000, lookupTimeoutMilliseconds: Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))),
             owner: subscription, logger: context.logger, tokenProvider: self.kafkaConfiguration.security.sasl?.tokenProvider)
         subscription.attach(consumer: consumer)
         self.subscriptions.withLock { $0[ObjectIdentifier(subscription)] = subscription }
@@ -181,7 +181,7 @@ public final class KafkaMessageBus: MessageBus {
         try self.publisher.ensureOpen()
         let client = self.publisher.producer.client
         let servers = self.kafkaConfiguration.bootstrapServers.joined(separator: ",")
-        let timeout = Int32(KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
         try await DedicatedThread.run("messagebus-kafka-readiness") {
             try client.requireReachable(bootstrapServers: servers, timeoutMilliseconds: timeout)
         }

@@ -41,7 +41,7 @@ final class KafkaTopicRegistry: Sendable {
     private func lookUpOrCreate(_ topic: String) async throws -> Int {
         let client = self.client
         let configuration = self.configuration
-        let timeout = Int32(KafkaConfiguration.milliseconds(configuration.connectTimeout))
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(configuration.connectTimeout))
         let mockCluster = self.mockCluster
         return try await DedicatedThread.run("messagebus-kafka-topic") { () throws -> Int in
             // A broker that goes down while it answers the lookup makes it time out; librdkafka sends the next

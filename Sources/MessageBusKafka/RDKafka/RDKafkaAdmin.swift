@@ -15,7 +15,7 @@ enum RDKafkaAdmin {
         var errorText = [CChar](repeating: 0, count: 512)
         guard
             let newTopic = rd_kafka_NewTopic_new(
-                topic, Int32(partitions), Int32(replicationFactor), &errorText, errorText.count)
+                topic, Int32(clamping: partitions), Int32(clamping: replicationFactor), &errorText, errorText.count)
         else {
             throw MessageBusError(.invalidConfiguration, "cannot create topic '\(topic)': \(errorText.nulTerminatedString)")
         }
@@ -29,7 +29,7 @@ enum RDKafkaAdmin {
         _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errorText, errorText.count)
         var topics: [OpaquePointer?] = [newTopic]
         rd_kafka_CreateTopics(client.pointer, &topics, 1, options, queue)
-        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 1000) else {
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds.addingReportingOverflow(1000).overflow ? Int32.max : timeoutMilliseconds + 1000) else {
             throw MessageBusError(.timeout, "creating topic '\(topic)' got no answer within \(timeoutMilliseconds) ms")
         }
         defer { rd_kafka_event_destroy(event) }
@@ -90,11 +90,11 @@ extension RDKafkaAdmin {
             kind: .consumer, properties: properties + [("group.id", groupID)],
             context: RDKafkaClientContext(logger: Logger(label: "messagebus.kafka.admin", factory: { _ in SwiftLogNoOpLogHandler() })))
         defer { client.destroy() }
-        guard let list = rd_kafka_topic_partition_list_new(Int32(partitions)) else {
+        guard let list = rd_kafka_topic_partition_list_new(Int32(clamping: partitions)) else {
             throw MessageBusError(.brokerError, "rd_kafka_topic_partition_list_new failed")
         }
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for partition in 0..<Int32(partitions) { rd_kafka_topic_partition_list_add(list, topic, partition) }
+        for partition in 0..<Int32(clamping: partitions) { rd_kafka_topic_partition_list_add(list, topic, partition) }
         let error = rd_kafka_committed(client.pointer, list, timeoutMilliseconds)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw RDKafkaError.error(error, "reading the offsets group '\(groupID)' committed on '\(topic)'")

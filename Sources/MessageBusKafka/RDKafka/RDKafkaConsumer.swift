@@ -356,10 +356,16 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         let client = self.client.pointer
         let timeout = self.settings.lookupTimeoutMilliseconds
         let committedError = rd_kafka_committed(client, partitions, timeout)
-        if committedError != RD_KAFKA_RESP_ERR_NO_ERROR {
-            self.logger.debug("committed offsets lookup: \(RDKafkaError.text(committedError))")
-        }
         let count = Int(partitions.pointee.cnt)
+        if committedError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Without the group's commits an explicit start could jump past records the group never processed;
+            // left unset, the broker's committed offset (or auto.offset.reset) decides instead.
+            self.logger.debug("committed offsets lookup: \(RDKafkaError.text(committedError))")
+            for index in 0..<count {
+                partitions.pointee.elems.advanced(by: index).pointee.offset = Int64(RD_KAFKA_OFFSET_INVALID)
+            }
+            return
+        }
         var byTime: [Int] = []
         for index in 0..<count {
             let element = partitions.pointee.elems.advanced(by: index)

@@ -20,7 +20,7 @@ final class RDKafkaMockCluster: @unchecked Sendable {
         // The host client only owns the mock cluster's thread; it never connects anywhere itself.
         self.host = try RDKafkaClient(
             kind: .producer, properties: [("log_level", "3")], context: RDKafkaClientContext(logger: logger))
-        guard let cluster = rd_kafka_mock_cluster_new(self.host.pointer, Int32(brokers)) else {
+        guard let cluster = rd_kafka_mock_cluster_new(self.host.pointer, Int32(clamping: brokers)) else {
             throw MessageBusError(.brokerError, "librdkafka could not start a mock cluster of \(brokers) brokers")
         }
         self.cluster = cluster
@@ -34,7 +34,7 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func createTopic(_ topic: String, partitions: Int, replicationFactor: Int) throws(MessageBusError) {
-        let error = rd_kafka_mock_topic_create(self.cluster, topic, Int32(partitions), Int32(replicationFactor))
+        let error = rd_kafka_mock_topic_create(self.cluster, topic, Int32(clamping: partitions), Int32(clamping: replicationFactor))
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaError.error(error, "creating mock topic '\(topic)'") }
     }
 
@@ -46,7 +46,7 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func setRoundTripTime(_ broker: Int32, milliseconds: Int) throws(MessageBusError) {
-        let error = rd_kafka_mock_broker_set_rtt(self.cluster, broker, Int32(milliseconds))
+        let error = rd_kafka_mock_broker_set_rtt(self.cluster, broker, Int32(clamping: milliseconds))
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaError.error(error, "setting RTT of broker \(broker)") }
     }
 

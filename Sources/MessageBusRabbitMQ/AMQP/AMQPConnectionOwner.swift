@@ -177,8 +177,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         case .settle(let request):
             try self.settle(request)
         case .cancel(let subscriptionID, let completion):
+            // Completed even when closing the channel fails (the connection is gone): the caller must not wait.
+            defer { completion() }
             try self.cancelConsumer(subscriptionID)
-            completion()
         case .readiness(let completion):
             try self.checkReadiness(completion)
         case .close(let deadline, let completion):
@@ -191,10 +192,16 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         do {
             try self.ensureExchange(request.exchange, channel: Self.topologyChannel)
         } catch AMQPFailure.channelClosed(let channel, let code, let text) {
-            try self.reopenTopologyChannel()
             let failure = AMQPFailure.channelClosed(channel: channel, code: code, text: text)
             self.fail(request, failure.messageBusError("declaring exchange '\(request.exchange)'"))
+            try self.reopenTopologyChannel()
             return
+        } catch {
+            // The connection failed before the messages entered the confirm window, so recovery would not
+            // republish them: the request goes back to the front of the queue, to run on the new connection
+            // (or to expire with its deadline).
+            self.deferred.prepend(.publish(request))
+            throw error
         }
         // Every message enters the window before it is written: if the connection drops half-way, recovery
         // republishes the whole remainder from the window and nothing is silently dropped.

@@ -18,6 +18,16 @@ struct FIFO<Element> {
         self.storage.append(contentsOf: elements)
     }
 
+    /// Puts `element` back at the front (a command that could not run yet).
+    mutating func prepend(_ element: Element) {
+        if self.head > 0 {
+            self.head -= 1
+            self.storage[self.head] = element
+        } else {
+            self.storage.insert(element, at: 0)
+        }
+    }
+
     mutating func popFirst() -> Element? {
         guard !self.isEmpty else { return nil }
         let element = self.storage[self.head]
