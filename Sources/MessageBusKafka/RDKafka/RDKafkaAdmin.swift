@@ -12,6 +12,8 @@ enum RDKafkaAdmin {
         _ topic: String, partitions: Int, replicationFactor: Int, on client: RDKafkaClient,
         timeoutMilliseconds: Int32
     ) throws(MessageBusError) {
+        try client.enter("creating topic '\(topic)'")
+        defer { client.leave() }
         var errorText = [CChar](repeating: 0, count: 512)
         guard
             let newTopic = rd_kafka_NewTopic_new(
@@ -53,6 +55,8 @@ enum RDKafkaAdmin {
 
     /// Deletes `topic`.
     static func deleteTopic(_ topic: String, on client: RDKafkaClient, timeoutMilliseconds: Int32) throws(MessageBusError) {
+        try client.enter("deleting topic '\(topic)'")
+        defer { client.leave() }
         guard let deleteTopic = rd_kafka_DeleteTopic_new(topic) else {
             throw MessageBusError(.brokerError, "rd_kafka_DeleteTopic_new failed for '\(topic)'")
         }

@@ -1,4 +1,5 @@
 internal import CMessageBusRdKafka
+import Foundation
 import MessageBus
 import Synchronization
 import Logging
@@ -17,7 +18,12 @@ final class RDKafkaClient: @unchecked Sendable {
     let context: RDKafkaClientContext
     /// The linked librdkafka's version is checked (and warned about) once per process, not per client.
     private static let versionChecked = Atomic(false)
-    private let destroyed = Atomic(false)
+    private struct Usage {
+        var callsInside = 0
+        var isDestroyed = false
+    }
+
+    private let usage = Mutex(Usage())
 
     /// Creates a client.
     ///
@@ -68,9 +74,36 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Destroys the client; blocks until librdkafka's threads end. Call it on a dedicated thread.
     func destroy() {
-        guard self.destroyed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
-        else { return }
+        let first = self.usage.withLock { usage -> Bool in
+            guard !usage.isDestroyed else { return false }
+            usage.isDestroyed = true
+            return true
+        }
+        guard first else { return }
+        // Calls that entered before (a metadata lookup, an admin call, a transaction commit, each on a thread of
+        // its own) finish first: destroying the handle under them would free memory they are using. Destroy runs
+        // on a dedicated thread, so this wait blocks no cooperative thread.
+        while self.usage.withLock({ $0.callsInside }) > 0 {
+            usleep(1000)
+        }
         rd_kafka_destroy(self.pointer)
+    }
+
+    /// Marks a blocking call on the handle as running, so ``destroy()`` waits for it; pair with ``leave()``.
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` naming `what` once the client is destroyed.
+    func enter(_ what: String) throws(MessageBusError) {
+        let entered = self.usage.withLock { usage -> Bool in
+            guard !usage.isDestroyed else { return false }
+            usage.callsInside += 1
+            return true
+        }
+        guard entered else { throw MessageBusError(.closed, "\(what): the Kafka client is closed") }
+    }
+
+    /// Ends a call started with ``enter(_:)``.
+    func leave() {
+        self.usage.withLock { $0.callsInside -= 1 }
     }
 
     /// The client's name as librdkafka reports it (`rdkafka#producer-1`).
@@ -80,6 +113,8 @@ final class RDKafkaClient: @unchecked Sendable {
     ///
     /// - Throws: ``MessageBusError/Code/connectionFailed`` naming the bootstrap servers when no broker answers.
     func requireReachable(bootstrapServers: String, timeoutMilliseconds: Int32) throws(MessageBusError) {
+        try self.enter("checking that \(bootstrapServers) answers")
+        defer { self.leave() }
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let error = rd_kafka_metadata(self.pointer, 0, nil, &metadata, timeoutMilliseconds)
         if let metadata { rd_kafka_metadata_destroy(metadata) }
@@ -93,6 +128,8 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// The partition count of `topic`, or `nil` when the cluster does not know the topic. Blocks.
     func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws(MessageBusError) -> Int? {
+        try self.enter("looking up topic '\(topic)'")
+        defer { self.leave() }
         guard let topicHandle = rd_kafka_topic_new(self.pointer, topic, nil) else {
             throw MessageBusError(.brokerError, "rd_kafka_topic_new failed for '\(topic)'")
         }

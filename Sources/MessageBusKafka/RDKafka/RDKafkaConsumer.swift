@@ -95,6 +95,14 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         }
     }
 
+    /// A copy of the consumer's group metadata (for a transaction's offsets), or `nil` once the consumer has left
+    /// its group and its client is destroyed. Read under the liveness lock: the consumer thread destroys the client.
+    func groupMetadata() -> OpaquePointer? {
+        self.isAlive.withLock { alive in
+            alive ? rd_kafka_consumer_group_metadata(self.client.pointer) : nil
+        }
+    }
+
     /// Stores the offsets to commit (the next offset to read, per partition); librdkafka commits them
     /// periodically, on revoke and on close. Offsets of partitions no longer assigned are ignored.
     func store(_ offsets: [(KafkaTopicPartition, Int64)]) {

@@ -120,6 +120,9 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             let code = topicName.withUnsafeBufferPointer { self.produceOnce(record, to: $0.baseAddress, opaque: opaque) }
             if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             let topic = String(decoding: topicName.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if code == RD_KAFKA_RESP_ERR__DESTROY {
+                throw MessageBusError(.closed, "the Kafka producer is closed; '\(topic)' got nothing")
+            }
             guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
                 throw self.produceError(code, topic: topic, size: record.value.count + (record.key?.count ?? 0))
             }
@@ -263,6 +266,9 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// - Returns: how many records could not be delivered in time.
     func close(timeout: Duration) async -> Int {
         let client = self.client
+        // No record may enter librdkafka after the final flush: its delivery report would never come, and its
+        // publisher would wait forever. Later produce calls fail with `.closed` instead.
+        self.isAlive.withLock { $0 = false }
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let undelivered = await DedicatedThread.run("messagebus-kafka-flush") { () -> Int in
             rd_kafka_flush(client.pointer, max(0, milliseconds))
@@ -275,8 +281,12 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             return left
         }
         self.stopPolling.set()
-        _ = try? await self.pollThreadExited.wait(timeout: .seconds(5))
-        self.isAlive.withLock { $0 = false }
+        guard (try? await self.pollThreadExited.wait(timeout: .seconds(5))) != nil else {
+            // The poll thread is still inside librdkafka: destroying the handle under it would be a use after
+            // free, so the handle is left to the process rather than freed.
+            client.context.logger.debug("the Kafka poll thread did not stop within 5 s; the client is not destroyed")
+            return undelivered
+        }
         await DedicatedThread.run("messagebus-kafka-destroy") { client.destroy() }
         return undelivered
     }
