@@ -62,6 +62,7 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         _ = config.release()  // rd_kafka_new owns the configuration now
         self.pointer = client
+        context.owner = self
         if !Self.versionChecked.exchange(true, ordering: .acquiringAndReleasing) {
             RDKafkaVersion.warnIfUnsupported(logger: context.logger)
         }

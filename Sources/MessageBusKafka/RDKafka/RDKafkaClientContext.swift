@@ -24,6 +24,9 @@ final class RDKafkaClientContext: @unchecked Sendable {
     let logger: Logger
     weak var deliveryReportHandler: (any RDKafkaDeliveryReportHandler)?
     weak var rebalanceHandler: (any RDKafkaRebalanceHandler)?
+    /// The client these callbacks belong to, for work that outlives a callback (the OAUTHBEARER refresh task);
+    /// weak, because the client owns the context.
+    weak var owner: RDKafkaClient?
     /// The OAUTHBEARER token source, when SASL/OAUTHBEARER uses one.
     let tokenProvider: (@Sendable () async throws -> KafkaOAuthBearerToken)?
 
@@ -93,20 +96,29 @@ let rdKafkaRebalanceCallback:
 /// and hands the token, or its failure, back with the thread-safe `rd_kafka_oauthbearer_set_token(_failure)`.
 let rdKafkaTokenRefreshCallback:
     @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = { client, _, opaque in
-        guard let client, let provider = RDKafkaClientContext.from(opaque)?.tokenProvider else { return }
+        guard let client, let context = RDKafkaClientContext.from(opaque), let provider = context.tokenProvider
+        else { return }
         let handle = RDKafkaClientHandle(pointer: client)
         Task {
+            let result: Result<KafkaOAuthBearerToken, any Error>
             do {
-                let token = try await provider()
-                handle.setToken(token)
+                result = .success(try await provider())
             } catch {
-                handle.setTokenFailure("the OAUTHBEARER token provider failed: \(error)")
+                result = .failure(error)
+            }
+            // The provider may take a while; the client may be closed by then. Entering it keeps it from being
+            // destroyed during the call, and fails once it is gone.
+            guard let owner = context.owner, (try? owner.enter("setting the OAUTHBEARER token")) != nil else { return }
+            defer { owner.leave() }
+            switch result {
+            case .success(let token): handle.setToken(token)
+            case .failure(let error): handle.setTokenFailure("the OAUTHBEARER token provider failed: \(error)")
             }
         }
     }
 
 /// A client handle carried into the token task. `@unchecked Sendable`: the two OAUTHBEARER calls it makes are
-/// documented as thread-safe, and the client outlives the refresh (it is destroyed only after its threads end).
+/// documented as thread-safe, and the task makes them only while it has entered the live client.
 struct RDKafkaClientHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 
