@@ -47,4 +47,13 @@ public enum ConformanceSuite {
         await context.closeAll()
         return result
     }
+
+    /// Runs `testCase` on `backend`, records the result for `make test`'s summary (``ConformanceReport``), and
+    /// returns the failure to report, or `nil` when the case passed or is unsupported.
+    public static func runAndReport(_ testCase: ConformanceCase, on backend: ConformanceBackend) async -> String? {
+        let result = await self.run(testCase, on: backend)
+        ConformanceReport.record(backend: backend.name, testCase: testCase, result: result)
+        guard case .failed(let reason) = result else { return nil }
+        return "\(testCase.name): \(reason)"
+    }
 }

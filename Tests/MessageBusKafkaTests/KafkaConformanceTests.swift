@@ -28,10 +28,8 @@ struct KafkaConformanceTests {
     @Test(arguments: ConformanceSuite.cases)
     func conformance(_ testCase: ConformanceCase) async throws {
         try await KafkaBusFactory.requireRealBroker()
-        let result = await ConformanceSuite.run(testCase, on: Self.backend)
-        ConformanceReport.record(backend: Self.backend.name, testCase: testCase, result: result)
-        if case .failed(let reason) = result {
-            Issue.record("\(testCase.name): \(reason)")
+        if let failure = await ConformanceSuite.runAndReport(testCase, on: Self.backend) {
+            Issue.record(Comment(rawValue: failure))
         }
     }
 }

@@ -19,10 +19,8 @@ struct KafkaMockConformanceTests {
 
     @Test(arguments: ConformanceSuite.cases)
     func conformance(_ testCase: ConformanceCase) async {
-        let result = await ConformanceSuite.run(testCase, on: Self.backend)
-        ConformanceReport.record(backend: Self.backend.name, testCase: testCase, result: result)
-        if case .failed(let reason) = result {
-            Issue.record("\(testCase.name): \(reason)")
+        if let failure = await ConformanceSuite.runAndReport(testCase, on: Self.backend) {
+            Issue.record(Comment(rawValue: failure))
         }
     }
 }
