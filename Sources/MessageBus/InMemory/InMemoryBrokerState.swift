@@ -181,10 +181,14 @@ package struct InMemoryBrokerState: Sendable {
             }
             handouts.append(Handout(tag: tag, message: entry.message, offset: entry.offset, attempt: entry.handedOut))
         }
-        self.consumers[id] = consumer
+        let settlesOnHandout = consumer.settlesOnHandout
+        let (destination, group) = (consumer.destination, consumer.group)
+        // Put back without keeping a copy: a live copy would share the in-flight table, and the next change
+        // to it (a dispatch) would copy the whole table.
+        self.consumers[id] = consume consumer
         var effects = Effects()
-        if consumer.settlesOnHandout && !handouts.isEmpty {
-            self.dispatch(destination: consumer.destination, group: consumer.group, into: &effects)
+        if settlesOnHandout && !handouts.isEmpty {
+            self.dispatch(destination: destination, group: group, into: &effects)
         }
         return (handouts, effects)
     }
@@ -219,25 +223,26 @@ package struct InMemoryBrokerState: Sendable {
         for tag in tags.sorted() {
             if let entry = consumer.inFlight.removeValue(forKey: tag) { entries.append(entry) }
         }
-        self.consumers[id] = consumer
+        let (destination, group) = (consumer.destination, consumer.group)
+        self.consumers[id] = consume consumer
         var effects = Effects()
         switch outcome {
         case .ack, .discard:
             break
         case .requeue:
-            self.requeueAtFront(entries, destination: consumer.destination, group: consumer.group)
+            self.requeueAtFront(entries, destination: destination, group: group)
         case .deadLetter(let reason):
             let deadLetters = entries.map { entry in
                 var message = entry.message
                 message.headers[WellKnownHeader.deadLetterReason] = reason
-                message.headers[WellKnownHeader.deadLetterSource] = consumer.destination
-                message.headers[WellKnownHeader.deadLetterGroup] = consumer.group
+                message.headers[WellKnownHeader.deadLetterSource] = destination
+                message.headers[WellKnownHeader.deadLetterGroup] = group
                 message.headers[WellKnownHeader.deadLetterAttempt] = String(entry.handedOut)
                 return message
             }
             effects.woken.formUnion(self.publish(deadLetters, to: deadLetterDestination).woken)
         }
-        self.dispatch(destination: consumer.destination, group: consumer.group, into: &effects)
+        self.dispatch(destination: destination, group: group, into: &effects)
         return effects
     }
 
@@ -279,8 +284,9 @@ package struct InMemoryBrokerState: Sendable {
         let entries = consumer.inFlight.sorted { $0.key < $1.key }.map(\.value)
         consumer.inFlight.removeAll()
         consumer.pending.removeAll()
-        self.consumers[id] = consumer
-        self.requeueAtFront(entries, destination: consumer.destination, group: consumer.group)
+        let (destination, group) = (consumer.destination, consumer.group)
+        self.consumers[id] = consume consumer
+        self.requeueAtFront(entries, destination: destination, group: group)
     }
 
     private mutating func requeueAtFront(_ entries: [Entry], destination: String, group: String) {
@@ -297,7 +303,11 @@ package struct InMemoryBrokerState: Sendable {
             var chosen: ConsumerID?
             for step in 0..<group.members.count {
                 let candidate = group.members[(group.nextMember + step) % group.members.count]
-                if let consumer = self.consumers[candidate], consumer.inFlight.count < consumer.prefetch {
+                // Read through optional chaining, not bound to a copy: a copy of the consumer would share its
+                // in-flight table, and the insertion below would then copy the whole table.
+                if let held = self.consumers[candidate]?.inFlight.count, let prefetch = self.consumers[candidate]?.prefetch,
+                    held < prefetch
+                {
                     chosen = candidate
                     group.nextMember = (group.nextMember + step + 1) % group.members.count
                     break
