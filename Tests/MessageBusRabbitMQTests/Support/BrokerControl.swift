@@ -12,22 +12,20 @@ enum BrokerControl {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Runs `rabbitmqctl ARGS` and returns its standard output.
+    /// Runs `rabbitmqctl ARGS` (at most 60 s) and returns its standard output.
     static func rabbitmqctl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = self.repositoryRoot.appendingPathComponent("scripts/brokers.sh")
-        process.arguments = ["ctl"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "rabbitmqctl \(arguments.joined(separator: " ")) failed: \(text)")
+        try self.runChecked(
+            self.repositoryRoot.appendingPathComponent("scripts/brokers.sh").path, ["ctl"] + arguments,
+            what: "rabbitmqctl \(arguments.joined(separator: " "))")
+    }
+
+    /// Runs a program with a time bound; throws with its output when it fails or does not end in time.
+    static func runChecked(_ executable: String, _ arguments: [String], what: String) throws -> String {
+        let outcome = try ChildProcess.run(executable, arguments, timeout: .seconds(60))
+        guard outcome.status == 0 else {
+            throw Failure(description: "\(what) failed: \(outcome.output)")
         }
-        return text
+        return outcome.output
     }
 
     /// Force-closes every connection whose client properties contain `connectionName`; returns how many.

@@ -6,22 +6,10 @@ enum PikaClient {
         BrokerControl.repositoryRoot.appendingPathComponent(".state/venv/bin/python")
     }
 
-    /// Runs `script` with `arguments`, returning its standard output; throws with its output when it fails.
+    /// Runs `script` with `arguments` (at most 60 s), returning its standard output; throws with its output when it
+    /// fails.
     static func run(_ script: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = self.python
-        process.arguments = ["-c", script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw BrokerControl.Failure(description: "pika script failed: \(text)")
-        }
-        return text
+        try BrokerControl.runChecked(self.python.path, ["-c", script] + arguments, what: "pika script")
     }
 
     /// Fetches one message from `queue` and prints it as JSON (body as a list of bytes, properties, headers).
