@@ -50,32 +50,10 @@ warn() { printf 'brokers: %s\n' "$*" >&2; }
 die() { printf 'brokers: ERROR: %s\n' "$*" >&2; exit 1; }
 
 mkdir -p "$STATE"
+# shellcheck source=scripts/lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 
 # --- helpers ------------------------------------------------------------------------------------------
-# A process counts as alive until it has exited; a zombie (exited, not yet reaped) does not.
-pid_alive() {
-    [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
-    local state
-    state="$(ps -o stat= -p "$1" 2>/dev/null || true)"
-    [[ -n "$state" && "$state" != Z* ]]
-}
-read_pid() { [[ -f "$1" ]] && tr -dc '0-9' <"$1" || true; }
-
-# Prints a PID and all its descendants. The Erlang VM puts its helpers (erl_child_setup, inet_gethost,
-# the disk monitor) in sessions of their own, so a process group alone does not hold them all.
-process_tree() {
-    local table queue=("$1") result=() pid
-    table="$(ps -eo pid=,ppid=)"
-    while ((${#queue[@]} > 0)); do
-        pid="${queue[0]}"
-        queue=("${queue[@]:1}")
-        result+=("$pid")
-        # shellcheck disable=SC2207
-        queue+=($(awk -v parent="$pid" '$2 == parent {print $1}' <<<"$table"))
-    done
-    echo "${result[@]}"
-}
-
 any_alive() {
     local pid
     for pid in "$@"; do pid_alive "$pid" && return 0; done

@@ -29,22 +29,8 @@ pid_file="$dir/launcher.pid"
 epmd_pid_file="$dir/epmd.pid"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-read_pid() { [[ -f "$1" ]] && tr -dc '0-9' <"$1" || true; }
-alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null && [[ "$(ps -o stat= -p "$1" 2>/dev/null)" != Z* ]]; }
-
-# The PID and all its descendants (the Erlang VM's helpers run in sessions of their own).
-tree() {
-    local table queue=("$1") result=() pid
-    table="$(ps -eo pid=,ppid=)"
-    while ((${#queue[@]} > 0)); do
-        pid="${queue[0]}"
-        queue=("${queue[@]:1}")
-        result+=("$pid")
-        # shellcheck disable=SC2207
-        queue+=($(awk -v parent="$pid" '$2 == parent {print $1}' <<<"$table"))
-    done
-    echo "${result[@]}"
-}
+# shellcheck source=../../../scripts/lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 
 # Sets NODE_PREFIX: the command prefix that runs a program as the rabbitmq user with this node's environment.
 set_prefix() {
@@ -72,26 +58,26 @@ as_node() {
 stop_node() {
     local pid epmd deadline
     pid="$(read_pid "$pid_file")"
-    if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "rabbitmq-server"; then
+    if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "rabbitmq-server"; then
         local processes
-        processes="$(tree "$pid")"
+        processes="$(process_tree "$pid")"
         # Graceful first (the node flushes its queues), bounded; then by PID only.
         as_node timeout 30 /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q stop "$dir/mnesia/$node.pid" \
             >/dev/null 2>&1 || say "rabbitmqctl stop failed or timed out; ending $processes by PID"
         deadline=$((SECONDS + 15))
         while ((SECONDS < deadline)); do
             local any=0 p
-            for p in $processes; do alive "$p" && any=1; done
+            for p in $processes; do pid_alive "$p" && any=1; done
             ((any == 0)) && break
             sleep 0.2
         done
-        for p in $processes; do alive "$p" && kill -TERM "$p" 2>/dev/null || true; done
+        for p in $processes; do pid_alive "$p" && kill -TERM "$p" 2>/dev/null || true; done
         sleep 1
-        for p in $processes; do alive "$p" && kill -KILL "$p" 2>/dev/null || true; done
+        for p in $processes; do pid_alive "$p" && kill -KILL "$p" 2>/dev/null || true; done
     fi
     rm -f "$pid_file"
     epmd="$(read_pid "$epmd_pid_file")"
-    if alive "$epmd" && grep -q epmd "/proc/$epmd/cmdline" 2>/dev/null; then kill -TERM "$epmd" 2>/dev/null || true; fi
+    if pid_alive "$epmd" && grep -q epmd "/proc/$epmd/cmdline" 2>/dev/null; then kill -TERM "$epmd" 2>/dev/null || true; fi
     rm -f "$epmd_pid_file"
 }
 
@@ -132,7 +118,7 @@ ssl_options.fail_if_no_peer_cert = true"
     local pid deadline=$((SECONDS + TIMEOUT))
     pid="$(read_pid "$pid_file")"
     until port_open "$AMQP_PORT" && { [[ -z "$tls_port" ]] || port_open "$tls_port"; }; do
-        if ! alive "$pid" || ((SECONDS >= deadline)); then
+        if ! pid_alive "$pid" || ((SECONDS >= deadline)); then
             say "node $node did not open its ports within $TIMEOUT s; last lines of $dir/launch.log:"
             tail -n 20 "$dir/launch.log" >&2 || true
             stop_node
