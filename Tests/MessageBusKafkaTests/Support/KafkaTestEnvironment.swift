@@ -1,4 +1,4 @@
-import Foundation
+import MessageBusIntegrationSupport
 
 /// Where the Kafka integration tests find their broker.
 enum KafkaTestEnvironment {
@@ -10,12 +10,11 @@ enum KafkaTestEnvironment {
 
     /// The bootstrap servers to test against: `MESSAGEBUS_KAFKA_BROKERS`, or the local default.
     static var brokers: String {
-        let value = ProcessInfo.processInfo.environment[brokersVariable] ?? ""
-        return value.isEmpty ? defaultBrokers : value
+        IntegrationEnvironment.value(of: brokersVariable, default: defaultBrokers)
     }
 
-    /// A name no earlier run used, for topics and consumer groups.
+    /// A name no earlier run used.
     static func uniqueName(_ prefix: String) -> String {
-        "\(prefix)-\(UUID().uuidString.lowercased())"
+        IntegrationEnvironment.uniqueName(prefix)
     }
 }

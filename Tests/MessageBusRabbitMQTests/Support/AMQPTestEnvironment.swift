@@ -1,4 +1,4 @@
-import Foundation
+import MessageBusIntegrationSupport
 
 /// Where the RabbitMQ integration tests find their broker.
 enum AMQPTestEnvironment {
@@ -10,12 +10,11 @@ enum AMQPTestEnvironment {
 
     /// The AMQP URL to test against: `MESSAGEBUS_AMQP_URL`, or the local default.
     static var url: String {
-        let value = ProcessInfo.processInfo.environment[urlVariable] ?? ""
-        return value.isEmpty ? defaultURL : value
+        IntegrationEnvironment.value(of: urlVariable, default: defaultURL)
     }
 
-    /// A name no earlier run used, for queues.
+    /// A name no earlier run used.
     static func uniqueName(_ prefix: String) -> String {
-        "\(prefix)-\(UUID().uuidString.lowercased())"
+        IntegrationEnvironment.uniqueName(prefix)
     }
 }
