@@ -41,7 +41,7 @@ public final class RabbitMQMessageBus: MessageBus {
     public let rabbitMQConfiguration: RabbitMQConfiguration
 
     let queue: CommandQueue
-    private let owner: AMQPConnectionOwner
+    let owner: AMQPConnectionOwner
     private let logger: Logger
     private let isClosed = Atomic(false)
     private let nextSubscriptionID = Atomic<UInt64>(1)
@@ -123,12 +123,28 @@ public final class RabbitMQMessageBus: MessageBus {
             // to the end (and a new one starts at its creation for either position).
             self.logger.debug("start position .latest applies only to a new group's first subscription")
         }
+        return try await self.startSubscription(
+            .destination(destination, group: group, deadLetterExchange: deadLetterDestination), destination: destination,
+            group: group, options: options, deadLetterDestination: deadLetterDestination)
+    }
+
+    /// Starts a consumer on the owner thread and wraps it as a ``MessageBus/Subscription``.
+    ///
+    /// - Parameters:
+    ///   - source: What to consume.
+    ///   - destination: What the deliveries report as their destination.
+    ///   - group: The group, `nil` for broadcast or a queue subscription.
+    ///   - options: The subscription's options.
+    ///   - deadLetterDestination: Where rejected deliveries are copied; `nil` to let the queue dead-letter them.
+    func startSubscription(
+        _ source: SubscribeRequest.Source, destination: String, group: String?, options: SubscriptionOptions,
+        deadLetterDestination: String?
+    ) async throws -> Subscription {
         let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
         let inbox = RabbitMQInbox(tracksSettlement: self.configuration.guarantee.requiresAcknowledgement)
         let done = OneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
-            subscriptionID: id, destination: destination, group: group, deadLetterExchange: deadLetterDestination,
-            prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,
+            subscriptionID: id, source: source, prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,
             completion: { done.fulfill($0) })))
         try await done.value
         let settler = RabbitMQSettler(

@@ -6,9 +6,29 @@ struct AMQPArguments {
     enum Value {
         case text(String)
         case integer(Int64)
+        case boolean(Bool)
+        case double(Double)
+        /// Seconds since 1970 (`T`), as `x-stream-offset` takes a time.
+        case timestamp(UInt64)
     }
 
     var entries: [(key: String, value: Value)] = []
+
+    init(entries: [(key: String, value: Value)] = []) {
+        self.entries = entries
+    }
+
+    /// The public arguments, in key order (so that a re-declare sends the same table).
+    init(_ arguments: [String: RabbitMQArgumentValue]) {
+        self.entries = arguments.sorted { $0.key < $1.key }.map { key, value in
+            switch value {
+            case .string(let text): (key, .text(text))
+            case .integer(let number): (key, .integer(number))
+            case .boolean(let flag): (key, .boolean(flag))
+            case .double(let number): (key, .double(number))
+            }
+        }
+    }
 
     /// Calls `body` with the table; the memory lives only during the call.
     func withTable<Result>(_ body: (amqp_table_t) throws(AMQPFailure) -> Result) throws(AMQPFailure) -> Result {
@@ -30,6 +50,15 @@ struct AMQPArguments {
             case .integer(let number):
                 entry.value.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue)
                 entry.value.value.i64 = number
+            case .boolean(let flag):
+                entry.value.kind = UInt8(AMQP_FIELD_KIND_BOOLEAN.rawValue)
+                entry.value.value.boolean = flag ? 1 : 0
+            case .double(let number):
+                entry.value.kind = UInt8(AMQP_FIELD_KIND_F64.rawValue)
+                entry.value.value.f64 = number
+            case .timestamp(let seconds):
+                entry.value.kind = UInt8(AMQP_FIELD_KIND_TIMESTAMP.rawValue)
+                entry.value.value.u64 = seconds
             }
             return entry
         }

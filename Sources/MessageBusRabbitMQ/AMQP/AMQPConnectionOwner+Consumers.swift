@@ -14,8 +14,7 @@ extension AMQPConnectionOwner {
             self.consumers[request.subscriptionID] = consumer
             request.completion(.success(()))
         } catch let failure as AMQPFailure {
-            let what = "subscribing to '\(request.destination)'" + (request.group.map { " as group '\($0)'" } ?? "")
-            request.completion(.failure(failure.messageBusError(what)))
+            request.completion(.failure(failure.messageBusError("subscribing to \(request.summary)")))
             if case .connectionLost = failure { throw failure }
         }
     }
@@ -29,27 +28,35 @@ extension AMQPConnectionOwner {
         try session.openChannel(channel)
         do {
             try session.setPrefetch(channel, count: request.prefetch)
-            try self.ensureExchange(request.destination, channel: channel)
-            try self.ensureExchange(request.deadLetterExchange, channel: channel)
             let queueName: String
-            if let group = request.group {
-                queueName = "\(request.destination).\(group)"
-                if declareGroupQueue {
-                    _ = try session.declareQueue(
-                        channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
-                        arguments: self.groupQueueArguments)
-                    try session.bindQueue(channel, queue: queueName, exchange: request.destination, routingKey: "#")
-                    if !self.recordedGroupQueues.contains(where: { $0.queue == queueName }) {
-                        self.recordedGroupQueues.append((queueName, request.destination))
+            switch request.source {
+            case .destination(let destination, let group, let deadLetterExchange):
+                try self.ensureExchange(destination, channel: channel)
+                try self.ensureExchange(deadLetterExchange, channel: channel)
+                if let group {
+                    queueName = "\(destination).\(group)"
+                    if declareGroupQueue {
+                        _ = try session.declareQueue(
+                            channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
+                            arguments: self.groupQueueArguments)
+                        try session.bindQueue(channel, queue: queueName, exchange: destination, routingKey: "#")
+                        self.topology.record(.groupQueue(queue: queueName, destination: destination))
                     }
+                } else {
+                    // A broadcast subscriber gets its own server-named queue that disappears with it.
+                    queueName = try session.declareQueue(
+                        channel, name: "", durable: false, exclusive: true, autoDelete: true).name
+                    try session.bindQueue(channel, queue: queueName, exchange: destination, routingKey: "#")
                 }
-            } else {
-                // A broadcast subscriber gets its own server-named queue that disappears with it.
-                queueName = try session.declareQueue(
-                    channel, name: "", durable: false, exclusive: true, autoDelete: true)
-                try session.bindQueue(channel, queue: queueName, exchange: request.destination, routingKey: "#")
+                _ = try session.consume(channel, queue: queueName)
+            case .queue(let queue, var arguments):
+                queueName = queue
+                if let resume = consumer.nextStreamOffset {
+                    arguments.entries.removeAll { $0.key == AMQPHeaderName.streamOffset }
+                    arguments.entries.append((AMQPHeaderName.streamOffset, .integer(resume)))
+                }
+                _ = try session.consume(channel, queue: queue, arguments: arguments)
             }
-            _ = try session.consume(channel, queue: queueName)
             consumer.channel = channel
             consumer.queueName = queueName
             self.consumerByChannel[channel] = consumer
@@ -134,5 +141,6 @@ extension AMQPConnectionOwner {
         self.consumerByChannel[consumer.channel] = nil
         self.assemblies[consumer.channel] = nil
         consumer.request.inbox.end(error: error)
+        self.events.emit(.consumerCancelled(queue: consumer.queueName, reason: error.message))
     }
 }

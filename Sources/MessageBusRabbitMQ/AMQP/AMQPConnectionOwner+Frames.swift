@@ -78,7 +78,7 @@ extension AMQPConnectionOwner {
             let error = MessageBusError(
                 .unknownDestination,
                 "RabbitMQ cancelled the consumer of queue '\(consumer.queueName)' (the queue was deleted or its "
-                    + "node went away); the subscription to '\(consumer.request.destination)' has ended")
+                    + "node went away); the subscription to \(consumer.request.summary) has ended")
             self.consumerEndedByBroker(consumer, error: error)
             try session.closeChannel(channel)
         case AMQPMethod.channelClose:
@@ -92,10 +92,13 @@ extension AMQPConnectionOwner {
         case AMQPMethod.connectionBlocked:
             let blocked = decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
             self.isBlocked = true
-            self.logger.info("RabbitMQ blocked publishing", metadata: ["reason": "\(blocked.reason.swiftString)"])
+            let reason = blocked.reason.swiftString
+            self.logger.info("RabbitMQ blocked publishing", metadata: ["reason": "\(reason)"])
+            self.events.emit(.blocked(reason: reason))
         case AMQPMethod.connectionUnblocked:
             self.isBlocked = false
             self.logger.info("RabbitMQ unblocked publishing")
+            self.events.emit(.unblocked)
         default:
             return
         }
@@ -135,7 +138,9 @@ extension AMQPConnectionOwner {
         let attempt = assembly.properties.deliveryCount.map { $0 + 1 } ?? (assembly.redelivered ? 2 : 1)
         let delivery = InboundDelivery(
             message: AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body),
-            attempt: attempt, amqpTag: assembly.deliveryTag, generation: self.generation)
+            attempt: attempt, amqpTag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset,
+            generation: self.generation)
+        if let offset = assembly.properties.streamOffset { consumer.nextStreamOffset = offset + 1 }
         consumer.order.append(assembly.deliveryTag)
         consumer.unsettled.insert(assembly.deliveryTag)
         let inbox = consumer.request.inbox

@@ -62,6 +62,7 @@ extension AMQPConnectionOwner {
             consumer.request.inbox.connectionLost()
         }
         self.consumerByChannel.removeAll()
+        self.events.emit(.connectionLost(reason: reason))
         guard self.configuration.recovery.isEnabled, self.closing == nil else {
             self.logger.info("RabbitMQ connection lost; not recovering", metadata: ["reason": "\(reason)"])
             self.terminate(with: MessageBusError(.connectionFailed, "the RabbitMQ connection was lost: \(reason)"))
@@ -91,6 +92,9 @@ extension AMQPConnectionOwner {
                         "attempts": "\(attempt)", "endpoint": "\(self.session?.endpoint.description ?? "?")",
                         "republished": "\(self.window.count)", "consumers": "\(self.consumers.count)",
                     ])
+                if let endpoint = self.session?.endpoint {
+                    self.events.emit(.recovered(endpoint: endpoint, attempts: attempt, republished: self.window.count))
+                }
                 return
             } catch {
                 self.session?.abandon()
@@ -140,15 +144,8 @@ extension AMQPConnectionOwner {
 
     private func restoreAfterReconnect() throws {
         guard let session = self.session else { return }
-        for exchange in self.recordedExchanges {
-            try self.declareDestination(exchange, channel: Self.topologyChannel)
-            self.declaredExchanges.insert(exchange)
-        }
-        for (queue, exchange) in self.recordedGroupQueues {
-            _ = try session.declareQueue(
-                Self.topologyChannel, name: queue, durable: true, exclusive: false, autoDelete: false,
-                arguments: self.groupQueueArguments)
-            try session.bindQueue(Self.topologyChannel, queue: queue, exchange: exchange, routingKey: "#")
+        for entry in self.topology.entries {
+            try self.declare(entry, session: session)
         }
         for consumer in self.consumers.values.sorted(by: { $0.request.subscriptionID < $1.request.subscriptionID }) {
             do {
@@ -197,6 +194,8 @@ extension AMQPConnectionOwner {
     func terminate(with error: MessageBusError) {
         guard !self.isTerminated else { return }
         self.isTerminated = true
+        if error.code != .closed { self.events.emit(.recoveryFailed(error)) }
+        self.events.finish()
         for entry in self.window.removeAll() { self.fail(entry.request, error) }
         for flush in self.flushes { flush.completion(.failure(error)) }
         self.flushes.removeAll()

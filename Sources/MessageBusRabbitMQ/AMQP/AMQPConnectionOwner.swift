@@ -22,6 +22,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     let logger: Logger
     let queue: CommandQueue
     let publishTimeout: Duration
+    /// Connection events for the application (thread-safe; the owner thread only emits).
+    let events = ConnectionEventBroadcaster()
 
     // MARK: Owner-thread state
     var session: AMQPSession?
@@ -42,10 +44,10 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var sendFailure: MessageBusError?
     /// Commands taken from the queue and not yet run (publishes wait here while the window is full).
     var deferred = FIFO<ConnectionCommand>()
+    /// Exchanges this connection declared or found, so publishing declares a destination once per connection.
     var declaredExchanges = Set<String>()
-    /// Topology the application declared, re-declared after a reconnection.
-    var recordedExchanges: [String] = []
-    var recordedGroupQueues: [(queue: String, exchange: String)] = []
+    /// Topology the application and the subscriptions declared, declared again after a reconnection.
+    var topology = RecordedTopology()
     var consumers: [UInt64: AMQPConsumer] = [:]
     var consumerByChannel: [UInt16: AMQPConsumer] = [:]
     var assemblies: [UInt16: AMQPContentAssembly] = [:]
@@ -180,6 +182,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             // Completed even when closing the channel fails (the connection is gone): the caller must not wait.
             defer { completion() }
             try self.cancelConsumer(subscriptionID)
+        case .topology(let operation, let completion):
+            try self.runTopology(operation, completion: completion)
         case .readiness(let completion):
             try self.checkReadiness(completion)
         case .close(let deadline, let completion):
@@ -223,14 +227,6 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         if request.finish(.failure(error)), !request.isAwaited, self.sendFailure == nil {
             self.sendFailure = error
         }
-    }
-
-    func ensureExchange(_ name: String, channel: UInt16) throws {
-        guard !self.declaredExchanges.contains(name), let session = self.session else { return }
-        _ = session
-        try self.declareDestination(name, channel: channel)
-        self.declaredExchanges.insert(name)
-        if !self.recordedExchanges.contains(name) { self.recordedExchanges.append(name) }
     }
 
     func reopenTopologyChannel() throws {

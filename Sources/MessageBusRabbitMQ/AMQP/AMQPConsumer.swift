@@ -9,12 +9,13 @@ final class AMQPConsumer {
     var order = FIFO<UInt64>()
     /// Delivery tags delivered and not yet settled on this channel.
     var unsettled = Set<UInt64>()
+    /// For a stream consumer, the offset after the last delivery: where it resumes after a recovery, so the stream
+    /// is not replayed from its original start position.
+    var nextStreamOffset: Int64?
 
     init(request: SubscribeRequest) {
         self.request = request
     }
-
-    var isBroadcast: Bool { self.request.group == nil }
 
     /// Forgets the tags of a channel that is gone.
     func resetChannel() {

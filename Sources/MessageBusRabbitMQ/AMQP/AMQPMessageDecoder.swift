@@ -13,6 +13,8 @@ enum AMQPMessageDecoder {
         var timestamp: Date?
         /// The quorum queue's `x-delivery-count`, when present.
         var deliveryCount: Int?
+        /// The stream queue's `x-stream-offset`, when present.
+        var streamOffset: Int64?
     }
 
     static func properties(_ pointer: UnsafeRawPointer) -> Properties {
@@ -31,6 +33,10 @@ enum AMQPMessageDecoder {
                 let name = entry.key.swiftString
                 if name == AMQPHeaderName.deliveryCount {
                     decoded.deliveryCount = Self.integer(entry.value)
+                    continue
+                }
+                if name == AMQPHeaderName.streamOffset {
+                    decoded.streamOffset = Self.integer(entry.value).map(Int64.init)
                     continue
                 }
                 decoded.headers.append(MessageHeader(name: name, value: Self.bytes(entry.value)))

@@ -40,7 +40,9 @@ final class AMQPPublisher {
             flags |= UInt32(AMQP_BASIC_TIMESTAMP_FLAG)
             properties.timestamp = UInt64(max(0, timestamp.timeIntervalSince1970))
         }
-        let headers = message.headers.filter { $0.name != AMQPHeaderName.deliveryCount }
+        let headers = message.headers.filter {
+            $0.name != AMQPHeaderName.deliveryCount && $0.name != AMQPHeaderName.streamOffset
+        }
         if !headers.isEmpty {
             flags |= UInt32(AMQP_BASIC_HEADERS_FLAG)
             for (index, header) in headers.enumerated() {
@@ -138,4 +140,6 @@ final class AMQPPublisher {
 enum AMQPHeaderName {
     /// How many times a quorum queue has returned the message (RabbitMQ 3.10 counts from 0).
     static let deliveryCount = "x-delivery-count"
+    /// A stream message's offset, which the broker adds to each delivery from a stream queue.
+    static let streamOffset = "x-stream-offset"
 }

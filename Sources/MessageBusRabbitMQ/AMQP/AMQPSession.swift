@@ -190,48 +190,115 @@ final class AMQPSession {
     }
 
     func declareExchange(
-        _ channel: UInt16, name: String, type: String, durable: Bool, passive: Bool = false, isInternal: Bool = false,
-        arguments: AMQPArguments = AMQPArguments()
+        _ channel: UInt16, name: String, type: String, durable: Bool, autoDelete: Bool = false, passive: Bool = false,
+        isInternal: Bool = false, arguments: AMQPArguments = AMQPArguments()
     ) throws(AMQPFailure) {
         try withBytes(name, type) { (name, type) throws(AMQPFailure) in
             try arguments.withTable { (table) throws(AMQPFailure) in
                 _ = amqp_exchange_declare(
-                    self.state, channel, name, type, passive ? 1 : 0, durable ? 1 : 0, 0, isInternal ? 1 : 0, table)
+                    self.state, channel, name, type, passive ? 1 : 0, durable ? 1 : 0, autoDelete ? 1 : 0,
+                    isInternal ? 1 : 0, table)
                 try self.checkReply(channel: channel)
             }
         }
     }
 
-    /// Declares a queue and returns its name (the broker's, for a server-named queue).
+    /// Declares a queue (or, `passive`, checks that it exists) and returns its name (the broker's, for a
+    /// server-named queue) with its message and consumer counts.
     func declareQueue(
-        _ channel: UInt16, name: String, durable: Bool, exclusive: Bool, autoDelete: Bool,
+        _ channel: UInt16, name: String, durable: Bool, exclusive: Bool, autoDelete: Bool, passive: Bool = false,
         arguments: AMQPArguments = AMQPArguments()
-    ) throws(AMQPFailure) -> String {
-        try withBytes(name, "") { (nameBytes, _) throws(AMQPFailure) -> String in
-            try arguments.withTable { (table) throws(AMQPFailure) -> String in
+    ) throws(AMQPFailure) -> RabbitMQQueueStatus {
+        try withBytes(name, "") { (nameBytes, _) throws(AMQPFailure) -> RabbitMQQueueStatus in
+            try arguments.withTable { (table) throws(AMQPFailure) -> RabbitMQQueueStatus in
                 let result = amqp_queue_declare(
-                    self.state, channel, nameBytes, 0, durable ? 1 : 0, exclusive ? 1 : 0, autoDelete ? 1 : 0, table)
+                    self.state, channel, nameBytes, passive ? 1 : 0, durable ? 1 : 0, exclusive ? 1 : 0,
+                    autoDelete ? 1 : 0, table)
                 try self.checkReply(channel: channel)
-                return result?.pointee.queue.swiftString ?? name
+                guard let ok = result?.pointee else {
+                    return RabbitMQQueueStatus(name: name, messageCount: 0, consumerCount: 0)
+                }
+                return RabbitMQQueueStatus(
+                    name: ok.queue.swiftString, messageCount: Int(ok.message_count),
+                    consumerCount: Int(ok.consumer_count))
             }
         }
     }
 
-    func bindQueue(_ channel: UInt16, queue: String, exchange: String, routingKey: String) throws(AMQPFailure) {
+    /// Binds (or unbinds) a queue to an exchange.
+    func bindQueue(
+        _ channel: UInt16, queue: String, exchange: String, routingKey: String,
+        arguments: AMQPArguments = AMQPArguments(), unbind: Bool = false
+    ) throws(AMQPFailure) {
         try withBytes(queue, exchange) { (queueBytes, exchangeBytes) throws(AMQPFailure) in
             try withBytes(routingKey, "") { (key, _) throws(AMQPFailure) in
-                _ = amqp_queue_bind(self.state, channel, queueBytes, exchangeBytes, key, amqp_empty_table)
-                try self.checkReply(channel: channel)
+                try arguments.withTable { (table) throws(AMQPFailure) in
+                    if unbind {
+                        _ = amqp_queue_unbind(self.state, channel, queueBytes, exchangeBytes, key, table)
+                    } else {
+                        _ = amqp_queue_bind(self.state, channel, queueBytes, exchangeBytes, key, table)
+                    }
+                    try self.checkReply(channel: channel)
+                }
             }
         }
     }
 
-    /// Starts a consumer with manual acknowledgement; returns the broker's consumer tag.
-    func consume(_ channel: UInt16, queue: String) throws(AMQPFailure) -> String {
-        try withBytes(queue, "") { (queueBytes, _) throws(AMQPFailure) -> String in
-            let ok = amqp_basic_consume(self.state, channel, queueBytes, amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+    /// Binds (or unbinds) exchange `destination` to exchange `source`.
+    func bindExchange(
+        _ channel: UInt16, destination: String, source: String, routingKey: String, arguments: AMQPArguments,
+        unbind: Bool
+    ) throws(AMQPFailure) {
+        try withBytes(destination, source) { (destinationBytes, sourceBytes) throws(AMQPFailure) in
+            try withBytes(routingKey, "") { (key, _) throws(AMQPFailure) in
+                try arguments.withTable { (table) throws(AMQPFailure) in
+                    if unbind {
+                        _ = amqp_exchange_unbind(self.state, channel, destinationBytes, sourceBytes, key, table)
+                    } else {
+                        _ = amqp_exchange_bind(self.state, channel, destinationBytes, sourceBytes, key, table)
+                    }
+                    try self.checkReply(channel: channel)
+                }
+            }
+        }
+    }
+
+    func deleteExchange(_ channel: UInt16, name: String, ifUnused: Bool) throws(AMQPFailure) {
+        try withBytes(name, "") { (nameBytes, _) throws(AMQPFailure) in
+            _ = amqp_exchange_delete(self.state, channel, nameBytes, ifUnused ? 1 : 0)
             try self.checkReply(channel: channel)
-            return ok?.pointee.consumer_tag.swiftString ?? ""
+        }
+    }
+
+    /// Deletes a queue; returns how many messages went with it.
+    func deleteQueue(_ channel: UInt16, name: String, ifUnused: Bool, ifEmpty: Bool) throws(AMQPFailure) -> Int {
+        try withBytes(name, "") { (nameBytes, _) throws(AMQPFailure) -> Int in
+            let ok = amqp_queue_delete(self.state, channel, nameBytes, ifUnused ? 1 : 0, ifEmpty ? 1 : 0)
+            try self.checkReply(channel: channel)
+            return Int(ok?.pointee.message_count ?? 0)
+        }
+    }
+
+    /// Removes a queue's ready messages; returns how many.
+    func purgeQueue(_ channel: UInt16, name: String) throws(AMQPFailure) -> Int {
+        try withBytes(name, "") { (nameBytes, _) throws(AMQPFailure) -> Int in
+            let ok = amqp_queue_purge(self.state, channel, nameBytes)
+            try self.checkReply(channel: channel)
+            return Int(ok?.pointee.message_count ?? 0)
+        }
+    }
+
+    /// Starts a consumer (manual acknowledgement unless `noAck`); returns the broker's consumer tag.
+    func consume(
+        _ channel: UInt16, queue: String, noAck: Bool = false, arguments: AMQPArguments = AMQPArguments()
+    ) throws(AMQPFailure) -> String {
+        try withBytes(queue, "") { (queueBytes, _) throws(AMQPFailure) -> String in
+            try arguments.withTable { (table) throws(AMQPFailure) -> String in
+                let ok = amqp_basic_consume(
+                    self.state, channel, queueBytes, amqp_empty_bytes, 0, noAck ? 1 : 0, 0, table)
+                try self.checkReply(channel: channel)
+                return ok?.pointee.consumer_tag.swiftString ?? ""
+            }
         }
     }
 

@@ -52,7 +52,7 @@ extension RabbitMQConfiguration {
             self.connectionTimeout = .seconds(try Self.integer(value, key: "connection_timeout", url: url))
         }
         if let value = url.queryValue("queue_type") {
-            guard let type = RabbitMQQueueType(rawValue: value) else {
+            guard let type = RabbitMQQueueType(rawValue: value), type != .stream else {
                 throw MessageBusError.invalidSetting(key: "queue_type", value: value, expected: "quorum or classic")
             }
             self.groupQueueType = type

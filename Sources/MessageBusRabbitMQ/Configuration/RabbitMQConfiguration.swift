@@ -113,6 +113,8 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
         try Self.check(self.connectionTimeout > .zero, "connection_timeout", "\(self.connectionTimeout)",
             "a positive duration")
         try Self.check(self.requestTimeout > .zero, "requestTimeout", "\(self.requestTimeout)", "a positive duration")
+        try Self.check(self.groupQueueType != .stream, "groupQueueType", "stream",
+            "quorum or classic (a stream gives every consumer every message, so a group could not share the work)")
         try Self.check(self.confirmWindow >= 1, "confirmWindow", "\(self.confirmWindow)", "at least 1")
         if let tls = self.tls, (tls.clientCertificatePath == nil) != (tls.clientKeyPath == nil) {
             throw MessageBusError.invalidSetting(

@@ -13,6 +13,8 @@ enum ConnectionCommand: Sendable {
     case settle(SettleRequest)
     /// Ends a subscription: its channel closes, so the broker requeues what it had not settled.
     case cancel(subscriptionID: UInt64, completion: @Sendable () -> Void)
+    /// Declares, binds, inspects or deletes topology on the application's behalf.
+    case topology(TopologyOperation, @Sendable (Result<TopologyOutcome, MessageBusError>) -> Void)
     /// Answers once the broker answered a request.
     case readiness(@Sendable (Result<Void, MessageBusError>) -> Void)
     /// Drains confirms until the deadline, ends every subscription and closes the connection.
@@ -29,6 +31,7 @@ enum ConnectionCommand: Sendable {
         switch self {
         case .publish(let request): request.finish(.failure(error))
         case .flush(let completion), .readiness(let completion): completion(.failure(error))
+        case .topology(_, let completion): completion(.failure(error))
         case .subscribe(let request): request.completion(.failure(error))
         case .settle(let request): request.completion(.failure(error))
         case .cancel(_, let completion): completion()
@@ -39,14 +42,30 @@ enum ConnectionCommand: Sendable {
 
 /// What the owner thread needs to subscribe.
 struct SubscribeRequest: Sendable {
+    /// What a subscription consumes.
+    enum Source: Sendable {
+        /// A destination (topic exchange): the group's queue, or for `nil` a broadcast queue of its own, bound with
+        /// `#`; the dead-letter exchange is declared with it.
+        case destination(String, group: String?, deadLetterExchange: String)
+        /// A queue that exists, consumed as it is, with consume arguments (such as `x-stream-offset`).
+        case queue(String, arguments: AMQPArguments)
+    }
+
     let subscriptionID: UInt64
-    let destination: String
-    /// `nil` for a broadcast subscription.
-    let group: String?
-    let deadLetterExchange: String
+    let source: Source
     let prefetch: Int
     let inbox: RabbitMQInbox
     let completion: @Sendable (Result<Void, MessageBusError>) -> Void
+
+    /// The subscription in words, for logs and errors.
+    var summary: String {
+        switch self.source {
+        case .destination(let destination, let group, _):
+            "'\(destination)'" + (group.map { " as group '\($0)'" } ?? "")
+        case .queue(let queue, _):
+            "queue '\(queue)'"
+        }
+    }
 }
 
 /// Deliveries of one subscription to settle, by their AMQP tags on the channel generation they arrived on.

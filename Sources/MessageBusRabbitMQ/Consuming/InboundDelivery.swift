@@ -5,6 +5,8 @@ struct InboundDelivery: Sendable {
     let message: Message
     let attempt: Int
     let amqpTag: UInt64
+    /// The offset in a stream queue; `nil` for other queues.
+    let streamOffset: Int64?
     /// The connection generation of the channel it arrived on; its tag means nothing on any other.
     let generation: Int
 }

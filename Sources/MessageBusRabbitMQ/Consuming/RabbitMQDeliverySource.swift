@@ -36,7 +36,9 @@ final class RabbitMQDeliverySource: DeliverySource {
             await self.queue.submit(.settle(request))
         }
         return taken.map { tag, inbound in
-            Delivery(message: inbound.message, attempt: inbound.attempt, tag: tag, context: self.context)
+            Delivery(
+                message: inbound.message, attempt: inbound.attempt, tag: tag,
+                position: inbound.streamOffset.map { DeliveryPosition(offset: $0) }, context: self.context)
         }
     }
 

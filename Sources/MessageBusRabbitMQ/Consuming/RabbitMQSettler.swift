@@ -1,18 +1,21 @@
 import MessageBus
 
-/// Settles the deliveries of one RabbitMQ subscription: `basic.ack` / `basic.nack` on its channel, and for
-/// dead-lettering a confirmed copy to the dead-letter exchange before the original is acknowledged.
+/// Settles the deliveries of one RabbitMQ subscription: `basic.ack` / `basic.nack` on its channel. Dead-lettering
+/// publishes a confirmed copy to the dead-letter exchange before the original is acknowledged; for a subscription
+/// to a queue (no dead-letter destination) it is `basic.nack` without requeue, which the queue's own
+/// `x-dead-letter-exchange` routes.
 final class RabbitMQSettler: DeliverySettler {
     private let subscriptionID: UInt64
     private let inbox: RabbitMQInbox
     private let destination: String
     private let group: String?
-    private let deadLetterDestination: String
+    /// `nil`: the broker dead-letters by the queue's arguments.
+    private let deadLetterDestination: String?
     private let bus: RabbitMQMessageBus
 
     init(
         subscriptionID: UInt64, inbox: RabbitMQInbox, destination: String, group: String?,
-        deadLetterDestination: String, bus: RabbitMQMessageBus
+        deadLetterDestination: String?, bus: RabbitMQMessageBus
     ) {
         self.subscriptionID = subscriptionID
         self.inbox = inbox
@@ -30,10 +33,14 @@ final class RabbitMQSettler: DeliverySettler {
         case .requeue: amqpOutcome = .requeue
         case .discard: amqpOutcome = .discard
         case .deadLetter(let reason):
-            // The copy must be safe at the dead-letter destination before the original goes away.
-            let copies = deliveries.map { self.deadLetterCopy(of: $0, reason: reason) }
-            try await self.bus.publish(contentsOf: copies, to: self.deadLetterDestination)
-            amqpOutcome = .ack
+            if let deadLetterDestination = self.deadLetterDestination {
+                // The copy must be safe at the dead-letter destination before the original goes away.
+                let copies = deliveries.map { self.deadLetterCopy(of: $0, reason: reason) }
+                try await self.bus.publish(contentsOf: copies, to: deadLetterDestination)
+                amqpOutcome = .ack
+            } else {
+                amqpOutcome = .discard
+            }
         }
         let (found, unknown) = self.inbox.claim(deliveries.map(\.tag))
         for (generation, tags) in Dictionary(grouping: found, by: \.generation) {

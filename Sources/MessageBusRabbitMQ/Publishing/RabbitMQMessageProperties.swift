@@ -46,9 +46,7 @@ public struct RabbitMQMessageProperties: Sendable, Hashable {
 
     /// The expiration as AMQP sends it: whole milliseconds, as decimal text.
     var expirationMilliseconds: String? {
-        guard let expiration else { return nil }
-        let (seconds, attoseconds) = expiration.components
-        return String(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        self.expiration.map { String($0.wholeMilliseconds) }
     }
 
     /// Throws ``MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first property out of range.
