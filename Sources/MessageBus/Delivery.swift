@@ -18,6 +18,9 @@ public final class Delivery: Sendable {
     public let tag: UInt64
     /// The subscription this delivery came from.
     public let context: SubscriptionContext
+    /// What the backend received beyond ``Message``: the RabbitMQ backend's AMQP properties (reply-to, type,
+    /// app id, ...), read through its typed accessor; `nil` on backends with nothing more.
+    public let backendProperties: (any Sendable)?
     private let settled: Atomic<Bool>
 
     /// Creates a delivery; called by backends.
@@ -28,12 +31,17 @@ public final class Delivery: Sendable {
     ///   - tag: The backend's identifier of the delivery.
     ///   - position: The partition and offset, where the backend has them.
     ///   - context: The subscription's context.
-    public init(message: Message, attempt: Int, tag: UInt64, position: DeliveryPosition? = nil, context: SubscriptionContext) {
+    ///   - backendProperties: What the backend received beyond the message, for its own typed accessor.
+    public init(
+        message: Message, attempt: Int, tag: UInt64, position: DeliveryPosition? = nil, context: SubscriptionContext,
+        backendProperties: (any Sendable)? = nil
+    ) {
         self.message = message
         self.attempt = attempt
         self.tag = tag
         self.position = position
         self.context = context
+        self.backendProperties = backendProperties
         self.settled = Atomic(!context.guarantee.requiresAcknowledgement)
     }
 

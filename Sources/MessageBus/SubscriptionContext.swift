@@ -73,7 +73,7 @@ public final class SubscriptionContext: Sendable {
         return await store.contains(self.deduplicationKey(for: delivery.message))
     }
 
-    func recordConsumed(_ count: Int) {
+    package func recordConsumed(_ count: Int) {
         self.counters.consumed.increment(by: Int64(count))
     }
 

@@ -42,7 +42,8 @@ public final class RabbitMQMessageBus: MessageBus {
 
     let queue: CommandQueue
     let owner: AMQPConnectionOwner
-    private let logger: Logger
+    let poller: RabbitMQPoller
+    let logger: Logger
     private let isClosed = Atomic(false)
     private let nextSubscriptionID = Atomic<UInt64>(1)
 
@@ -66,6 +67,8 @@ public final class RabbitMQMessageBus: MessageBus {
         self.logger = logger
         self.configuration = configuration
         self.rabbitMQConfiguration = rabbitMQ
+        self.poller = RabbitMQPoller(
+            subscriptionID: 0, tracksSettlement: configuration.guarantee.requiresAcknowledgement)
         self.owner = try await AMQPConnectionOwner.start(
             configuration: rabbitMQ, connectionName: rabbitMQ.connectionName ?? configuration.clientName,
             publishTimeout: configuration.publishTimeout, logger: logger)
@@ -87,11 +90,13 @@ public final class RabbitMQMessageBus: MessageBus {
     }
 
     /// Hands a batch to the owner thread; `done` is `nil` for `send`, whose failures a later `flush` reports.
+    /// `checkingDestination` is off only for replies, which go through the default exchange (named "").
     func submitPublish(
-        _ messages: [Message], to destination: String, options: RabbitMQPublishOptions, done: OneShot<Void>?
+        _ messages: [Message], to destination: String, options: RabbitMQPublishOptions, done: OneShot<Void>?,
+        checkingDestination: Bool = true
     ) async throws {
         try self.ensureOpen()
-        try DestinationName.validate(destination)
+        if checkingDestination { try DestinationName.validate(destination) }
         try options.properties.validate()
         let request = PublishRequest(
             exchange: destination, messages: Self.withTraceContext(messages),

@@ -56,6 +56,8 @@ extension AMQPConnectionOwner {
                     arguments.entries.append((AMQPHeaderName.streamOffset, .integer(resume)))
                 }
                 _ = try session.consume(channel, queue: queue, arguments: arguments)
+            case .polling:
+                queueName = ""
             }
             consumer.channel = channel
             consumer.queueName = queueName

@@ -115,6 +115,7 @@ extension AMQPConnectionOwner {
             self.outOfOrderConfirms.removeAll()
             self.returns.removeAll()
             self.completeFlushes()
+            self.failPendingReplies(error)
             try self.session?.openChannel(Self.publishChannel)
             try self.session?.selectConfirms(Self.publishChannel)
             self.nextSequence = 1
@@ -134,11 +135,16 @@ extension AMQPConnectionOwner {
             }
             return
         }
+        if channel == Self.publishChannel {
+            self.deliverReply(AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body))
+            return
+        }
         guard let consumer = self.consumerByChannel[channel] else { return }
         let attempt = assembly.properties.deliveryCount.map { $0 + 1 } ?? (assembly.redelivered ? 2 : 1)
         let delivery = InboundDelivery(
             message: AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body),
             attempt: attempt, amqpTag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset,
+            properties: assembly.properties.extra.isEmpty ? nil : assembly.properties.extra,
             generation: self.generation)
         if let offset = assembly.properties.streamOffset { consumer.nextStreamOffset = offset + 1 }
         consumer.order.append(assembly.deliveryTag)

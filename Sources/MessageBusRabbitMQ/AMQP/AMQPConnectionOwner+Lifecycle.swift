@@ -63,6 +63,9 @@ extension AMQPConnectionOwner {
         }
         self.consumerByChannel.removeAll()
         self.events.emit(.connectionLost(reason: reason))
+        self.failPendingReplies(MessageBusError(
+            .connectionFailed, "the RabbitMQ connection was lost before the reply came (the request may have been "
+                + "processed): \(reason)"))
         guard self.configuration.recovery.isEnabled, self.closing == nil else {
             self.logger.info("RabbitMQ connection lost; not recovering", metadata: ["reason": "\(reason)"])
             self.terminate(with: MessageBusError(.connectionFailed, "the RabbitMQ connection was lost: \(reason)"))
@@ -173,7 +176,7 @@ extension AMQPConnectionOwner {
     func progressClose() throws {
         guard let closing = self.closing else { return }
         let pendingPublishes = !self.window.isEmpty || self.deferred.elements.contains {
-            if case .publish = $0 { return true } else { return false }
+            $0.isPublish
         }
         let timedOut = ContinuousClock.now >= closing.deadline
         guard !pendingPublishes || timedOut else { return }
@@ -195,6 +198,7 @@ extension AMQPConnectionOwner {
         guard !self.isTerminated else { return }
         self.isTerminated = true
         if error.code != .closed { self.events.emit(.recoveryFailed(error)) }
+        self.failPendingReplies(error)
         self.events.finish()
         for entry in self.window.removeAll() { self.fail(entry.request, error) }
         for flush in self.flushes { flush.completion(.failure(error)) }

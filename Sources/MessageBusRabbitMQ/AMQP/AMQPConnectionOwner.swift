@@ -52,6 +52,10 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var consumerByChannel: [UInt16: AMQPConsumer] = [:]
     var assemblies: [UInt16: AMQPContentAssembly] = [:]
     var arrived: [ObjectIdentifier: (RabbitMQInbox, [InboundDelivery])] = [:]
+    /// Whether this connection consumes direct reply-to on the publish channel.
+    var isReplyConsumerStarted = false
+    /// Requests waiting for their reply, by correlation id.
+    var pendingReplies: [String: PendingReply] = [:]
     /// Set by `connection.blocked`: the broker reads nothing, so publishing would block the thread.
     var isBlocked = false
     var closing: (deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)?
@@ -134,7 +138,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// Whether a command can run at once (so the loop must not sleep).
     private var hasRunnableCommand: Bool {
         guard let next = self.deferred.first else { return false }
-        if case .publish = next { return self.canPublish }
+        if next.isPublish { return self.canPublish }
         return true
     }
 
@@ -161,7 +165,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             self.deferred.append(contentsOf: self.queue.takeAll())
         }
         while let command = self.deferred.first {
-            if case .publish = command, !self.canPublish { return }
+            if command.isPublish, !self.canPublish { return }
             _ = self.deferred.popFirst()
             try self.run(command)
         }
@@ -182,6 +186,10 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             // Completed even when closing the channel fails (the connection is gone): the caller must not wait.
             defer { completion() }
             try self.cancelConsumer(subscriptionID)
+        case .request(let request):
+            try self.sendRequest(request)
+        case .get(let queue, let poller, let completion):
+            try self.get(from: queue, poller: poller, completion: completion)
         case .topology(let operation, let completion):
             try self.runTopology(operation, completion: completion)
         case .readiness(let completion):
@@ -191,7 +199,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         }
     }
 
-    private func publish(_ request: PublishRequest) throws {
+    func publish(_ request: PublishRequest) throws {
         guard !request.isFinished, let session = self.session else { return }
         do {
             try self.ensureExchange(request.exchange, channel: Self.topologyChannel)
@@ -302,10 +310,18 @@ final class AMQPConnectionOwner: @unchecked Sendable {
                     .timeout, "RabbitMQ did not confirm the publish to '\(entry.request.exchange)' within \(self.publishTimeout)"))
             }
         }
-        for case .publish(let request) in self.deferred.elements where request.deadline < now && !request.isFinished {
+        for command in self.deferred.elements {
+            let request: PublishRequest
+            switch command {
+            case .publish(let publish): request = publish
+            case .request(let rpc): request = rpc.publish
+            default: continue
+            }
+            guard request.deadline < now, !request.isFinished else { continue }
             self.fail(request, MessageBusError(
                 .timeout, "the publish to '\(request.exchange)' could not start within \(self.publishTimeout)"))
         }
+        self.expireReplies(now: now)
         let expired = self.flushes.filter { $0.deadline < now }
         self.flushes.removeAll { $0.deadline < now }
         for flush in expired {

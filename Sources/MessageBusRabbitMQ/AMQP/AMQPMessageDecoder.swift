@@ -15,6 +15,8 @@ enum AMQPMessageDecoder {
         var deliveryCount: Int?
         /// The stream queue's `x-stream-offset`, when present.
         var streamOffset: Int64?
+        /// The AMQP properties ``MessageBus/Message`` has no field for.
+        var extra = RabbitMQMessageProperties()
     }
 
     static func properties(_ pointer: UnsafeRawPointer) -> Properties {
@@ -26,6 +28,16 @@ enum AMQPMessageDecoder {
         if flags & UInt32(AMQP_BASIC_CORRELATION_ID_FLAG) != 0 { decoded.correlationID = raw.correlation_id.swiftString }
         if flags & UInt32(AMQP_BASIC_TIMESTAMP_FLAG) != 0 {
             decoded.timestamp = Date(timeIntervalSince1970: TimeInterval(raw.timestamp))
+        }
+        if flags & UInt32(AMQP_BASIC_REPLY_TO_FLAG) != 0 { decoded.extra.replyTo = raw.reply_to.swiftString }
+        if flags & UInt32(AMQP_BASIC_EXPIRATION_FLAG) != 0, let milliseconds = Int64(raw.expiration.swiftString) {
+            decoded.extra.expiration = .milliseconds(milliseconds)
+        }
+        if flags & UInt32(AMQP_BASIC_PRIORITY_FLAG) != 0 { decoded.extra.priority = raw.priority }
+        if flags & UInt32(AMQP_BASIC_TYPE_FLAG) != 0 { decoded.extra.type = raw.type.swiftString }
+        if flags & UInt32(AMQP_BASIC_APP_ID_FLAG) != 0 { decoded.extra.appID = raw.app_id.swiftString }
+        if flags & UInt32(AMQP_BASIC_CONTENT_ENCODING_FLAG) != 0 {
+            decoded.extra.contentEncoding = raw.content_encoding.swiftString
         }
         if flags & UInt32(AMQP_BASIC_HEADERS_FLAG) != 0, let entries = raw.headers.entries {
             for index in 0..<Int(raw.headers.num_entries) {

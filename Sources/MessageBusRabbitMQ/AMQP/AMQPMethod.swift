@@ -13,6 +13,7 @@ enum AMQPMethod {
     static let basicCancelOk: amqp_method_number_t = 0x003C_001F
     static let basicReturn: amqp_method_number_t = 0x003C_0032
     static let basicDeliver: amqp_method_number_t = 0x003C_003C
+    static let basicGetOk: amqp_method_number_t = 0x003C_0047
     static let basicAck: amqp_method_number_t = 0x003C_0050
     static let basicNack: amqp_method_number_t = 0x003C_0078
 }

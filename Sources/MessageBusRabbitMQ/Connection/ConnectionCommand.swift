@@ -4,6 +4,8 @@ import MessageBus
 enum ConnectionCommand: Sendable {
     /// Publishes a batch with confirms.
     case publish(PublishRequest)
+    /// Publishes a request with direct reply-to and resumes its caller with the reply.
+    case request(RPCRequest)
     /// Completes once every batch handed over before it is confirmed, with the first `send` failure since the
     /// last flush.
     case flush(@Sendable (Result<Void, MessageBusError>) -> Void)
@@ -15,6 +17,8 @@ enum ConnectionCommand: Sendable {
     case cancel(subscriptionID: UInt64, completion: @Sendable () -> Void)
     /// Declares, binds, inspects or deletes topology on the application's behalf.
     case topology(TopologyOperation, @Sendable (Result<TopologyOutcome, MessageBusError>) -> Void)
+    /// Takes one message from a queue (`basic.get`) on the polling channel of `poller`.
+    case get(queue: String, poller: SubscribeRequest, @Sendable (Result<InboundDelivery?, MessageBusError>) -> Void)
     /// Answers once the broker answered a request.
     case readiness(@Sendable (Result<Void, MessageBusError>) -> Void)
     /// Drains confirms until the deadline, ends every subscription and closes the connection.
@@ -26,12 +30,24 @@ enum ConnectionCommand: Sendable {
         return 1
     }
 
+    /// Whether the command publishes (and so waits while the confirm window is full).
+    var isPublish: Bool {
+        switch self {
+        case .publish, .request: true
+        default: false
+        }
+    }
+
     /// Fails the command's caller without running it (the bus is closed or the connection gave up).
     func fail(_ error: MessageBusError) {
         switch self {
         case .publish(let request): request.finish(.failure(error))
+        case .request(let request):
+            request.publish.finish(.failure(error))
+            request.completion(.failure(error))
         case .flush(let completion), .readiness(let completion): completion(.failure(error))
         case .topology(_, let completion): completion(.failure(error))
+        case .get(_, _, let completion): completion(.failure(error))
         case .subscribe(let request): request.completion(.failure(error))
         case .settle(let request): request.completion(.failure(error))
         case .cancel(_, let completion): completion()
@@ -49,6 +65,8 @@ struct SubscribeRequest: Sendable {
         case destination(String, group: String?, deadLetterExchange: String)
         /// A queue that exists, consumed as it is, with consume arguments (such as `x-stream-offset`).
         case queue(String, arguments: AMQPArguments)
+        /// No consumer: a channel for `basic.get` from any queue.
+        case polling
     }
 
     let subscriptionID: UInt64
@@ -64,6 +82,8 @@ struct SubscribeRequest: Sendable {
             "'\(destination)'" + (group.map { " as group '\($0)'" } ?? "")
         case .queue(let queue, _):
             "queue '\(queue)'"
+        case .polling:
+            "basic.get polling"
         }
     }
 }

@@ -7,6 +7,8 @@ struct InboundDelivery: Sendable {
     let amqpTag: UInt64
     /// The offset in a stream queue; `nil` for other queues.
     let streamOffset: Int64?
+    /// The AMQP properties beyond the message's fields; `nil` when none was set.
+    let properties: RabbitMQMessageProperties?
     /// The connection generation of the channel it arrived on; its tag means nothing on any other.
     let generation: Int
 }

@@ -38,7 +38,8 @@ final class RabbitMQDeliverySource: DeliverySource {
         return taken.map { tag, inbound in
             Delivery(
                 message: inbound.message, attempt: inbound.attempt, tag: tag,
-                position: inbound.streamOffset.map { DeliveryPosition(offset: $0) }, context: self.context)
+                position: inbound.streamOffset.map { DeliveryPosition(offset: $0) }, context: self.context,
+                backendProperties: inbound.properties)
         }
     }
 

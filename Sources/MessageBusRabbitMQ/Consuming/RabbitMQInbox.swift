@@ -92,6 +92,19 @@ final class RabbitMQInbox: Sendable {
         }
     }
 
+    /// Hands out one delivery directly, bypassing the buffer (a `basic.get` result); `nil` once ended.
+    func handOut(_ delivery: InboundDelivery) -> UInt64? {
+        self.state.withLock { state in
+            guard !state.isEnded else { return nil }
+            let tag = state.nextTag
+            state.nextTag += 1
+            if self.tracksSettlement {
+                state.handedOut[tag] = HandedOut(amqpTag: delivery.amqpTag, generation: delivery.generation)
+            }
+            return tag
+        }
+    }
+
     /// Waits until deliveries arrive, the subscription ends, `timeout` passes or the task is cancelled.
     func waitForDeliveries(timeout: Duration?) async {
         let waiter = Waiter()

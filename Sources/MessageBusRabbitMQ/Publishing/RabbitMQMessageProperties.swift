@@ -1,4 +1,4 @@
-import MessageBus
+public import MessageBus
 
 /// The AMQP 0-9-1 basic properties that ``MessageBus/Message`` has no field for, set per publish through
 /// ``RabbitMQPublishOptions``.
@@ -65,5 +65,14 @@ public struct RabbitMQMessageProperties: Sendable, Hashable {
                     expected: "at most 255 bytes of UTF-8 (an AMQP short string)")
             }
         }
+    }
+}
+
+extension Delivery {
+    /// The AMQP properties the message arrived with beyond ``MessageBus/Message``'s fields (reply-to,
+    /// expiration, priority, type, app id, content encoding); all absent on other backends and for messages
+    /// published without them.
+    public var rabbitMQProperties: RabbitMQMessageProperties {
+        self.backendProperties as? RabbitMQMessageProperties ?? RabbitMQMessageProperties()
     }
 }

@@ -1,6 +1,7 @@
 import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
+import MessageBusRabbitMQ
 import Testing
 
 /// Messages cross between MessageBus and an independent client (Python pika) unchanged, in both directions.
@@ -55,7 +56,7 @@ struct RabbitMQInteropTests {
         #expect(read.headers["unicode"] == Array("日本語".utf8))
     }
 
-    @Test("MessageBus reads what pika published: body, properties and headers")
+    @Test("MessageBus reads what pika published: body, every property and headers")
     func messageBusReadsPika() async throws {
         try await RabbitMQTestBus.requireBroker()
         let bus = try await RabbitMQTestBus.open()
@@ -76,6 +77,9 @@ struct RabbitMQInteropTests {
         #expect(message.headers["text"] == "grüße")
         #expect(message.headers.bytes(forName: "binary") == [0, 255])
         #expect(delivery.attempt == 1)
+        #expect(delivery.rabbitMQProperties == RabbitMQMessageProperties(
+            replyTo: "pika-replies", expiration: .seconds(60), priority: 3, type: "order.created", appID: "pika-app",
+            contentEncoding: "identity"))
         try await delivery.ack()
     }
 }

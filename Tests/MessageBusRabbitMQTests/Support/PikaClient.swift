@@ -33,7 +33,7 @@ enum PikaClient {
         connection.close()
         """
 
-    /// Publishes one message to an exchange with properties and headers (one text, one binary).
+    /// Publishes one message to an exchange with every basic property and headers (one text, one binary).
     static let publishScript = """
         import sys, pika
         url, exchange, key = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -42,7 +42,9 @@ enum PikaClient {
         channel.confirm_delivery()
         channel.basic_publish(exchange, key, bytes([0, 1, 2, 250, 255]), pika.BasicProperties(
             message_id="from-pika", content_type="application/octet-stream", correlation_id="corr-pika",
-            delivery_mode=2, timestamp=1700000000, headers={"text": "grüße", "binary": b"\\x00\\xff"}))
+            delivery_mode=2, timestamp=1700000000, headers={"text": "grüße", "binary": b"\\x00\\xff"},
+            reply_to="pika-replies", expiration="60000", priority=3, type="order.created", app_id="pika-app",
+            content_encoding="identity"))
         connection.close()
         """
 }

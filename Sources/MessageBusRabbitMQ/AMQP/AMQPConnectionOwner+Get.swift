@@ -1,0 +1,75 @@
+internal import CMessageBusRabbitMQ
+import MessageBus
+
+extension AMQPConnectionOwner {
+    /// `basic.get` on the poller's channel (opened on first use, and again after a recovery or a channel error).
+    ///
+    /// The message's content frames are read right after `get-ok` (frames of other channels that arrive meanwhile
+    /// are queued by rabbitmq-c and read by the loop afterwards). The delivery is tracked like a consumer's, so it
+    /// is settled with `basic.ack` / `basic.nack` on the same channel.
+    func get(
+        from queue: String, poller: SubscribeRequest,
+        completion: @Sendable (Result<InboundDelivery?, MessageBusError>) -> Void
+    ) throws {
+        guard let session = self.session else {
+            completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
+            return
+        }
+        do {
+            let consumer = try self.pollingConsumer(poller)
+            completion(.success(try self.basicGet(queue, consumer: consumer, session: session)))
+        } catch let failure as AMQPFailure {
+            completion(.failure(failure.messageBusError("getting a message from queue '\(queue)'")))
+            switch failure {
+            case .channelClosed:
+                // The broker closed the polling channel (a missing queue, say): deliveries got on it went back to
+                // their queues, so the poller starts over on a new channel.
+                if let consumer = self.consumers.removeValue(forKey: poller.subscriptionID) {
+                    self.consumerByChannel[consumer.channel] = nil
+                    consumer.resetChannel()
+                    poller.inbox.connectionLost()
+                }
+            case .connectionLost:
+                throw failure
+            }
+        }
+    }
+
+    private func pollingConsumer(_ poller: SubscribeRequest) throws -> AMQPConsumer {
+        if let consumer = self.consumers[poller.subscriptionID], consumer.channel != 0 { return consumer }
+        let consumer = self.consumers[poller.subscriptionID] ?? AMQPConsumer(request: poller)
+        try self.startConsumer(consumer, declareGroupQueue: false)
+        self.consumers[poller.subscriptionID] = consumer
+        return consumer
+    }
+
+    private func basicGet(_ queue: String, consumer: AMQPConsumer, session: AMQPSession) throws -> InboundDelivery? {
+        let channel = consumer.channel
+        let noAck = !consumer.request.inbox.tracksSettlement
+        let reply = try withBytes(queue, "") { (queueBytes, _) throws(AMQPFailure) in
+            amqp_basic_get(session.state, channel, queueBytes, noAck ? 1 : 0)
+        }
+        guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
+            let failure = AMQPFailure.from(reply, channel: channel)
+            if case .channelClosed = failure { session.sendChannelCloseOk(channel) }
+            throw failure
+        }
+        guard reply.reply.id == AMQPMethod.basicGetOk, let decoded = reply.reply.decoded else { return nil }
+        let ok = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
+        var message = amqp_message_t()
+        let read = amqp_read_message(session.state, channel, &message, 0)
+        defer { amqp_destroy_message(&message) }
+        guard read.reply_type == AMQP_RESPONSE_NORMAL else { throw AMQPFailure.from(read, channel: channel) }
+        let properties = withUnsafePointer(to: &message.properties) { AMQPMessageDecoder.properties($0) }
+        let attempt = properties.deliveryCount.map { $0 + 1 } ?? (ok.redelivered != 0 ? 2 : 1)
+        if !noAck {
+            consumer.order.append(ok.delivery_tag)
+            consumer.unsettled.insert(ok.delivery_tag)
+        }
+        return InboundDelivery(
+            message: AMQPMessageDecoder.message(properties, routingKey: ok.routing_key.swiftString, body: message.body.byteArray),
+            attempt: attempt, amqpTag: ok.delivery_tag, streamOffset: properties.streamOffset,
+            properties: properties.extra.isEmpty ? nil : properties.extra,
+            generation: self.generation)
+    }
+}

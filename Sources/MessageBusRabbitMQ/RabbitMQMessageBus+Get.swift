@@ -1,0 +1,37 @@
+public import MessageBus
+
+extension RabbitMQMessageBus {
+    /// Takes the next message from a queue, if there is one (`basic.get`): polling, for batch jobs and tools
+    /// that must not hold a consumer open.
+    ///
+    /// The delivery is settled as any other (ack, nack, reject as on ``subscribe(toQueue:options:streamOffset:)``);
+    /// until then RabbitMQ keeps it unacknowledged. Under at-most-once it is taken with `no-ack`. Prefer a
+    /// subscription for a steady flow: every `get` is a round trip to the broker, where a consumer's deliveries
+    /// are pushed within its prefetch.
+    ///
+    /// - Parameter queue: The queue's name.
+    /// - Returns: The delivery, or `nil` when the queue is empty.
+    /// - Throws: ``MessageBus/MessageBusError`` with `.unknownDestination` when the queue does not exist and
+    ///   `.closed` after ``close(deadline:)``.
+    public func get(from queue: String) async throws -> Delivery? {
+        try self.ensureOpen()
+        try RabbitMQName.validate(queue, role: "queue")
+        let done = OneShot<InboundDelivery?>()
+        await self.queue.submit(.get(queue: queue, poller: self.poller.request, { done.fulfill($0) }))
+        guard let inbound = try await done.value else { return nil }
+        guard let tag = self.poller.request.inbox.handOut(inbound) else { throw MessageBusError.closed("this rabbitmq bus") }
+        let context = self.poller.context(for: queue) {
+            let settler = RabbitMQSettler(
+                subscriptionID: self.poller.request.subscriptionID, inbox: self.poller.request.inbox,
+                destination: queue, group: nil, deadLetterDestination: nil, bus: self)
+            return SubscriptionContext(
+                backend: self.backend, destination: queue, group: nil, options: SubscriptionOptions(),
+                configuration: self.configuration, settler: settler, logger: self.logger)
+        }
+        context.recordConsumed(1)
+        return Delivery(
+            message: inbound.message, attempt: inbound.attempt, tag: tag,
+            position: inbound.streamOffset.map { DeliveryPosition(offset: $0) }, context: context,
+            backendProperties: inbound.properties)
+    }
+}

@@ -1,0 +1,52 @@
+import MessageBusIntegrationSupport
+import Foundation
+import MessageBus
+import MessageBusRabbitMQ
+import Testing
+
+/// `basic.get`: polling a queue one message at a time, settled like any delivery.
+@Suite(
+    "RabbitMQ basic.get polling (real broker)",
+    .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
+    .timeLimit(.minutes(1))
+)
+struct RabbitMQPollingTests {
+    @Test("get takes messages in order, nil when empty; a requeued one comes back with its attempt raised")
+    func getSettlesLikeADelivery() async throws {
+        try await withTopology { bus, name in
+            let queue = try await bus.declare(RabbitMQQueue(name, type: .quorum, expires: .seconds(60))).name
+            try await bus.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+            #expect(try await bus.get(from: queue) == nil)
+            try await bus.publish(
+                contentsOf: [Message(text: "one", key: queue, id: "1"), Message(text: "two", key: queue, id: "2")],
+                to: "amq.direct")
+
+            let first = try #require(try await bus.get(from: queue))
+            #expect(first.message.id == "1" && first.message.text == "one" && first.attempt == 1)
+            #expect(first.destination == queue)
+            try await first.nack(requeue: true)
+            let second = try #require(try await bus.get(from: queue))
+            #expect(second.message.id == "2")
+            try await second.ack()
+            let again = try #require(try await bus.get(from: queue))
+            #expect(again.message.id == "1" && again.attempt == 2)
+            try await again.ack()
+            #expect(try await bus.get(from: queue) == nil)
+            await #expect(throws: MessageBusError.self) { try await again.ack() }
+            try await bus.deleteQueue(queue)
+        }
+    }
+
+    @Test("get from a missing queue is a typed error, and polling goes on working afterwards")
+    func getFromMissingQueue() async throws {
+        try await withTopology { bus, name in
+            let missing = try await #require(throws: MessageBusError.self) { try await bus.get(from: "\(name).missing") }
+            #expect(missing.code == .unknownDestination && missing.message.contains("\(name).missing"), "\(missing)")
+            let queue = try await bus.declare(RabbitMQQueue(name, durable: false, expires: .seconds(60))).name
+            try await bus.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+            try await bus.publish(Message(text: "there", key: queue), to: "amq.direct")
+            let delivery = try #require(try await bus.get(from: queue))
+            try await delivery.ack()
+        }
+    }
+}
