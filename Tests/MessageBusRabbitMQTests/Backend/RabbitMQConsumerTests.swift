@@ -1,6 +1,7 @@
 import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
+import MessageBusRabbitMQ
 import Testing
 
 /// Consumer behaviour specific to RabbitMQ: prefetch and broker-side cancellation.
@@ -13,8 +14,9 @@ struct RabbitMQConsumerTests {
     @Test("a consumer whose queue is deleted ends with a typed error")
     func queueDeletedCancelsConsumer() async throws {
         try await RabbitMQTestBus.requireBroker()
-        let bus = try await RabbitMQTestBus.open()
+        let bus = try await RabbitMQTestBus.openRabbitMQ()
         defer { Task { try? await bus.close() } }
+        let events = bus.connectionEvents()
         let destination = "test.cancel.\(UUID().uuidString.prefix(8).lowercased())"
         let subscription = try await bus.subscribe(to: destination, group: "doomed")
         _ = try await onDedicatedThread("rabbitmqctl") {
@@ -25,6 +27,12 @@ struct RabbitMQConsumerTests {
         }
         #expect(error.code == .unknownDestination, "\(error)")
         #expect(error.message.contains("\(destination).doomed"))
+        var iterator = events.makeAsyncIterator()
+        if case .consumerCancelled(let queue, _) = await iterator.next() {
+            #expect(queue == "\(destination).doomed")
+        } else {
+            Issue.record("expected a consumerCancelled event")
+        }
         try await bus.checkReadiness()
     }
 

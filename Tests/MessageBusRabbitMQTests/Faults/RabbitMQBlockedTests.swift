@@ -31,6 +31,7 @@ struct RabbitMQBlockedTests {
         let bus = try await RabbitMQMessageBus(
             rabbitMQ: RabbitMQConfiguration(endpoints: [RabbitMQEndpoint(host: "127.0.0.1", port: Self.node.amqpPort)]),
             configuration: MessageBusConfiguration(publishTimeout: .seconds(3)), logger: Logger(label: "test.blocked"))
+        let events = bus.connectionEvents()
         let subscription = try await bus.subscribe(to: "test.blocked", group: "workers")
         try await bus.publish(Message(text: "before", id: "before"), to: "test.blocked")
 
@@ -47,6 +48,16 @@ struct RabbitMQBlockedTests {
 
         _ = try await Self.node.rabbitmqctl(["set_vm_memory_high_watermark", "0.4"])
         try await bus.publish(Message(text: "after", id: "after"), to: "test.blocked")
+        var observed: [String] = []
+        for await event in events {
+            switch event {
+            case .blocked(let reason): observed.append("blocked: \(reason)")
+            case .unblocked: observed.append("unblocked")
+            default: observed.append("\(event)")
+            }
+            if observed.count == 2 { break }
+        }
+        #expect(observed.first?.hasPrefix("blocked: ") == true && observed.last == "unblocked", "\(observed)")
         var seen: [String] = []
         let deadline = ContinuousClock.now + .seconds(10)
         while Set(seen) != ["before", "during", "after"], ContinuousClock.now < deadline {
