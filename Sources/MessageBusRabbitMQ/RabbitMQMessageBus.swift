@@ -21,11 +21,17 @@ import Synchronization
 /// A group's queue exists from the first `subscribe` of that group (which returns once it is declared and bound)
 /// and keeps what is published from then on. So for a new group `.earliest` and `.latest` both mean "from now":
 /// RabbitMQ drops what was published while no queue was bound. An existing group resumes where it left off.
-/// There is no replay (``MessageBus/MessageBusCapabilities/replay`` is not claimed).
+/// The portable ``MessageBus/MessageBusCapabilities/replay`` is not claimed; RabbitMQ's replay is a stream queue,
+/// consumed from a position with ``subscribe(toQueue:options:streamOffset:)``.
+///
+/// ## Beyond the common interface
+/// The whole routing model (``declare(_:)-(RabbitMQExchange)``, ``declare(_:)-(RabbitMQQueue)``, ``bind(_:)``,
+/// deletes and passive checks), queue and stream consumers, `basic.get` (``get(from:)``), request/response on
+/// direct reply-to (``request(_:to:timeout:)``, ``reply(to:with:)``) and ``connectionEvents()``.
 ///
 /// ## Recovery
 /// On by default (``RabbitMQConfiguration/recovery``): a lost connection is re-established with backoff across the
-/// endpoints, the exchanges, group queues and bindings are declared again, consumers restart, and unconfirmed
+/// endpoints, every exchange, queue and binding declared through the bus is declared again, consumers restart, and unconfirmed
 /// publishes are republished (or fail when recovery gives up; never silently dropped). Deliveries handed out
 /// before the loss can no longer be settled (``MessageBus/MessageBusError/Code/alreadySettled``): the broker
 /// redelivers them.
