@@ -31,9 +31,9 @@ import Synchronization
 ///
 /// ## Recovery
 /// On by default (``RabbitMQConfiguration/recovery``): a lost connection is re-established with backoff across the
-/// endpoints, every exchange, queue and binding declared through the bus is declared again, consumers restart, and unconfirmed
-/// publishes are republished (or fail when recovery gives up; never silently dropped). Deliveries handed out
-/// before the loss can no longer be settled (``MessageBus/MessageBusError/Code/alreadySettled``): the broker
+/// endpoints, every exchange, queue and binding declared through the bus is declared again, consumers restart,
+/// and unconfirmed publishes are republished (or fail when recovery gives up; never silently dropped). Deliveries
+/// handed out before the loss can no longer be settled (``MessageBus/MessageBusError/Code/alreadySettled``): the broker
 /// redelivers them.
 public final class RabbitMQMessageBus: MessageBus {
     /// `rabbitmq`.
