@@ -81,6 +81,39 @@ struct RabbitMQQueueArgumentTests {
         }
     }
 
+    @Test("single active consumer: one consumer gets everything; the standby takes over when it goes")
+    func singleActiveConsumer() async throws {
+        try await withTopology { bus, name in
+            let queue = try await bus.declare(RabbitMQQueue(
+                name, durable: false, expires: .seconds(60), singleActiveConsumer: true)).name
+            try await bus.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+            let active = try await bus.subscribe(toQueue: queue)
+            let standby = try await bus.subscribe(toQueue: queue)
+            try await bus.publish(contentsOf: (0..<5).map { Message(text: "\($0)", key: queue) }, to: "amq.direct")
+            var first: [Delivery] = []
+            while first.count < 5 {
+                let batch = try await active.receive(max: 5, timeout: .seconds(10))
+                guard !batch.isEmpty else { break }
+                first += batch
+            }
+            #expect(first.count == 5)
+            #expect(try await standby.receive(max: 5, timeout: .milliseconds(300)).isEmpty)
+
+            // Unsettled deliveries of the consumer that leaves go to the one that takes over.
+            try await first.prefix(2).ackAll()
+            await active.cancel()
+            var takenOver: [Delivery] = []
+            while takenOver.count < 3 {
+                let batch = try await standby.receive(max: 5, timeout: .seconds(10))
+                guard !batch.isEmpty else { break }
+                takenOver += batch
+            }
+            #expect(takenOver.map(\.message.text) == first.suffix(3).map(\.message.text))
+            try await takenOver.ackAll()
+            await standby.cancel()
+        }
+    }
+
     @Test("max-length with reject-publish: the publish beyond the limit fails with a typed nack error")
     func rejectPublishOverflowIsANack() async throws {
         try await withTopology { bus, name in
