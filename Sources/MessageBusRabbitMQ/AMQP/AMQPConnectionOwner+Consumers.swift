@@ -76,14 +76,16 @@ extension AMQPConnectionOwner {
     }
 
     /// Acknowledges, requeues or discards, using `multiple` for the longest run of oldest unsettled tags.
+    ///
+    /// Tags of a channel that is gone are dropped: the broker already gave those deliveries back to the queue, and
+    /// the caller was not told otherwise (its inbox refused them since the loss; see ``RabbitMQSettler``).
     func settle(_ request: SettleRequest) throws {
         guard let consumer = self.consumers[request.subscriptionID], let session = self.session,
             request.generation == self.generation, consumer.channel != 0
         else {
-            request.completion(.failure(MessageBusError(
-                .alreadySettled,
-                "\(request.amqpTags.count) deliveries can no longer be settled: their connection or subscription "
-                    + "ended, and the broker gives them to the group again")))
+            self.logger.debug(
+                "dropped the settlement of deliveries whose channel is gone",
+                metadata: ["deliveries": "\(request.amqpTags.count)"])
             return
         }
         var remaining = Set(request.amqpTags).intersection(consumer.unsettled)
@@ -109,17 +111,10 @@ extension AMQPConnectionOwner {
             case .discard: try session.nack(channel, tag: tag, multiple: multiple, requeue: false)
             }
         }
-        do {
-            if let prefixEnd { try send(prefixEnd, multiple: prefixLength > 1) }
-            for tag in remaining.sorted() {
-                consumer.unsettled.remove(tag)
-                try send(tag, multiple: false)
-            }
-            request.completion(.success(()))
-        } catch {
-            request.completion(.failure(MessageBusError(
-                .alreadySettled, "the connection was lost while settling; the deliveries go back to the group")))
-            throw error
+        if let prefixEnd { try send(prefixEnd, multiple: prefixLength > 1) }
+        for tag in remaining.sorted() {
+            consumer.unsettled.remove(tag)
+            try send(tag, multiple: false)
         }
     }
 

@@ -11,7 +11,7 @@ enum ConnectionCommand: Sendable {
     case flush(@Sendable (Result<Void, MessageBusError>) -> Void)
     /// Declares a subscription's topology and starts its consumer.
     case subscribe(SubscribeRequest)
-    /// Acknowledges, requeues or discards deliveries of one subscription.
+    /// Acknowledges, requeues or discards deliveries of one subscription; nobody waits for it.
     case settle(SettleRequest)
     /// Ends a subscription: its channel closes, so the broker requeues what it had not settled.
     case cancel(subscriptionID: UInt64, completion: @Sendable () -> Void)
@@ -49,7 +49,7 @@ enum ConnectionCommand: Sendable {
         case .topology(_, let completion): completion(.failure(error))
         case .get(_, _, let completion): completion(.failure(error))
         case .subscribe(let request): request.completion(.failure(error))
-        case .settle(let request): request.completion(.failure(error))
+        case .settle: break  // the broker gives the deliveries back when the connection goes
         case .cancel(_, let completion): completion()
         case .close(_, let completion): completion(.success(()))
         }
@@ -100,5 +100,4 @@ struct SettleRequest: Sendable {
     let generation: Int
     let amqpTags: [UInt64]
     let outcome: Outcome
-    let completion: @Sendable (Result<Void, MessageBusError>) -> Void
 }

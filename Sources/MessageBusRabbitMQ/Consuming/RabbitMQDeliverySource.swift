@@ -32,7 +32,7 @@ final class RabbitMQDeliverySource: DeliverySource {
             // hand-out (rather than consuming with no-ack) keeps basic.qos, and so memory, bounded.
             let request = SettleRequest(
                 subscriptionID: self.subscriptionID, generation: generation, amqpTags: taken.map(\.delivery.amqpTag),
-                outcome: .ack, completion: { _ in })
+                outcome: .ack)
             await self.queue.submit(.settle(request))
         }
         return taken.map { tag, inbound in

@@ -43,12 +43,15 @@ final class RabbitMQSettler: DeliverySettler {
             }
         }
         let (found, unknown) = self.inbox.claim(deliveries.map(\.tag))
+        // The inbox forgets a delivery the moment its connection or subscription ends, so a claimed one belongs to
+        // the live channel: the owner thread writes its ack in order with every later command, and the caller
+        // need not wait for that write (which proves no more than the queued command: an ack on a connection that
+        // then drops is lost either way, and the broker redelivers). Not waiting keeps the consumer from stalling
+        // on a round trip to the owner thread for every settled batch.
         for (generation, tags) in Dictionary(grouping: found, by: \.generation) {
-            let done = OneShot<Void>()
             await self.bus.queue.submit(.settle(SettleRequest(
                 subscriptionID: self.subscriptionID, generation: generation, amqpTags: tags.map(\.amqpTag),
-                outcome: amqpOutcome, completion: { done.fulfill($0) })))
-            try await done.value
+                outcome: amqpOutcome)))
         }
         if !unknown.isEmpty {
             throw MessageBusError(
