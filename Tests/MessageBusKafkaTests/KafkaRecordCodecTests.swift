@@ -28,7 +28,7 @@ struct KafkaRecordCodecTests {
             payload: [1, 2, 3], key: "k", headers: ["a": "1", "ce_id": "spoofed"], id: "id-1",
             timestamp: Date(timeIntervalSince1970: 1_700_000_000.25), contentType: "text/plain", correlationID: "c")
         let record = KafkaRecordCodec.encode(sent, attempt: 3)
-        let incoming = KafkaIncomingRecord(
+        let incoming = InMemoryKafkaRecord(
             topic: "t", partition: 0, offset: 7, key: record.key, value: record.value, headers: record.headers,
             timestampMilliseconds: record.timestampMilliseconds)
         let (received, attempt) = KafkaRecordCodec.decode(incoming)
@@ -40,5 +40,29 @@ struct KafkaRecordCodecTests {
         #expect(received.correlationID == "c")
         #expect(received.timestamp == sent.timestamp)
         #expect(Array(received.headers) == [MessageHeader(name: "a", value: "1")])
+    }
+
+    @Test("a record without the CloudEvents headers gets its id from its position and its time from the record")
+    func foreignRecord() {
+        let incoming = InMemoryKafkaRecord(
+            topic: "t", partition: 2, offset: 9, key: nil, value: [], headers: [("x", [0xFF]), ("messagebus-attempt", Array("x".utf8))],
+            timestampMilliseconds: 1_700_000_000_250)
+        let (received, attempt) = KafkaRecordCodec.decode(incoming)
+        #expect(attempt == 1)
+        #expect(received.id == "t-2-9")
+        #expect(received.key == nil)
+        #expect(received.payload.isEmpty)
+        #expect(received.timestamp == Date(timeIntervalSince1970: 1_700_000_000.25))
+        #expect(Array(received.headers) == [MessageHeader(name: "x", value: [0xFF])])
+    }
+
+    @Test("the fast RFC 3339 reader agrees with Foundation's", arguments: [
+        "2026-11-25T13:24:05.123Z", "2000-02-29T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "2100-03-01T12:00:00.500Z",
+    ])
+    func fastParseAgreesWithFoundation(text: String) throws {
+        let expected = try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+        let parsed = try #require(RFC3339Time.parse(text))
+        // Equal to the millisecond (the two sum seconds and fractions in different orders).
+        #expect(abs(parsed.timeIntervalSince1970 - expected.timeIntervalSince1970) < 0.0005, "\(parsed) vs \(expected)")
     }
 }

@@ -13,6 +13,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     private let state = Mutex(KafkaSubscriptionState())
     private let contextBox = Mutex<SubscriptionContext?>(nil)
     private let consumerBox = Mutex<RDKafkaConsumer?>(nil)
+    /// The last delivery tag issued. Only the consumer thread issues tags (through ``KafkaDeliveryBuilder``,
+    /// outside the state lock), and only that thread assigns partitions, so a partition's tag floor separates its
+    /// deliveries from those of earlier assignments exactly.
+    private let lastTag = Atomic<UInt64>(0)
     let assignedSignal = CompletionSignal<Void>()
     private let onCancel: @Sendable (KafkaSubscription) -> Void
 
@@ -39,7 +43,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     // MARK: DeliverySource
 
     var unsettledCount: Int {
-        self.state.withLock { $0.bufferedCount + $0.outstanding.count }
+        self.state.withLock { $0.bufferedCount + $0.outstandingCount }
     }
 
     func receive(max: Int, timeout: Duration?) async throws -> [Delivery]? {
@@ -97,16 +101,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         waiter?.continuation.resume(returning: [])
     }
 
-    /// Takes up to `max` buffered deliveries and, when they need acknowledgement, records them as outstanding.
+    /// Takes up to `max` buffered deliveries and, when they need acknowledgement, counts them as outstanding.
     private func handOut(_ max: Int, from state: inout KafkaSubscriptionState) -> [Delivery] {
         let taken = state.take(max)
-        guard self.requiresAcknowledgement else { return taken }
-        for delivery in taken {
-            guard let position = delivery.position, let partition = position.partition else { continue }
-            let key = KafkaTopicPartition(topic: delivery.destination, partition: partition)
-            let epoch = state.trackers[key]?.epoch ?? 0
-            state.outstanding[delivery.tag] = .init(partition: key, offset: position.offset, epoch: epoch)
-        }
+        if self.requiresAcknowledgement { state.outstandingCount += taken.count }
         return taken
     }
 
@@ -141,15 +139,8 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     func markDone(_ deliveries: [Delivery]) {
         var toStore: [(KafkaTopicPartition, Int64)] = []
         let wake = self.state.withLock { state -> Bool in
-            let wasFull = state.bufferedCount + state.outstanding.count >= self.prefetch
-            for delivery in deliveries {
-                guard let outstanding = state.outstanding.removeValue(forKey: delivery.tag) else { continue }
-                guard state.trackers[outstanding.partition]?.epoch == outstanding.epoch else { continue }
-                // Mutated in place: copying the tracker out would copy its whole window on every acknowledgement.
-                if let committable = state.trackers[outstanding.partition]?.tracker.acknowledge(outstanding.offset) {
-                    toStore.append((outstanding.partition, committable))
-                }
-            }
+            let wasFull = state.bufferedCount + state.outstandingCount >= self.prefetch
+            toStore = state.acknowledge(deliveries)
             return wasFull
         }
         let consumer = self.consumer
@@ -161,17 +152,16 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     /// without acknowledging them: what a transaction sends with its commit.
     func committableOffsets(ifAcknowledging deliveries: [Delivery]) -> [(KafkaTopicPartition, Int64)] {
         self.state.withLock { state in
-            var trackers: [KafkaTopicPartition: PartitionAckTracker] = [:]
+            var partitions: [KafkaTopicPartition: KafkaSubscriptionState.Partition] = [:]
             var result: [KafkaTopicPartition: Int64] = [:]
             for delivery in deliveries {
-                guard let outstanding = state.outstanding[delivery.tag],
-                    let entry = state.trackers[outstanding.partition], entry.epoch == outstanding.epoch
-                else { continue }
-                var tracker = trackers[outstanding.partition] ?? entry.tracker
-                if let committable = tracker.acknowledge(outstanding.offset) {
-                    result[outstanding.partition] = committable
+                guard let position = delivery.position, let partition = position.partition else { continue }
+                let key = KafkaTopicPartition(topic: delivery.destination, partition: partition)
+                guard var entry = partitions[key] ?? state.partitions[key] else { continue }
+                if let committable = entry.acknowledge(CollectionOfOne(delivery)).committable {
+                    result[key] = committable
                 }
-                trackers[outstanding.partition] = tracker
+                partitions[key] = entry
             }
             return result.map { ($0.key, $0.value) }
         }
@@ -181,29 +171,27 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     func availableRoom() -> Int {
         self.state.withLock { state in
-            state.isClosed ? 0 : self.prefetch - state.bufferedCount - state.outstanding.count
+            state.isClosed ? 0 : self.prefetch - state.bufferedCount - state.outstandingCount
         }
     }
 
-    func received(_ records: [KafkaIncomingRecord]) {
-        guard let context = self.context else { return }
-        // Decoded before taking the lock: the task receiving and settling deliveries needs that lock too, and
-        // decoding a batch inside it made that task wait for the whole batch.
-        let decoded = records.map { record in (record, KafkaRecordCodec.decode(record)) }
+    func deliveryBuilder() -> KafkaDeliveryBuilder? {
+        self.context == nil ? nil : KafkaDeliveryBuilder(subscription: self, lastTag: self.lastTag.load(ordering: .relaxed))
+    }
+
+    /// The context of deliveries read from `topic`.
+    func context(forTopic topic: String) -> SubscriptionContext? {
+        self.context
+    }
+
+    func received(_ deliveries: [Delivery], builtBy builder: KafkaDeliveryBuilder) {
+        self.lastTag.store(builder.lastTag, ordering: .relaxed)
         let handoffs = self.state.withLock { state -> [(KafkaSubscriptionState.Waiter, [Delivery])] in
             guard !state.isClosed else { return [] }
-            for (record, (message, attempt)) in decoded {
-                let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
-                if self.requiresAcknowledgement {
-                    guard state.trackers[key] != nil else { continue }  // revoked while it was polled
-                    state.trackers[key]?.tracker.delivered(record.offset)
-                }
-                state.nextTag += 1
-                state.buffer.append(
-                    Delivery(
-                        message: message, attempt: attempt, tag: state.nextTag,
-                        position: DeliveryPosition(partition: record.partition, offset: record.offset),
-                        context: context))
+            if self.requiresAcknowledgement {
+                state.track(deliveries)
+            } else {
+                state.buffer.append(contentsOf: deliveries)
             }
             var handoffs: [(KafkaSubscriptionState.Waiter, [Delivery])] = []
             while state.bufferedCount > 0, !state.waiters.isEmpty {
@@ -219,10 +207,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     }
 
     func assigned(_ partitions: [KafkaTopicPartition]) {
+        let floor = self.lastTag.load(ordering: .relaxed)
         self.state.withLock { state in
-            state.epoch += 1
             for partition in partitions {
-                state.trackers[partition] = (PartitionAckTracker(), state.epoch)
+                state.partitions[partition] = KafkaSubscriptionState.Partition(tagFloor: floor)
             }
         }
         self.assignedSignal.fire(.success(()))
@@ -230,18 +218,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     func revoking(_ partitions: [KafkaTopicPartition]) {
         let revoked = Set(partitions)
-        self.state.withLock { state in
-            for partition in revoked { state.trackers[partition] = nil }
-            let kept = state.buffer[state.bufferStart...].filter { delivery in
-                guard let partition = delivery.position?.partition else { return true }
-                return !revoked.contains(KafkaTopicPartition(topic: delivery.destination, partition: partition))
-            }
-            state.buffer = Array(kept)
-            state.bufferStart = 0
-            // Handed-out deliveries of revoked partitions stop counting against the prefetch: their records
-            // belong to another member now, and settling them later changes nothing.
-            state.outstanding = state.outstanding.filter { !revoked.contains($0.value.partition) }
-        }
+        self.state.withLock { $0.revoke(revoked) }
     }
 
     func failed(_ error: MessageBusError) {

@@ -2,12 +2,29 @@ import MessageBus
 
 /// The mutable state of one Kafka subscription, kept under its lock.
 struct KafkaSubscriptionState {
-    /// A delivery handed out and not yet settled.
-    struct Outstanding {
-        var partition: KafkaTopicPartition
-        var offset: Int64
-        /// The assignment it came from; acknowledging it after its partition was revoked commits nothing.
-        var epoch: UInt64
+    /// An assigned partition's acknowledgement bookkeeping.
+    struct Partition {
+        var tracker = PartitionAckTracker()
+        /// The highest delivery tag issued before the partition was assigned. Tags only grow, so a delivery with a
+        /// tag at or below it came from an earlier assignment: settling it commits nothing (its partition moved,
+        /// or was seeked, since), and it no longer counts against the prefetch. This replaces a per-delivery
+        /// table of what is outstanding.
+        var tagFloor: UInt64
+
+        /// Acknowledges `deliveries`, all of this partition, skipping those from an earlier assignment.
+        ///
+        /// - Returns: how many were outstanding, and the committable offset when it advanced.
+        mutating func acknowledge(_ deliveries: some Sequence<Delivery>) -> (acknowledged: Int, committable: Int64?) {
+            var acknowledged = 0
+            var committable: Int64?
+            for delivery in deliveries {
+                guard delivery.tag > self.tagFloor, let offset = delivery.position?.offset else { continue }
+                let result = self.tracker.acknowledgeOutstanding(offset)
+                if result.wasOutstanding { acknowledged += 1 }
+                if let advanced = result.committable { committable = advanced }
+            }
+            return (acknowledged, committable)
+        }
     }
 
     /// A task waiting in `receive`.
@@ -23,14 +40,12 @@ struct KafkaSubscriptionState {
     var buffer: [Delivery] = []
     /// Where `buffer` starts (consumed prefixes are dropped lazily).
     var bufferStart = 0
-    /// Handed out and unsettled, by tag (only when the guarantee needs acknowledgements).
-    var outstanding: [UInt64: Outstanding] = [:]
-    /// Per assigned partition: its acknowledgement tracker and the assignment epoch it belongs to.
-    var trackers: [KafkaTopicPartition: (tracker: PartitionAckTracker, epoch: UInt64)] = [:]
+    /// Handed out and unsettled (only when the guarantee needs acknowledgements).
+    var outstandingCount = 0
+    /// The assigned partitions (only when the guarantee needs acknowledgements).
+    var partitions: [KafkaTopicPartition: Partition] = [:]
     var waiters: [Waiter] = []
-    var nextTag: UInt64 = 0
     var nextWaiterID: UInt64 = 0
-    var epoch: UInt64 = 0
     var isClosed = false
     var failure: MessageBusError?
 
@@ -47,5 +62,78 @@ struct KafkaSubscriptionState {
             self.bufferStart = 0
         }
         return taken
+    }
+
+    /// Buffers the deliveries of assigned partitions and records them as delivered in their trackers. Deliveries
+    /// of a partition revoked while they were polled are dropped: they belong to another member now.
+    mutating func track(_ deliveries: [Delivery]) {
+        Self.forEachRun(of: deliveries) { key, run in
+            guard self.partitions[key] != nil else { return }
+            self.partitions[key]?.tracker.delivered(run.lazy.map { $0.position?.offset ?? 0 })
+            self.buffer.append(contentsOf: run)
+        }
+    }
+
+    /// Acknowledges `deliveries` in their partitions' trackers, those that belong to the current assignment and are
+    /// still outstanding there.
+    ///
+    /// - Returns: per partition whose committable offset advanced, the new offset.
+    mutating func acknowledge(_ deliveries: [Delivery]) -> [(KafkaTopicPartition, Int64)] {
+        var advanced: [(KafkaTopicPartition, Int64)] = []
+        Self.forEachRun(of: deliveries) { key, run in
+            // Mutated in place: copying the entry out would copy the tracker's whole window.
+            guard let result = self.partitions[key]?.acknowledge(run) else { return }
+            self.outstandingCount -= result.acknowledged
+            guard let committable = result.committable else { return }
+            if let index = advanced.firstIndex(where: { $0.0 == key }) {
+                advanced[index].1 = committable
+            } else {
+                advanced.append((key, committable))
+            }
+        }
+        return advanced
+    }
+
+    /// Calls `body` for each run of consecutive deliveries from the same partition, so that the partition table is
+    /// looked up (its key hashed and compared) once per run rather than once per delivery: polls and
+    /// acknowledgements come in such runs.
+    private static func forEachRun(
+        of deliveries: [Delivery], _ body: (KafkaTopicPartition, ArraySlice<Delivery>) -> Void
+    ) {
+        var start = deliveries.startIndex
+        while start < deliveries.endIndex {
+            let first = deliveries[start]
+            var end = start + 1
+            while end < deliveries.endIndex, deliveries[end].position?.partition == first.position?.partition,
+                deliveries[end].context === first.context
+            {
+                end += 1
+            }
+            if let partition = first.position?.partition {
+                body(KafkaTopicPartition(topic: first.destination, partition: partition), deliveries[start..<end])
+            }
+            start = end
+        }
+    }
+
+    /// Forgets `revoked` partitions: drops their buffered deliveries, and their handed-out ones stop counting
+    /// against the prefetch (their records belong to another member, or another position, now).
+    mutating func revoke(_ revoked: Set<KafkaTopicPartition>) {
+        var unacknowledged = 0
+        for partition in revoked {
+            if let entry = self.partitions.removeValue(forKey: partition) {
+                unacknowledged += entry.tracker.outstandingCount
+            }
+        }
+        let before = self.bufferedCount
+        let kept = self.buffer[self.bufferStart...].filter { delivery in
+            guard let partition = delivery.position?.partition else { return true }
+            return !revoked.contains(KafkaTopicPartition(topic: delivery.destination, partition: partition))
+        }
+        self.buffer = Array(kept)
+        self.bufferStart = 0
+        // A tracker counts its buffered deliveries as well as its handed-out ones; only the latter are outstanding.
+        let droppedBuffered = before - self.buffer.count
+        self.outstandingCount = max(0, self.outstandingCount - max(0, unacknowledged - droppedBuffered))
     }
 }

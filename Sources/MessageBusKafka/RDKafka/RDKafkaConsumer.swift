@@ -42,9 +42,17 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// handed on after it.
     /// Signalled when the owner frees room, so a full consumer thread resumes at once without pausing.
     private let roomFreed = DispatchSemaphore(value: 0)
-    /// Thread-confined: the topic names of the topic handles seen, so a record's topic is not decoded per record.
+    /// Thread-confined: the topic names of the topic handles seen, so a record's topic is neither decoded nor
+    /// allocated per record (every record of a topic shares one string).
     private var topicNames: [OpaquePointer: String] = [:]
+    /// Thread-confined: the topic of the previous record.
+    private var lastTopic: (handle: OpaquePointer, name: String)?
+    /// Thread-confined: where `rd_kafka_consume_batch_queue` writes a batch, allocated once.
+    private let slots: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, CompletionSignal<[KafkaTopicPartition]>)]>([])
+    /// How many deliveries of a polled batch are handed on at once (unless each batch is committed before it is
+    /// handed on, at-most-once).
+    static let handOffChunk = 128
     /// The consumer queue, for waking the thread from `rd_kafka_consumer_poll` early.
     private let queue: OpaquePointer?
 
@@ -62,6 +70,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         self.settings = settings
         self.owner = owner
         self.logger = logger
+        self.slots = .allocate(capacity: max(1, settings.maxBatch))
         let queue = rd_kafka_queue_get_consumer(self.client.pointer)
         self.queue = queue
         context.rebalanceHandler = self
@@ -73,6 +82,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             if let queue { rd_kafka_queue_destroy(queue) }
             self.client.destroy()
+            self.slots.deallocate()
             throw RDKafkaError.error(error, "subscribing to \(topics)")
         }
         DedicatedThread.start("messagebus-kafka-consumer") { [self] in
@@ -199,19 +209,14 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 if !self.isPaused { self.setPaused(true) }
                 if let message = rd_kafka_consumer_poll(self.client.pointer, 50) {
                     // Fetched before the pause took effect: hand it on rather than lose its position.
-                    self.handle([message])
+                    self.slots[0] = message
+                    self.handle(UnsafeMutableBufferPointer(rebasing: self.slots[0..<1]))
                 }
                 continue
             }
             if self.isPaused { self.setPaused(false) }
-            var messages: [UnsafeMutablePointer<rd_kafka_message_t>] = []
-            var timeout: Int32 = 100
-            let limit = min(room, self.settings.maxBatch)
-            while messages.count < limit, let message = rd_kafka_consumer_poll(self.client.pointer, timeout) {
-                messages.append(message)
-                timeout = 0
-            }
-            if !messages.isEmpty { self.handle(messages) }
+            let count = self.poll(limit: min(room, self.settings.maxBatch))
+            if count > 0 { self.handle(UnsafeMutableBufferPointer(rebasing: self.slots[0..<count])) }
         }
         // Leaving the group runs the revoke callback (committing what was stored) on this thread.
         let closeError = rd_kafka_consumer_close(self.client.pointer)
@@ -221,42 +226,80 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         self.isAlive.withLock { $0 = false }
         if let queue { rd_kafka_queue_destroy(queue) }
         self.client.destroy()
+        self.slots.deallocate()
         self.exited.fire(.success(()))
     }
 
-    private func handle(_ messages: [UnsafeMutablePointer<rd_kafka_message_t>]) {
-        var records: [KafkaIncomingRecord] = []
-        records.reserveCapacity(messages.count)
-        for message in messages {
+    /// Polls up to `limit` records into `slots` and returns how many it got.
+    ///
+    /// The first wait is `rd_kafka_consumer_poll`, which returns as soon as one record (or a wake-up) arrives and
+    /// serves rebalance callbacks; whatever else is already fetched is then taken in one
+    /// `rd_kafka_consume_batch_queue` call without waiting, one queue lock for the batch instead of one per record.
+    /// (Waiting in the batch call itself would wait for a full batch.)
+    private func poll(limit: Int) -> Int {
+        guard let first = rd_kafka_consumer_poll(self.client.pointer, 100) else { return 0 }
+        self.slots[0] = first
+        guard limit > 1, let queue, let rest = self.slots.baseAddress?.advanced(by: 1) else { return 1 }
+        let more = rd_kafka_consume_batch_queue(queue, 0, rest, limit - 1)
+        return 1 + max(0, more)
+    }
+
+    private func handle(_ messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>) {
+        var builder = self.owner?.deliveryBuilder()
+        var deliveries: [Delivery] = []
+        deliveries.reserveCapacity(messages.count)
+        var nextOffsets: [KafkaTopicPartition: Int64] = [:]
+        for case let message? in messages {
             defer { rd_kafka_message_destroy(message) }
             let error = message.pointee.err
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 self.report(error)
                 continue
             }
-            let record = self.copy(message)
-            let partition = KafkaTopicPartition(topic: record.topic, partition: record.partition)
-            if let start = self.skipBefore[partition] {
-                if let time = record.timestampMilliseconds, time < start { continue }
+            let view = RDKafkaMessageView(message: message, topic: self.topicName(message.pointee.rkt))
+            let partition = KafkaTopicPartition(topic: view.topic, partition: view.partition)
+            if !self.skipBefore.isEmpty, let start = self.skipBefore[partition] {
+                if let time = view.timestampMilliseconds, time < start { continue }
                 self.skipBefore[partition] = nil
             }
-            records.append(record)
-        }
-        guard !records.isEmpty else { return }
-        if self.settings.commitBeforeDelivery {
-            var next: [KafkaTopicPartition: Int64] = [:]
-            for record in records {
-                let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
-                next[key] = max(next[key] ?? 0, record.offset + 1)
+            let decoded = KafkaRecordCodec.decode(view)
+            guard let delivery = builder?.delivery(
+                of: decoded.message, attempt: decoded.attempt, partition: partition, offset: view.offset)
+            else { continue }
+            deliveries.append(delivery)
+            if deliveries.count == Self.handOffChunk, !self.settings.commitBeforeDelivery, let builder {
+                // Handed on in chunks while the rest of the batch is decoded, so the receiving task works on the
+                // first records instead of waiting for the whole batch (both sides then run at once).
+                self.owner?.received(deliveries, builtBy: builder)
+                deliveries.removeAll(keepingCapacity: true)
             }
-            let list = Self.makeList(next.map { ($0.key, $0.value) })
+            if self.settings.commitBeforeDelivery { nextOffsets[partition] = max(nextOffsets[partition] ?? 0, view.offset + 1) }
+        }
+        guard let builder, !deliveries.isEmpty else { return }
+        if !nextOffsets.isEmpty {
+            let list = Self.makeList(nextOffsets.map { ($0.key, $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let error = rd_kafka_commit(self.client.pointer, list, 0)
             if error != RD_KAFKA_RESP_ERR_NO_ERROR {
                 self.logger.debug("commit before delivery failed: \(RDKafkaError.text(error))")
             }
         }
-        self.owner?.received(records)
+        self.owner?.received(deliveries, builtBy: builder)
+    }
+
+    /// The name of the topic behind `handle`, decoded once per topic; the same string for every record of it.
+    private func topicName(_ handle: OpaquePointer?) -> String {
+        guard let handle else { return "" }
+        // A batch is mostly one topic: skip the table (hashing the handle) while the topic does not change.
+        if handle == self.lastTopic?.handle, let name = self.lastTopic?.name { return name }
+        if let known = self.topicNames[handle] {
+            self.lastTopic = (handle, known)
+            return known
+        }
+        let name = String(cString: rd_kafka_topic_name(handle))
+        self.topicNames[handle] = name
+        self.lastTopic = (handle, name)
+        return name
     }
 
     private func report(_ error: rd_kafka_resp_err_t) {
@@ -270,40 +313,6 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         default:
             self.logger.debug("consumer error: \(RDKafkaError.text(error))")
         }
-    }
-
-    private func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaIncomingRecord {
-        let pointee = message.pointee
-        var topic = ""
-        if let handle = pointee.rkt {
-            if let known = self.topicNames[handle] {
-                topic = known
-            } else {
-                topic = String(cString: rd_kafka_topic_name(handle))
-                self.topicNames[handle] = topic
-            }
-        }
-        let value = pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.len)) } ?? []
-        let key = pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.key_len)) }
-        var headers: [(name: String, value: [UInt8])] = []
-        var headerList: OpaquePointer?
-        if rd_kafka_message_headers(message, &headerList) == RD_KAFKA_RESP_ERR_NO_ERROR, let headerList {
-            var index = 0
-            var name: UnsafePointer<CChar>?
-            var valuePointer: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(headerList, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let bytes = valuePointer.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-                headers.append((name.map { String(cString: $0) } ?? "", bytes))
-                index += 1
-            }
-        }
-        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        return KafkaIncomingRecord(
-            topic: topic, partition: pointee.partition, offset: pointee.offset, key: key, value: value,
-            headers: headers,
-            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
     }
 
     private func setPaused(_ paused: Bool) {

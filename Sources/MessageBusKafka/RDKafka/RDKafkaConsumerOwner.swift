@@ -5,8 +5,10 @@ import MessageBus
 protocol RDKafkaConsumerOwner: AnyObject, Sendable {
     /// How many more records the subscription can take now without exceeding its in-flight limit.
     func availableRoom() -> Int
-    /// Records were polled.
-    func received(_ records: [KafkaIncomingRecord])
+    /// A builder for the deliveries of the next poll; `nil` once the subscription is closed.
+    func deliveryBuilder() -> KafkaDeliveryBuilder?
+    /// Deliveries made by `builder` from one poll, in poll order.
+    func received(_ deliveries: [Delivery], builtBy builder: KafkaDeliveryBuilder)
     /// Partitions were assigned (and their start offsets resolved): deliveries from them may follow.
     func assigned(_ partitions: [KafkaTopicPartition])
     /// Partitions are being revoked: drop their buffered deliveries before they move to another member.

@@ -52,33 +52,64 @@ enum KafkaRecordCodec {
     }
 
     /// The message a consumed record carries, and its delivery attempt (1 unless the record is a requeue).
-    static func decode(_ record: KafkaIncomingRecord) -> (message: Message, attempt: Int) {
+    ///
+    /// Runs for every consumed record, so the owned headers are recognised by their bytes and read without an
+    /// intermediate `String` or array; only the application's own headers are copied into the message.
+    static func decode(_ record: some KafkaConsumedRecord) -> (message: Message, attempt: Int) {
         var headers = MessageHeaders()
         var id: String?
         var contentType: String?
         var correlationID: String?
         var time: Date?
         var attempt = 1
-        for (name, value) in record.headers {
-            let text = String(decoding: value, as: UTF8.self)
-            switch name {
-            case WellKnownHeader.id: id = text
-            case WellKnownHeader.contentType: contentType = text
-            case WellKnownHeader.correlationID: correlationID = text
-            case WellKnownHeader.time: time = RFC3339Time.parse(text)
-            case attemptHeader: attempt = max(1, Int(text) ?? 1)
-            default: headers.append(MessageHeader(name: name, value: value))
+        record.forEachHeader { name, value in
+            switch OwnedHeader(name) {
+            case .id: id = String(decoding: value, as: UTF8.self)
+            case .contentType: contentType = String(decoding: value, as: UTF8.self)
+            case .correlationID: correlationID = String(decoding: value, as: UTF8.self)
+            case .time: time = RFC3339Time.parse(value)
+            case .attempt: attempt = max(1, Self.decimal(value) ?? 1)
+            case nil: headers.append(MessageHeader(name: String(decoding: name, as: UTF8.self), value: Array(value)))
             }
         }
-        let recordTime = record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
         let message = Message(
-            payload: record.value,
-            key: record.key.map { String(decoding: $0, as: UTF8.self) },
+            payload: record.withValue { Array($0) },
+            key: record.withKey { $0.map { String(decoding: $0, as: UTF8.self) } },
             headers: headers,
             id: id ?? "\(record.topic)-\(record.partition)-\(record.offset)",
-            timestamp: time ?? recordTime,
+            timestamp: time ?? record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) },
             contentType: contentType,
             correlationID: correlationID)
         return (message, attempt)
+    }
+
+    /// The headers the codec reads back into message properties, recognised by their bytes.
+    private enum OwnedHeader {
+        case id, contentType, correlationID, time, attempt
+
+        private static let names: [(OwnedHeader, [UInt8])] = [
+            (.id, Array(WellKnownHeader.id.utf8)), (.contentType, Array(WellKnownHeader.contentType.utf8)),
+            (.correlationID, Array(WellKnownHeader.correlationID.utf8)), (.time, Array(WellKnownHeader.time.utf8)),
+            (.attempt, Array(KafkaRecordCodec.attemptHeader.utf8)),
+        ]
+
+        init?(_ name: UnsafeRawBufferPointer) {
+            for (header, bytes) in Self.names where bytes.count == name.count && bytes.elementsEqual(name) {
+                self = header
+                return
+            }
+            return nil
+        }
+    }
+
+    /// A non-negative decimal number, or `nil` when `bytes` is not one (or overflows).
+    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 }

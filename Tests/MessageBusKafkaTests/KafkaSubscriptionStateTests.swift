@@ -1,0 +1,82 @@
+import Logging
+import MessageBus
+@testable import MessageBusKafka
+import Testing
+
+/// The subscription's acknowledgement bookkeeping: what counts against the prefetch, what becomes committable,
+/// and how deliveries of an earlier assignment are told apart by their tags.
+@Suite("Kafka subscription state")
+struct KafkaSubscriptionStateTests {
+    /// Settles nothing: these tests drive the state directly and never settle through the context.
+    private final class UnusedSettler: DeliverySettler {
+        func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
+            Issue.record("the state tests settle through KafkaSubscriptionState, not the context")
+        }
+    }
+
+    private let context = SubscriptionContext(
+        backend: "kafka", destination: "orders", group: "billing", options: SubscriptionOptions(),
+        configuration: MessageBusConfiguration(), settler: UnusedSettler(), logger: Logger(label: "test"))
+
+    private func deliveries(partition: Int32, offsets: Range<Int64>, firstTag: UInt64) -> [Delivery] {
+        offsets.enumerated().map { index, offset in
+            Delivery(
+                message: Message(text: "\(offset)"), attempt: 1, tag: firstTag + UInt64(index),
+                position: DeliveryPosition(partition: partition, offset: offset), context: self.context)
+        }
+    }
+
+    private let p0 = KafkaTopicPartition(topic: "orders", partition: 0)
+    private let p1 = KafkaTopicPartition(topic: "orders", partition: 1)
+
+    @Test("deliveries of two partitions, acknowledged out of order, commit each partition's lowest unacknowledged offset")
+    func twoPartitions() {
+        var state = KafkaSubscriptionState()
+        state.partitions[self.p0] = .init(tagFloor: 0)
+        state.partitions[self.p1] = .init(tagFloor: 0)
+        let first = self.deliveries(partition: 0, offsets: 10..<13, firstTag: 1)
+        let second = self.deliveries(partition: 1, offsets: 5..<7, firstTag: 4)
+        state.track(first + second)
+        #expect(state.bufferedCount == 5)
+        let handedOut = state.take(5)
+        state.outstandingCount += handedOut.count
+        #expect(state.acknowledge([first[1], second[1]]).isEmpty)  // 10 and 5 are still outstanding
+        let advanced = state.acknowledge([first[0], second[0]])
+        #expect(advanced.count == 2)
+        #expect(advanced.contains { $0.0 == self.p0 && $0.1 == 12 })
+        #expect(advanced.contains { $0.0 == self.p1 && $0.1 == 7 })
+        #expect(state.outstandingCount == 1)
+        #expect(state.acknowledge([first[2]]).map(\.1) == [13])
+        #expect(state.outstandingCount == 0)
+    }
+
+    @Test("a delivery from before a revoke and reassignment commits nothing and is not counted twice")
+    func earlierAssignment() {
+        var state = KafkaSubscriptionState()
+        state.partitions[self.p0] = .init(tagFloor: 0)
+        let old = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
+        state.track(old)
+        state.outstandingCount += state.take(2).count  // two handed out, two still buffered
+        state.revoke([self.p0])
+        #expect(state.bufferedCount == 0)
+        #expect(state.outstandingCount == 0)
+        // Reassigned at the same offsets (nothing was committed): the records come again with newer tags.
+        state.partitions[self.p0] = .init(tagFloor: 4)
+        let again = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 5)
+        state.track(again)
+        state.outstandingCount += state.take(4).count
+        #expect(state.acknowledge([old[0], old[1]]).isEmpty)
+        #expect(state.outstandingCount == 4)
+        #expect(state.acknowledge(again).map(\.1) == [4])
+        #expect(state.outstandingCount == 0)
+    }
+
+    @Test("records of a partition that is not assigned are not buffered")
+    func unassignedPartition() {
+        var state = KafkaSubscriptionState()
+        state.partitions[self.p0] = .init(tagFloor: 0)
+        state.track(self.deliveries(partition: 1, offsets: 0..<3, firstTag: 1) + self.deliveries(partition: 0, offsets: 0..<2, firstTag: 4))
+        #expect(state.bufferedCount == 2)
+        #expect(state.buffer.allSatisfy { $0.position?.partition == 0 })
+    }
+}
