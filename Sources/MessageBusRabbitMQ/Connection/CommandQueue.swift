@@ -28,17 +28,20 @@ final class CommandQueue: Sendable {
     func submit(_ command: ConnectionCommand) async {
         let weight = command.weight
         while true {
-            enum Step { case queued, closed(MessageBusError), full }
+            enum Step { case queued(wasEmpty: Bool), closed(MessageBusError), full }
             let step: Step = self.state.withLock { state in
                 if let error = state.closedError { return .closed(error) }
                 guard state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity else { return .full }
+                let wasEmpty = state.commands.isEmpty
                 state.commands.append(command)
                 state.queuedWeight += weight
-                return .queued
+                return .queued(wasEmpty: wasEmpty)
             }
             switch step {
-            case .queued:
-                self.wakeup.signal()
+            case .queued(let wasEmpty):
+                // One signal per batch the owner takes: commands queued behind others are taken with them, so
+                // only the first since the last `takeAll` needs to wake the owner thread.
+                if wasEmpty { self.wakeup.signal() }
                 return
             case .closed(let error):
                 command.fail(error)

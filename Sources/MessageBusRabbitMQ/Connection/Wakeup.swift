@@ -32,8 +32,9 @@ final class Wakeup: Sendable {
 
     /// Clears pending signals; called by the owner thread after it woke.
     func drain() {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while Glibc.read(self.fileDescriptor, &buffer, buffer.count) > 0 {}
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            while Glibc.read(self.fileDescriptor, buffer.baseAddress, buffer.count) > 0 {}
+        }
     }
 }
 
