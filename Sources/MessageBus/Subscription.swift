@@ -84,7 +84,9 @@ public struct Subscription: AsyncSequence, Sendable {
             fresh.reserveCapacity(batch.count)
             var duplicates: [Delivery] = []
             for delivery in batch {
-                if await self.context.isDuplicate(delivery) {
+                // The delivery's own context: a subscription to several destinations settles (and so records
+                // message ids) under each delivery's destination.
+                if await delivery.context.isDuplicate(delivery) {
                     duplicates.append(delivery)
                 } else {
                     fresh.append(delivery)

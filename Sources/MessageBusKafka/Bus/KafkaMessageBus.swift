@@ -120,13 +120,51 @@ public final class KafkaMessageBus: MessageBus {
     public func subscribe(
         to destination: String, group: String?, options: SubscriptionOptions
     ) async throws -> Subscription {
+        try await self.subscribe(.topics([destination]), group: group, options: options)
+    }
+
+    /// What a subscription reads.
+    enum SubscriptionTopics {
+        /// These topics (created first when ``KafkaConfiguration/createTopics`` is on).
+        case topics([String])
+        /// Every topic whose name matches a regular expression (librdkafka's `^`-prefixed subscription).
+        case pattern(String)
+
+        /// How the subscription names what it reads: the destination, or the topics (joined with `,`), or the
+        /// pattern; the scoped group id and the subscription's context use it.
+        var label: String {
+            switch self {
+            case .topics(let topics): topics.joined(separator: ",")
+            case .pattern(let pattern): pattern
+            }
+        }
+    }
+
+    func subscribe(_ target: SubscriptionTopics, group: String?, options: SubscriptionOptions) async throws -> Subscription {
         try self.publisher.ensureOpen()
-        try DestinationName.validate(destination)
+        let topics: [String]
+        var target = target
+        switch target {
+        case .topics(let names):
+            guard !names.isEmpty else {
+                throw MessageBusError.invalidConfiguration(key: "topics", value: "[]", expected: "at least one topic")
+            }
+            for name in names { try DestinationName.validate(name, role: names.count == 1 ? "destination" : "topic") }
+            topics = Array(Set(names)).sorted()
+            // The same topics in any order (or repeated) are the same group.
+            target = .topics(topics)
+        case .pattern(let pattern):
+            try Self.validate(pattern: pattern)
+            topics = [pattern]
+        }
         if let group { try DestinationName.validate(group, role: "group") }
         try options.validate(against: self.capabilities, backend: self.backend)
-        _ = try await self.publisher.topics.partitionCount(of: destination)
-        let groupID = group.map { self.kafkaConfiguration.groupNaming.groupID(group: $0, destination: destination) }
-            ?? "messagebus-broadcast-\(destination)-\(UUID().uuidString.lowercased())"
+        if case .topics = target {
+            for topic in topics { _ = try await self.publisher.topics.partitionCount(of: topic) }
+        }
+        let label = target.label
+        let groupID = group.map { self.kafkaConfiguration.groupNaming.groupID(group: $0, destination: label) }
+            ?? "messagebus-broadcast-\(label)-\(UUID().uuidString.lowercased())"
         let start = Self.startOffset(options.effectiveStartPosition(group: group))
         let subscription = KafkaSubscription(
             prefetch: options.prefetch, requiresAcknowledgement: self.configuration.guarantee.requiresAcknowledgement
@@ -134,14 +172,18 @@ public final class KafkaMessageBus: MessageBus {
             self?.subscriptions.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(subscription)) }
         }
         let settler = KafkaDeliverySettler(subscription: subscription, publisher: self.publisher)
-        let context = SubscriptionContext(
-            backend: self.backend, destination: destination, group: group, options: options,
-            configuration: self.configuration, settler: settler, logger: self.logger)
-        subscription.attach(context: context)
+        let makeContext = { @Sendable [backend, configuration, logger] (destination: String) in
+            SubscriptionContext(
+                backend: backend, destination: destination, group: group, options: options,
+                configuration: configuration, settler: settler, logger: logger)
+        }
+        let context = makeContext(label)
+        let isSingleTopic = if case .topics(let names) = target { names.count == 1 } else { false }
+        subscription.attach(context: context, perTopic: isSingleTopic ? nil : makeContext)
         let consumer = try RDKafkaConsumer(
             properties: self.kafkaConfiguration.consumerProperties(
                 clientName: self.configuration.clientName, groupID: groupID, start: start),
-            topics: [destination],
+            topics: topics,
             settings: .init(
                 start: start, commitBeforeDelivery: !self.configuration.guarantee.requiresAcknowledgement,
                 maxBatch: 1000, lookupTimeoutMilliseconds: Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))),
@@ -153,7 +195,7 @@ public final class KafkaMessageBus: MessageBus {
             guard try await subscription.assignedSignal.wait(timeout: joinTimeout) != nil else {
                 throw MessageBusError(
                     .timeout,
-                    "the consumer group '\(groupID)' for '\(destination)' assigned no partitions within \(joinTimeout); "
+                    "the consumer group '\(groupID)' for '\(label)' assigned no partitions within \(joinTimeout); "
                         + "check the broker at \(self.kafkaConfiguration.bootstrapServers.joined(separator: ",")) "
                         + "and KafkaConfiguration.sessionTimeout")
             }
@@ -163,6 +205,20 @@ public final class KafkaMessageBus: MessageBus {
         }
         context.logger.debug("subscribed", metadata: ["kafka.group_id": .string(groupID)])
         return Subscription(source: subscription, context: context)
+    }
+
+    /// Throws ``MessageBusError/Code/invalidConfiguration`` naming `pattern` unless it is a `^`-prefixed regular
+    /// expression that compiles (librdkafka treats only `^`-prefixed names as patterns, and would otherwise
+    /// subscribe to a topic of that literal name).
+    static func validate(pattern: String) throws(MessageBusError) {
+        guard pattern.hasPrefix("^"), pattern.utf8.count > 1, pattern.utf8.count <= 1000 else {
+            throw MessageBusError.invalidConfiguration(
+                key: "pattern", value: pattern, expected: "a regular expression starting with '^' (at most 1,000 bytes)")
+        }
+        guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+            throw MessageBusError.invalidConfiguration(
+                key: "pattern", value: pattern, expected: "a regular expression that compiles")
+        }
     }
 
     static func startOffset(_ position: StartPosition) -> KafkaStartOffset {

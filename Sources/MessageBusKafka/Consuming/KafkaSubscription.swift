@@ -12,6 +12,8 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     let requiresAcknowledgement: Bool
     private let state = Mutex(KafkaSubscriptionState())
     private let contextBox = Mutex<SubscriptionContext?>(nil)
+    private let topicContexts = Mutex<(make: (@Sendable (String) -> SubscriptionContext)?, made: [String: SubscriptionContext])>(
+        (nil, [:]))
     private let consumerBox = Mutex<RDKafkaConsumer?>(nil)
     /// The last delivery tag issued. Only the consumer thread issues tags (through ``KafkaDeliveryBuilder``,
     /// outside the state lock), and only that thread assigns partitions, so a partition's tag floor separates its
@@ -28,8 +30,15 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     /// Connects the subscription to its context (which needs the settler, which needs this object); before the
     /// consumer starts, so that no polled record finds the subscription without one.
-    func attach(context: SubscriptionContext) {
+    ///
+    /// - Parameters:
+    ///   - context: The subscription's context.
+    ///   - perTopic: For a subscription to several topics (or a pattern), makes the context of each topic its
+    ///     deliveries carry, so that their destination, dead-letter destination and committed offsets are the
+    ///     topic's; `nil` when every delivery shares `context`.
+    func attach(context: SubscriptionContext, perTopic: (@Sendable (String) -> SubscriptionContext)? = nil) {
         self.contextBox.withLock { $0 = context }
+        self.topicContexts.withLock { $0.make = perTopic }
     }
 
     /// Connects the subscription to its consumer, once it is created.
@@ -179,9 +188,16 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         self.context == nil ? nil : KafkaDeliveryBuilder(subscription: self, lastTag: self.lastTag.load(ordering: .relaxed))
     }
 
-    /// The context of deliveries read from `topic`.
+    /// The context of deliveries read from `topic`: the subscription's own, or the topic's when it reads several.
     func context(forTopic topic: String) -> SubscriptionContext? {
-        self.context
+        let perTopic = self.topicContexts.withLock { contexts -> SubscriptionContext? in
+            guard let make = contexts.make else { return nil }
+            if let made = contexts.made[topic] { return made }
+            let context = make(topic)
+            contexts.made[topic] = context
+            return context
+        }
+        return perTopic ?? self.context
     }
 
     func received(_ deliveries: [Delivery], builtBy builder: KafkaDeliveryBuilder) {
