@@ -91,4 +91,35 @@ struct KafkaMockFaultInjectionTests {
         }
         try await bus.close()
     }
+
+    @Test("offset commits that meet a lost coordinator are retried: the group resumes right after what was acknowledged")
+    func commitsSurviveCoordinatorLoss() async throws {
+        let cluster = try KafkaMockCluster(brokers: 3, logger: KafkaBusFactory.logger("mock"))
+        let topic = KafkaTestEnvironment.uniqueName("coordinator")
+        try cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
+        kafka.additionalProperties = ["log_level": "0"]
+        let bus = try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("mock"), mockCluster: cluster)
+        try await bus.publish(contentsOf: (0..<20).map { Message(text: "\($0)", key: "k", id: "m\($0)") }, to: topic)
+        let options = SubscriptionOptions(startPosition: .earliest, prefetch: 10)
+        let first = try await bus.subscribe(to: topic, group: "g", options: options)
+        var received: [Delivery] = []
+        while received.count < 10 { received += try await first.receive(max: 10 - received.count, timeout: .seconds(20)) }
+        #expect(received.map(\.message.id) == (0..<10).map { "m\($0)" })
+        cluster.injectErrors([.notCoordinator, .coordinatorNotAvailable, .notCoordinator], into: .offsetCommit)
+        try cluster.setCoordinator(ofGroup: kafka.groupNaming.groupID(group: "g", destination: topic), to: 2)
+        try await received.ackAll()
+        await first.cancel()  // leaving the group commits what was acknowledged, through the failing coordinator
+        cluster.clearInjectedErrors(for: .offsetCommit)
+        let second = try await bus.subscribe(to: topic, group: "g", options: options)
+        var rest: [String] = []
+        while rest.count < 10 {
+            let batch = try await second.receive(max: 10, timeout: .seconds(20))
+            try #require(!batch.isEmpty, "received \(rest) after the coordinator moved")
+            rest += batch.map(\.message.id)
+            try await batch.ackAll()
+        }
+        #expect(rest == (10..<20).map { "m\($0)" }, "nothing acknowledged comes again, nothing after it is skipped")
+        try await bus.close()
+    }
 }
