@@ -114,24 +114,20 @@ final class RabbitMQInbox: Sendable {
             return true
         }
         guard mustWait else { return }
-        await withTaskCancellationHandler {
-            guard let timeout else {
-                await waiter.park()
-                return
-            }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await waiter.park() }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    waiter.wake()
-                }
-                await group.next()
+        // The receiver parks in its own task; only a timeout needs a second one, a timer that wakes it (cancelled
+        // as soon as deliveries or the end wake it first).
+        let timer = timeout.map { timeout in
+            Task {
+                try? await Task.sleep(for: timeout)
                 waiter.wake()
-                group.cancelAll()
             }
+        }
+        await withTaskCancellationHandler {
+            await waiter.park()
         } onCancel: {
             waiter.wake()
         }
+        timer?.cancel()
         self.state.withLock { state in state.waiters.removeAll { $0 === waiter } }
     }
 
