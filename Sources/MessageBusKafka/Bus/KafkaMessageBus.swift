@@ -274,9 +274,12 @@ extension KafkaMessageBus {
     /// ``MessageBus/withTransaction(_:)``.
     ///
     /// - Throws: ``MessageBusError/Code/unsupported`` unless the bus was opened with
-    ///   ``DeliveryGuarantee/exactlyOnce``; ``MessageBusError/Code/transactionAborted`` when the broker aborted the
-    ///   transaction (retry it); ``MessageBusError/Code/closed`` when the producer was fenced by a newer one with
-    ///   the same transactional id.
+    ///   ``DeliveryGuarantee/exactlyOnce``; ``MessageBusError/Code/transactionAborted`` when the transaction failed
+    ///   in a way that aborting recovers from (it was aborted, its acknowledged deliveries went back to their groups:
+    ///   run it again); ``MessageBusError/Code/closed`` when the transactional producer was fenced by a newer one
+    ///   with the same transactional id (or failed fatally): this and every later transaction of the bus fail at
+    ///   once with that error, and only a new bus can run transactions again. Errors librdkafka calls retriable
+    ///   are retried inside.
     public func withTransaction<Result: Sendable>(
         _ body: (any MessageBusTransaction) async throws -> Result
     ) async throws -> Result {

@@ -32,6 +32,10 @@ public struct KafkaAPIKey: Sendable, Hashable, RawRepresentable {
     public static let initProducerID = KafkaAPIKey(rawValue: 22)
     /// AddPartitionsToTxn (24).
     public static let addPartitionsToTransaction = KafkaAPIKey(rawValue: 24)
+    /// AddOffsetsToTxn (25): adds a consumer group's offsets to a transaction.
+    public static let addOffsetsToTransaction = KafkaAPIKey(rawValue: 25)
     /// EndTxn (26).
     public static let endTransaction = KafkaAPIKey(rawValue: 26)
+    /// TxnOffsetCommit (28): commits a consumer group's offsets within a transaction.
+    public static let transactionOffsetCommit = KafkaAPIKey(rawValue: 28)
 }

@@ -22,10 +22,17 @@ public struct KafkaProtocolError: Sendable, Hashable, RawRepresentable {
     public static let notEnoughReplicas = KafkaProtocolError(rawValue: 19)
     /// REBALANCE_IN_PROGRESS (27).
     public static let rebalanceInProgress = KafkaProtocolError(rawValue: 27)
+    /// TOPIC_AUTHORIZATION_FAILED (29): in a transaction, an abortable error.
+    public static let topicAuthorizationFailed = KafkaProtocolError(rawValue: 29)
+    /// GROUP_AUTHORIZATION_FAILED (30): in a transaction's offset calls, an abortable error.
+    public static let groupAuthorizationFailed = KafkaProtocolError(rawValue: 30)
     /// INVALID_PRODUCER_EPOCH (47): the producer was fenced.
     public static let invalidProducerEpoch = KafkaProtocolError(rawValue: 47)
     /// CONCURRENT_TRANSACTIONS (51): retriable.
     public static let concurrentTransactions = KafkaProtocolError(rawValue: 51)
+    /// UNKNOWN_PRODUCER_ID (59): the broker forgot the producer; in a transaction, abortable (the abort bumps the
+    /// producer epoch).
+    public static let unknownProducerID = KafkaProtocolError(rawValue: 59)
     /// PRODUCER_FENCED (90): a newer producer with the same transactional id exists.
     public static let producerFenced = KafkaProtocolError(rawValue: 90)
 }

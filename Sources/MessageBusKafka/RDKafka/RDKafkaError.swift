@@ -39,19 +39,51 @@ enum RDKafkaError {
 
     /// The ``MessageBusError`` for an `rd_kafka_error_t`, which it destroys; `nil` for no error.
     static func consume(_ error: OpaquePointer?, _ context: String) -> MessageBusError? {
+        self.consumeTransactional(error, context)?.error
+    }
+
+    /// The failure of a transactional call for an `rd_kafka_error_t`, which it destroys, with what librdkafka says
+    /// must happen next (`rd_kafka_error_is_fatal`, `_txn_requires_abort`, `_is_retriable`); `nil` for no error.
+    static func consumeTransactional(_ error: OpaquePointer?, _ context: String) -> RDKafkaTransactionFailure? {
         guard let error else { return nil }
         defer { rd_kafka_error_destroy(error) }
         let code = rd_kafka_error_code(error)
         let description = String(cString: rd_kafka_error_string(error))
         var mapped = Self.error(code, context)
         mapped.message = "\(context): \(description) (\(String(cString: rd_kafka_err2name(code))))"
+        // Fatal is checked first: librdkafka may flag a fatal error as requiring an abort too, and no abort helps then.
+        if rd_kafka_error_is_fatal(error) != 0 {
+            mapped = MessageBusError(
+                .closed, "\(mapped.message); the producer is fenced or failed fatally and must be recreated")
+            return RDKafkaTransactionFailure(recovery: .recreateProducer, error: mapped)
+        }
         if rd_kafka_error_txn_requires_abort(error) != 0 {
             mapped = MessageBusError(
                 .transactionAborted, "\(mapped.message); the transaction must be aborted and retried")
-        } else if rd_kafka_error_is_fatal(error) != 0 {
-            mapped = MessageBusError(
-                .closed, "\(mapped.message); the producer is fenced or failed fatally and must be recreated")
+            return RDKafkaTransactionFailure(recovery: .abort, error: mapped)
         }
-        return mapped
+        if rd_kafka_error_is_retriable(error) != 0 {
+            return RDKafkaTransactionFailure(recovery: .retry, error: mapped)
+        }
+        return RDKafkaTransactionFailure(recovery: .none, error: mapped)
     }
+}
+
+/// A failed call of librdkafka's transactional API and what librdkafka says the caller must do next
+/// (INTRODUCTION.md, "Transactional producer": error handling).
+struct RDKafkaTransactionFailure: Error {
+    enum Recovery {
+        /// Call the same function again: it resumes the operation still running in the background (typically
+        /// the call's own timeout passed while the coordinator was still answering).
+        case retry
+        /// The transaction cannot commit: abort it; the next one can succeed.
+        case abort
+        /// The producer is fenced or failed fatally: no further transaction can succeed on it.
+        case recreateProducer
+        /// Nothing in particular (a usage error, an unknown failure).
+        case none
+    }
+
+    var recovery: Recovery
+    var error: MessageBusError
 }

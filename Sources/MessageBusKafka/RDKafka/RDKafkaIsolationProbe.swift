@@ -53,6 +53,9 @@ enum RDKafkaIsolationProbe {
         } catch let error as MessageBusError {
             _ = await producer.close(timeout: .seconds(1))
             return .inconclusive(error.message)
+        } catch let failure as RDKafkaTransactionFailure {
+            _ = await producer.close(timeout: .seconds(1))
+            return .inconclusive(failure.error.message)
         } catch {
             _ = await producer.close(timeout: .seconds(1))
             return .inconclusive("\(error)")

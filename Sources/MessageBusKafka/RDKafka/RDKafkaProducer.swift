@@ -23,6 +23,9 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     private let pollThreadExited = CompletionSignal<Void>()
     /// The `message.max.bytes` the producer was configured with, for the error that names an oversized record.
     let messageMaxBytes: Int
+    /// Whether the producer has a `transactional.id`: its records can then be dropped because their transaction
+    /// failed, which is an aborted transaction to the caller, not a broker error.
+    let isTransactional: Bool
 
     /// Creates a producer and starts its poll thread.
     init(
@@ -33,6 +36,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         self.client = try RDKafkaClient(
             kind: .producer, properties: properties, context: context, deliveryReports: true)
         self.messageMaxBytes = messageMaxBytes
+        self.isTransactional = properties.contains { $0.name == "transactional.id" }
         context.deliveryReportHandler = self
         let client = self.client
         let stop = self.stopPolling
@@ -136,6 +140,17 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     }
 
     private func produceError(_ code: rd_kafka_resp_err_t, topic: String, size: Int) -> MessageBusError {
+        if self.isTransactional,
+            code == RD_KAFKA_RESP_ERR__PURGE_QUEUE || code == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
+                || code == RD_KAFKA_RESP_ERR__STATE
+        {
+            // An abortable transaction error (a refused AddPartitionsToTxn, for example) makes librdkafka purge the
+            // transaction's records and refuse new ones until the transaction is aborted.
+            return MessageBusError(
+                .transactionAborted,
+                "a record for '\(topic)' was dropped because its transaction failed (\(RDKafkaError.text(code))); "
+                    + "the transaction must be aborted and retried")
+        }
         if code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE {
             return MessageBusError(
                 .messageTooLarge,
@@ -234,7 +249,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {
             let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
             error = self.produceError(code, topic: topic, size: message.pointee.len + message.pointee.key_len)
-            if code != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE {
+            if code != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, error?.code != .transactionAborted {
                 error?.message = "delivery to '\(topic)' [partition \(message.pointee.partition)] failed: "
                     + RDKafkaError.text(code)
             }
