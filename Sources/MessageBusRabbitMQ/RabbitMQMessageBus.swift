@@ -73,12 +73,13 @@ public final class RabbitMQMessageBus: MessageBus {
         self.logger = logger
         self.configuration = configuration
         self.rabbitMQConfiguration = rabbitMQ
-        self.poller = RabbitMQPoller(
-            subscriptionID: 0, tracksSettlement: configuration.guarantee.requiresAcknowledgement)
         self.owner = try await AMQPConnectionOwner.start(
             configuration: rabbitMQ, connectionName: rabbitMQ.connectionName ?? configuration.clientName,
             publishTimeout: configuration.publishTimeout, logger: logger)
         self.queue = self.owner.queue
+        self.poller = RabbitMQPoller(
+            subscriptionID: 0, tracksSettlement: configuration.guarantee.requiresAcknowledgement,
+            schedule: self.owner.wakeSchedule)
         self.logger.debug("opened RabbitMQ bus", metadata: ["broker": "\(rabbitMQ)"])
     }
 
@@ -152,7 +153,8 @@ public final class RabbitMQMessageBus: MessageBus {
         deadLetterDestination: String?
     ) async throws -> Subscription {
         let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
-        let inbox = RabbitMQInbox(tracksSettlement: self.configuration.guarantee.requiresAcknowledgement)
+        let inbox = RabbitMQInbox(
+            tracksSettlement: self.configuration.guarantee.requiresAcknowledgement, schedule: self.owner.wakeSchedule)
         let done = OneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
             subscriptionID: id, source: source, prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,

@@ -6,11 +6,20 @@ import MessageBus
 extension AMQPConnectionOwner {
     /// Reads every frame available without waiting (rabbitmq-c sends a due heartbeat on the way), at most a bounded
     /// number per call so that queued commands still run under a flood of deliveries.
+    ///
+    /// The socket is only read when `poll` found it readable (or once per heartbeat check): asking rabbitmq-c for a
+    /// frame with nothing buffered costs a `recv` that finds nothing and a `poll` that waits for nothing.
     func readFrames() throws {
         guard let session = self.session else { return }
+        let now = ContinuousClock.now
+        let checksSocket = self.isSocketReadable || now - self.lastSocketCheck >= .milliseconds(250)
+        self.isSocketReadable = false
+        if checksSocket { self.lastSocketCheck = now }
         var frame = amqp_frame_t()
         var noWait = timeval(tv_sec: 0, tv_usec: 0)
-        for _ in 0..<4096 {
+        for index in 0..<4096 {
+            let isBuffered = amqp_data_in_buffer(session.state) != 0 || amqp_frames_enqueued(session.state) != 0
+            guard isBuffered || (checksSocket && index == 0) else { return }
             let status = amqp_simple_wait_frame_noblock(session.state, &frame, &noWait)
             if status == AMQP_STATUS_TIMEOUT.rawValue { return }
             guard status == AMQP_STATUS_OK.rawValue else { throw AMQPFailure.status(status, "reading a frame") }

@@ -123,9 +123,7 @@ extension AMQPConnectionOwner {
     private func sleepDuringRecovery(_ duration: Duration) {
         let end = ContinuousClock.now + duration
         while ContinuousClock.now < end {
-            let remaining = end - ContinuousClock.now
-            let milliseconds = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
-            self.waitForActivity(timeoutMilliseconds: max(1, min(250, milliseconds)))
+            self.waitForActivity(maximum: min(.milliseconds(250), end - ContinuousClock.now))
             self.deferred.append(contentsOf: self.queue.takeAll())
             self.takeCloseFromDeferred()
             self.expireDeadlines()

@@ -56,6 +56,13 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var isReplyConsumerStarted = false
     /// Requests waiting for their reply, by correlation id.
     var pendingReplies: [String: PendingReply] = [:]
+    /// Whether the last `poll` found the socket readable: only then (or with bytes already buffered, or for the
+    /// periodic heartbeat check) does reading frames touch the socket.
+    var isSocketReadable = false
+    /// When reading frames last gave rabbitmq-c the chance to send a due heartbeat and notice a silent broker.
+    var lastSocketCheck = ContinuousClock.now
+    /// The owner's next wake-up, which receivers with an earlier deadline move forward.
+    let wakeSchedule: OwnerWakeSchedule
     /// Set by `connection.blocked`: the broker reads nothing, so publishing would block the thread.
     var isBlocked = false
     var closing: (deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)?
@@ -76,7 +83,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         self.connectionName = connectionName
         self.publishTimeout = publishTimeout
         self.logger = logger
-        self.queue = CommandQueue(capacity: max(configuration.confirmWindow, 1024), wakeup: try Wakeup())
+        let wakeup = try Wakeup()
+        self.queue = CommandQueue(capacity: max(configuration.confirmWindow, 1024), wakeup: wakeup)
+        self.wakeSchedule = OwnerWakeSchedule(wakeup: wakeup)
     }
 
     /// Connects (trying every endpoint in order) on a new owner thread and returns once the connection is open.
@@ -146,16 +155,40 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         !self.isBlocked && self.window.count < self.configuration.confirmWindow
     }
 
-    /// Sleeps in `poll` until the socket is readable, a caller signals, or 250 ms pass (to send heartbeats and
-    /// expire deadlines).
-    func waitForActivity(timeoutMilliseconds: Int32 = 250) {
+    /// Sleeps in `poll` until the socket is readable, a caller signals, a waiting receiver's deadline comes, or
+    /// `maximum` passes (to send heartbeats and expire publish deadlines).
+    func waitForActivity(maximum: Duration = .milliseconds(250)) {
         var descriptors = [pollfd(fd: self.queue.wakeup.fileDescriptor, events: Int16(POLLIN), revents: 0)]
         if let session = self.session {
             if amqp_frames_enqueued(session.state) != 0 || amqp_data_in_buffer(session.state) != 0 { return }
             descriptors.append(pollfd(fd: session.fileDescriptor, events: Int16(POLLIN), revents: 0))
         }
-        _ = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds)
+        // Publish the latest wake-up first, then look for receivers with an earlier deadline: one that registers
+        // after the look compares its deadline with a plan at least as late as the final one, and signals.
+        let now = ContinuousClock.now
+        var wake = now + maximum
+        self.wakeSchedule.plan(wake)
+        if let earliest = self.expireReceiveWaiters(now: now) { wake = min(wake, earliest) }
+        self.wakeSchedule.plan(wake)
+        // Rounded up, so that a deadline less than a millisecond away does not spin.
+        let milliseconds = Int32(clamping: (wake - now).wholeMilliseconds + 1)
+        guard self.queue.prepareToSleep(takesCommands: self.deferred.isEmpty) else { return }
+        _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+        self.queue.ownerWokeUp()
         if descriptors[0].revents != 0 { self.queue.wakeup.drain() }
+        if descriptors.count > 1, descriptors[1].revents != 0 { self.isSocketReadable = true }
+    }
+
+    /// Wakes the receivers whose deadline passed; returns the earliest deadline still pending.
+    @discardableResult
+    func expireReceiveWaiters(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        var earliest: ContinuousClock.Instant?
+        for consumer in self.consumers.values {
+            if let deadline = consumer.request.inbox.expireWaiters(now: now) {
+                earliest = min(earliest ?? deadline, deadline)
+            }
+        }
+        return earliest
     }
 
     // MARK: Commands
@@ -303,6 +336,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// Fails publishes and flushes whose deadline passed; their messages stay in the window until confirmed.
     func expireDeadlines() {
         let now = ContinuousClock.now
+        self.expireReceiveWaiters(now: now)
         for entry in self.window.elements {
             guard entry.request.deadline < now else { break }
             if !entry.request.isFinished {

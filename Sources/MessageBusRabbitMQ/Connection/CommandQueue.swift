@@ -12,6 +12,8 @@ final class CommandQueue: Sendable {
         var queuedWeight = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
         var closedError: MessageBusError?
+        /// Whether the owner thread is in (or about to enter) `poll` and must be signalled to see a new command.
+        var ownerIsSleeping = false
     }
 
     private let state = Mutex(State())
@@ -28,20 +30,20 @@ final class CommandQueue: Sendable {
     func submit(_ command: ConnectionCommand) async {
         let weight = command.weight
         while true {
-            enum Step { case queued(wasEmpty: Bool), closed(MessageBusError), full }
+            enum Step { case queued(mustSignal: Bool), closed(MessageBusError), full }
             let step: Step = self.state.withLock { state in
                 if let error = state.closedError { return .closed(error) }
                 guard state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity else { return .full }
-                let wasEmpty = state.commands.isEmpty
                 state.commands.append(command)
                 state.queuedWeight += weight
-                return .queued(wasEmpty: wasEmpty)
+                defer { state.ownerIsSleeping = false }
+                return .queued(mustSignal: state.ownerIsSleeping)
             }
             switch step {
-            case .queued(let wasEmpty):
-                // One signal per batch the owner takes: commands queued behind others are taken with them, so
-                // only the first since the last `takeAll` needs to wake the owner thread.
-                if wasEmpty { self.wakeup.signal() }
+            case .queued(let mustSignal):
+                // An owner that is awake takes the command before it sleeps again (see `prepareToSleep`); only
+                // a sleeping one needs the pipe, and only once.
+                if mustSignal { self.wakeup.signal() }
                 return
             case .closed(let error):
                 command.fail(error)
@@ -60,6 +62,24 @@ final class CommandQueue: Sendable {
     }
 
     /// Takes every queued command (owner thread) and lets waiting callers retry.
+    /// Called by the owner thread before `poll`: `false` when a command it would take is already queued (so it
+    /// must not sleep); otherwise the next submit signals the wake-up pipe.
+    ///
+    /// - Parameter takesCommands: Whether the owner's next loop takes queued commands (it does not while
+    ///   deferred publishes wait for the confirm window).
+    func prepareToSleep(takesCommands: Bool) -> Bool {
+        self.state.withLock { state in
+            if takesCommands && !state.commands.isEmpty { return false }
+            state.ownerIsSleeping = true
+            return true
+        }
+    }
+
+    /// Called by the owner thread after `poll`: submits no longer need to signal.
+    func ownerWokeUp() {
+        self.state.withLock { $0.ownerIsSleeping = false }
+    }
+
     func takeAll() -> [ConnectionCommand] {
         let (commands, waiters) = self.state.withLock { state in
             let taken = (state.commands, state.waiters)

@@ -33,7 +33,8 @@ final class Wakeup: Sendable {
     /// Clears pending signals; called by the owner thread after it woke.
     func drain() {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
-            while Glibc.read(self.fileDescriptor, buffer.baseAddress, buffer.count) > 0 {}
+            // A short read emptied the pipe; only a full one needs another look.
+            while Glibc.read(self.fileDescriptor, buffer.baseAddress, buffer.count) == buffer.count {}
         }
     }
 }

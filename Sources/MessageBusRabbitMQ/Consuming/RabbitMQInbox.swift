@@ -27,8 +27,12 @@ final class RabbitMQInbox: Sendable {
     /// Whether handed-out deliveries must be settled (everything but at-most-once).
     let tracksSettlement: Bool
 
-    init(tracksSettlement: Bool) {
+    /// The owner thread's wake-up schedule, which times out waiting receivers.
+    private let schedule: OwnerWakeSchedule
+
+    init(tracksSettlement: Bool, schedule: OwnerWakeSchedule) {
         self.tracksSettlement = tracksSettlement
+        self.schedule = schedule
     }
 
     // MARK: Owner thread side
@@ -106,29 +110,45 @@ final class RabbitMQInbox: Sendable {
     }
 
     /// Waits until deliveries arrive, the subscription ends, `timeout` passes or the task is cancelled.
+    ///
+    /// The owner thread wakes a waiter whose deadline passed (see ``expireWaiters(now:)``), so a wait costs no
+    /// timer task; the schedule wakes the owner early when this deadline comes before its own next wake-up.
     func waitForDeliveries(timeout: Duration?) async {
-        let waiter = Waiter()
+        let waiter = Waiter(deadline: timeout.map { ContinuousClock.now + $0 })
         let mustWait = self.state.withLock { state in
             guard state.buffer.isEmpty && !state.isEnded else { return false }
             state.waiters.append(waiter)
             return true
         }
         guard mustWait else { return }
-        // The receiver parks in its own task; only a timeout needs a second one, a timer that wakes it (cancelled
-        // as soon as deliveries or the end wake it first).
-        let timer = timeout.map { timeout in
-            Task {
-                try? await Task.sleep(for: timeout)
-                waiter.wake()
-            }
-        }
+        if let deadline = waiter.deadline { self.schedule.ensureWake(by: deadline) }
         await withTaskCancellationHandler {
             await waiter.park()
         } onCancel: {
             waiter.wake()
         }
-        timer?.cancel()
         self.state.withLock { state in state.waiters.removeAll { $0 === waiter } }
+    }
+
+    /// Wakes the waiters whose deadline passed (owner thread); returns the earliest deadline still pending.
+    func expireWaiters(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        let (expired, earliest) = self.state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
+            guard !state.waiters.isEmpty else { return ([], nil) }
+            var expired: [Waiter] = []
+            var earliest: ContinuousClock.Instant?
+            state.waiters.removeAll { waiter in
+                guard let deadline = waiter.deadline else { return false }
+                if deadline <= now {
+                    expired.append(waiter)
+                    return true
+                }
+                earliest = min(earliest ?? deadline, deadline)
+                return false
+            }
+            return (expired, earliest)
+        }
+        for waiter in expired { waiter.wake() }
+        return earliest
     }
 
     /// Removes the deliveries with `tags` from the handed-out set; returns where the known ones came from and the
