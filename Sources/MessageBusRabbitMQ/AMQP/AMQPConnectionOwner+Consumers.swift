@@ -88,21 +88,7 @@ extension AMQPConnectionOwner {
                 metadata: ["deliveries": "\(request.amqpTags.count)"])
             return
         }
-        var remaining = Set(request.amqpTags).intersection(consumer.unsettled)
-        var prefixEnd: UInt64?
-        var prefixLength = 0
-        while let head = consumer.order.first {
-            if !consumer.unsettled.contains(head) {
-                _ = consumer.order.popFirst()
-                continue
-            }
-            guard remaining.contains(head) else { break }
-            _ = consumer.order.popFirst()
-            consumer.unsettled.remove(head)
-            remaining.remove(head)
-            prefixEnd = head
-            prefixLength += 1
-        }
+        let (upTo, together, singles) = consumer.unsettled.settle(request.amqpTags)
         let channel = consumer.channel
         func send(_ tag: UInt64, multiple: Bool) throws {
             switch request.outcome {
@@ -111,11 +97,8 @@ extension AMQPConnectionOwner {
             case .discard: try session.nack(channel, tag: tag, multiple: multiple, requeue: false)
             }
         }
-        if let prefixEnd { try send(prefixEnd, multiple: prefixLength > 1) }
-        for tag in remaining.sorted() {
-            consumer.unsettled.remove(tag)
-            try send(tag, multiple: false)
-        }
+        if let upTo { try send(upTo, multiple: together > 1) }
+        for tag in singles { try send(tag, multiple: false) }
     }
 
     /// Ends a subscription: closing its channel makes the broker requeue what it had not settled.
@@ -124,7 +107,6 @@ extension AMQPConnectionOwner {
         consumer.request.inbox.end()
         guard consumer.channel != 0 else { return }
         self.consumerByChannel[consumer.channel] = nil
-        self.assemblies[consumer.channel] = nil
         try self.session?.closeChannel(consumer.channel)
     }
 
@@ -136,7 +118,7 @@ extension AMQPConnectionOwner {
             metadata: ["queue": "\(consumer.queueName)", "reason": "\(error.message)"])
         self.consumers[consumer.request.subscriptionID] = nil
         self.consumerByChannel[consumer.channel] = nil
-        self.assemblies[consumer.channel] = nil
+        consumer.assembly = nil
         consumer.request.inbox.end(error: error)
         self.events.emit(.consumerCancelled(queue: consumer.queueName, reason: error.message))
     }

@@ -40,22 +40,19 @@ extension AMQPConnectionOwner {
         switch Int32(frame.frame_type) {
         case AMQP_FRAME_METHOD:
             try self.handleMethod(frame.payload.method, channel: channel, session: session)
-        case AMQP_FRAME_HEADER:
-            guard var assembly = self.assemblies[channel], let decoded = frame.payload.properties.decoded else { return }
-            assembly.properties = AMQPMessageDecoder.properties(decoded)
-            assembly.bodySize = Int(frame.payload.properties.body_size)
-            assembly.body.reserveCapacity(assembly.bodySize)
-            assembly.hasHeader = true
-            self.assemblies[channel] = assembly
-            if assembly.isComplete { self.complete(channel) }
-        case AMQP_FRAME_BODY:
-            guard self.assemblies[channel] != nil else { return }
-            let fragment = frame.payload.body_fragment
-            if let bytes = fragment.bytes, fragment.len > 0 {
-                self.assemblies[channel]!.body.append(
-                    contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+        case AMQP_FRAME_HEADER, AMQP_FRAME_BODY:
+            if channel == Self.publishChannel {
+                guard self.publishChannelAssembly != nil else { return }
+                self.publishChannelAssembly!.add(frame)
+                if self.publishChannelAssembly!.isComplete, let assembly = self.publishChannelAssembly.take() {
+                    self.completeOnPublishChannel(assembly)
+                }
+            } else if let consumer = self.consumerByChannel[channel], consumer.assembly != nil {
+                consumer.assembly!.add(frame)
+                if consumer.assembly!.isComplete, let assembly = consumer.assembly.take() {
+                    self.complete(assembly, for: consumer)
+                }
             }
-            if self.assemblies[channel]!.isComplete { self.complete(channel) }
         default:
             return  // heartbeats: rabbitmq-c already noted that the broker is alive
         }
@@ -66,12 +63,18 @@ extension AMQPConnectionOwner {
         switch method.id {
         case AMQPMethod.basicDeliver:
             let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
-            self.assemblies[channel] = AMQPContentAssembly(
+            let assembly = AMQPContentAssembly(
                 returned: nil, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
                 routingKey: deliver.routing_key.swiftString)
+            if channel == Self.publishChannel {
+                self.publishChannelAssembly = assembly  // an RPC reply (direct reply-to)
+            } else {
+                self.consumerByChannel[channel]?.assembly = assembly
+            }
         case AMQPMethod.basicReturn:
             let returned = decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
-            self.assemblies[channel] = AMQPContentAssembly(
+            guard channel == Self.publishChannel else { return }
+            self.publishChannelAssembly = AMQPContentAssembly(
                 returned: AMQPContentAssembly.Returned(
                     replyCode: returned.reply_code, replyText: returned.reply_text.swiftString,
                     exchange: returned.exchange.swiftString),
@@ -115,9 +118,9 @@ extension AMQPConnectionOwner {
 
     private func channelClosedByBroker(_ channel: UInt16, code: UInt16, text: String) throws {
         let failure = AMQPFailure.channelClosed(channel: channel, code: code, text: text)
-        self.assemblies[channel] = nil
         switch channel {
         case Self.publishChannel:
+            self.publishChannelAssembly = nil
             // The confirms of everything in flight died with the channel; fail them rather than guess.
             let error = failure.messageBusError("publishing")
             for entry in self.window.removeAll() { self.fail(entry.request, error) }
@@ -136,27 +139,24 @@ extension AMQPConnectionOwner {
         }
     }
 
-    private func complete(_ channel: UInt16) {
-        guard let assembly = self.assemblies.removeValue(forKey: channel) else { return }
+    /// A message read on the publish channel: a returned mandatory publish, or a reply to a request.
+    private func completeOnPublishChannel(_ assembly: AMQPContentAssembly) {
         if let returned = assembly.returned {
-            if channel == Self.publishChannel {
-                self.noteReturn(returned, routingKey: assembly.routingKey, messageID: assembly.properties.id)
-            }
-            return
+            self.noteReturn(returned, routingKey: assembly.routingKey, messageID: assembly.properties.id)
+        } else {
+            self.deliverReply(
+                AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body))
         }
-        if channel == Self.publishChannel {
-            self.deliverReply(AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body))
-            return
-        }
-        guard let consumer = self.consumerByChannel[channel] else { return }
+    }
+
+    private func complete(_ assembly: AMQPContentAssembly, for consumer: AMQPConsumer) {
         let attempt = assembly.properties.deliveryCount.map { $0 + 1 } ?? (assembly.redelivered ? 2 : 1)
         let delivery = InboundDelivery(
             message: AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body),
             attempt: attempt, amqpTag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset,
-            properties: assembly.properties.extra.isEmpty ? nil : assembly.properties.extra,
+            properties: assembly.properties.extra,
             generation: self.generation)
         if let offset = assembly.properties.streamOffset { consumer.nextStreamOffset = offset + 1 }
-        consumer.order.append(assembly.deliveryTag)
         consumer.unsettled.insert(assembly.deliveryTag)
         let inbox = consumer.request.inbox
         self.arrived[ObjectIdentifier(inbox), default: (inbox, [])].1.append(delivery)

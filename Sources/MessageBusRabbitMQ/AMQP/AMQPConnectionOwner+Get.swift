@@ -63,13 +63,12 @@ extension AMQPConnectionOwner {
         let properties = withUnsafePointer(to: &message.properties) { AMQPMessageDecoder.properties($0) }
         let attempt = properties.deliveryCount.map { $0 + 1 } ?? (ok.redelivered != 0 ? 2 : 1)
         if !noAck {
-            consumer.order.append(ok.delivery_tag)
             consumer.unsettled.insert(ok.delivery_tag)
         }
         return InboundDelivery(
             message: AMQPMessageDecoder.message(properties, routingKey: ok.routing_key.swiftString, body: message.body.byteArray),
             attempt: attempt, amqpTag: ok.delivery_tag, streamOffset: properties.streamOffset,
-            properties: properties.extra.isEmpty ? nil : properties.extra,
+            properties: properties.extra,
             generation: self.generation)
     }
 }

@@ -52,7 +52,7 @@ extension AMQPConnectionOwner {
         self.session?.abandon()
         self.session = nil
         self.generation += 1
-        self.assemblies.removeAll()
+        self.publishChannelAssembly = nil
         self.arrived.removeAll()
         self.outOfOrderConfirms.removeAll()
         // Returns are keyed by sequence numbers that recovery reassigns; a republished message is returned again.

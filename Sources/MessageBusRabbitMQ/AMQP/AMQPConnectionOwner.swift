@@ -49,8 +49,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// Topology the application and the subscriptions declared, declared again after a reconnection.
     var topology = RecordedTopology()
     var consumers: [UInt64: AMQPConsumer] = [:]
-    var consumerByChannel: [UInt16: AMQPConsumer] = [:]
-    var assemblies: [UInt16: AMQPContentAssembly] = [:]
+    var consumerByChannel = ChannelTable()
+    /// The returned publish or RPC reply being read from its frames on the publish channel.
+    var publishChannelAssembly: AMQPContentAssembly?
     var arrived: [ObjectIdentifier: (RabbitMQInbox, [InboundDelivery])] = [:]
     /// Whether this connection consumes direct reply-to on the publish channel.
     var isReplyConsumerStarted = false

@@ -5,10 +5,10 @@ final class AMQPConsumer {
     var channel: UInt16 = 0
     /// The queue it consumes (server-named for broadcast, so it changes on recovery).
     var queueName = ""
-    /// Delivery tags in arrival order (settled ones are skipped lazily), for `multiple` acknowledgements.
-    var order = FIFO<UInt64>()
     /// Delivery tags delivered and not yet settled on this channel.
-    var unsettled = Set<UInt64>()
+    var unsettled = UnsettledTags()
+    /// The message being read from its frames on this channel.
+    var assembly: AMQPContentAssembly?
     /// For a stream consumer, the offset after the last delivery: where it resumes after a recovery, so the stream
     /// is not replayed from its original start position.
     var nextStreamOffset: Int64?
@@ -20,7 +20,7 @@ final class AMQPConsumer {
     /// Forgets the tags of a channel that is gone.
     func resetChannel() {
         self.channel = 0
-        _ = self.order.removeAll()
         self.unsettled.removeAll()
+        self.assembly = nil
     }
 }

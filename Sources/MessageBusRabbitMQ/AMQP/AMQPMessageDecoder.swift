@@ -15,8 +15,9 @@ enum AMQPMessageDecoder {
         var deliveryCount: Int?
         /// The stream queue's `x-stream-offset`, when present.
         var streamOffset: Int64?
-        /// The AMQP properties ``MessageBus/Message`` has no field for.
-        var extra = RabbitMQMessageProperties()
+        /// The AMQP properties ``MessageBus/Message`` has no field for; `nil` when none is set (the common case,
+        /// which then costs nothing to carry).
+        var extra: RabbitMQMessageProperties?
     }
 
     static func properties(_ pointer: UnsafeRawPointer) -> Properties {
@@ -29,16 +30,10 @@ enum AMQPMessageDecoder {
         if flags & UInt32(AMQP_BASIC_TIMESTAMP_FLAG) != 0 {
             decoded.timestamp = Date(timeIntervalSince1970: TimeInterval(raw.timestamp))
         }
-        if flags & UInt32(AMQP_BASIC_REPLY_TO_FLAG) != 0 { decoded.extra.replyTo = raw.reply_to.swiftString }
-        if flags & UInt32(AMQP_BASIC_EXPIRATION_FLAG) != 0, let milliseconds = Int64(raw.expiration.swiftString) {
-            decoded.extra.expiration = .milliseconds(milliseconds)
-        }
-        if flags & UInt32(AMQP_BASIC_PRIORITY_FLAG) != 0 { decoded.extra.priority = raw.priority }
-        if flags & UInt32(AMQP_BASIC_TYPE_FLAG) != 0 { decoded.extra.type = raw.type.swiftString }
-        if flags & UInt32(AMQP_BASIC_APP_ID_FLAG) != 0 { decoded.extra.appID = raw.app_id.swiftString }
-        if flags & UInt32(AMQP_BASIC_CONTENT_ENCODING_FLAG) != 0 {
-            decoded.extra.contentEncoding = raw.content_encoding.swiftString
-        }
+        let extraFlags = UInt32(
+            AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_TYPE_FLAG
+                | AMQP_BASIC_APP_ID_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG)
+        if flags & extraFlags != 0 { decoded.extra = Self.extraProperties(raw, flags: flags) }
         if flags & UInt32(AMQP_BASIC_HEADERS_FLAG) != 0, let entries = raw.headers.entries {
             for index in 0..<Int(raw.headers.num_entries) {
                 let entry = entries[index]
@@ -55,6 +50,19 @@ enum AMQPMessageDecoder {
             }
         }
         return decoded
+    }
+
+    private static func extraProperties(_ raw: amqp_basic_properties_t, flags: UInt32) -> RabbitMQMessageProperties {
+        var extra = RabbitMQMessageProperties()
+        if flags & UInt32(AMQP_BASIC_REPLY_TO_FLAG) != 0 { extra.replyTo = raw.reply_to.swiftString }
+        if flags & UInt32(AMQP_BASIC_EXPIRATION_FLAG) != 0, let milliseconds = Int64(raw.expiration.swiftString) {
+            extra.expiration = .milliseconds(milliseconds)
+        }
+        if flags & UInt32(AMQP_BASIC_PRIORITY_FLAG) != 0 { extra.priority = raw.priority }
+        if flags & UInt32(AMQP_BASIC_TYPE_FLAG) != 0 { extra.type = raw.type.swiftString }
+        if flags & UInt32(AMQP_BASIC_APP_ID_FLAG) != 0 { extra.appID = raw.app_id.swiftString }
+        if flags & UInt32(AMQP_BASIC_CONTENT_ENCODING_FLAG) != 0 { extra.contentEncoding = raw.content_encoding.swiftString }
+        return extra
     }
 
     static func message(_ properties: Properties, routingKey: String, body: [UInt8]) -> Message {
