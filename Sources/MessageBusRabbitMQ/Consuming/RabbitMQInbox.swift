@@ -29,6 +29,9 @@ final class RabbitMQInbox: Sendable {
 
     /// The owner thread's wake-up schedule, which times out waiting receivers.
     private let schedule: OwnerWakeSchedule
+    /// Receivers waiting with a deadline, readable without the lock: the owner looks at every inbox on every
+    /// turn of its loop, and must not contend for the lock of one that has none.
+    private let timedWaiters = Atomic(0)
 
     init(tracksSettlement: Bool, schedule: OwnerWakeSchedule) {
         self.tracksSettlement = tracksSettlement
@@ -121,17 +124,23 @@ final class RabbitMQInbox: Sendable {
             return true
         }
         guard mustWait else { return }
-        if let deadline = waiter.deadline { self.schedule.ensureWake(by: deadline) }
+        if let deadline = waiter.deadline {
+            // Counted before the owner is asked to wake, so the look it takes then finds this waiter.
+            self.timedWaiters.add(1, ordering: .sequentiallyConsistent)
+            self.schedule.ensureWake(by: deadline)
+        }
         await withTaskCancellationHandler {
             await waiter.park()
         } onCancel: {
             waiter.wake()
         }
         self.state.withLock { state in state.waiters.removeAll { $0 === waiter } }
+        if waiter.deadline != nil { self.timedWaiters.subtract(1, ordering: .sequentiallyConsistent) }
     }
 
     /// Wakes the waiters whose deadline passed (owner thread); returns the earliest deadline still pending.
     func expireWaiters(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard self.timedWaiters.load(ordering: .sequentiallyConsistent) > 0 else { return nil }
         let (expired, earliest) = self.state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
             guard !state.waiters.isEmpty else { return ([], nil) }
             var expired: [Waiter] = []
