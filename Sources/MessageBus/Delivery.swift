@@ -104,21 +104,41 @@ extension Sequence where Element == Delivery {
     /// - Throws: ``MessageBusError/Code/alreadySettled`` when any delivery was already settled; the others are
     ///   still settled.
     public func settleAll(as outcome: DeliveryOutcome) async throws {
-        var bySubscription: [ObjectIdentifier: (SubscriptionContext, [Delivery])] = [:]
+        try await Delivery.settle(Array(self), as: outcome)
+    }
+
+    /// Acknowledges every delivery; see ``settleAll(as:)``.
+    public func ackAll() async throws {
+        try await self.settleAll(as: .ack)
+    }
+}
+
+extension Delivery {
+    /// ``Swift/Sequence/settleAll(as:)`` on a concrete array, so that the per-delivery work is compiled once here
+    /// rather than left generic across modules; a batch from one subscription (the usual case) is settled without
+    /// grouping.
+    static func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
+        var claimed: [Delivery] = []
+        claimed.reserveCapacity(deliveries.count)
         var alreadySettled: [UInt64] = []
-        for delivery in self where delivery.context.guarantee.requiresAcknowledgement {
+        var sharedContext: SubscriptionContext? = deliveries.first?.context
+        for delivery in deliveries where delivery.context.guarantee.requiresAcknowledgement {
             guard delivery.claimSettlement() else {
                 alreadySettled.append(delivery.tag)
                 continue
             }
-            bySubscription[ObjectIdentifier(delivery.context), default: (delivery.context, [])].1.append(delivery)
+            if delivery.context !== sharedContext { sharedContext = nil }
+            claimed.append(delivery)
         }
-        for (context, deliveries) in bySubscription.values {
-            do {
-                try await context.settle(deliveries, as: outcome)
-            } catch {
-                for delivery in deliveries { delivery.releaseSettlement() }
-                throw error
+        if let context = sharedContext, !claimed.isEmpty {
+            try await Self.settle(claimed, of: context, as: outcome)
+        } else {
+            var bySubscription: [ObjectIdentifier: (SubscriptionContext, [Delivery])] = [:]
+            for delivery in claimed {
+                bySubscription[ObjectIdentifier(delivery.context), default: (delivery.context, [])].1.append(delivery)
+            }
+            for (context, group) in bySubscription.values {
+                try await Self.settle(group, of: context, as: outcome)
             }
         }
         if !alreadySettled.isEmpty {
@@ -126,8 +146,14 @@ extension Sequence where Element == Delivery {
         }
     }
 
-    /// Acknowledges every delivery; see ``settleAll(as:)``.
-    public func ackAll() async throws {
-        try await self.settleAll(as: .ack)
+    private static func settle(
+        _ deliveries: [Delivery], of context: SubscriptionContext, as outcome: DeliveryOutcome
+    ) async throws {
+        do {
+            try await context.settle(deliveries, as: outcome)
+        } catch {
+            for delivery in deliveries { delivery.releaseSettlement() }
+            throw error
+        }
     }
 }
