@@ -19,8 +19,8 @@ struct KafkaMockFaultInjectionTests {
     func brokerDownDuringProduction() async throws {
         let cluster = try KafkaMockCluster(brokers: 3, logger: KafkaBusFactory.logger("mock"))
         let topic = KafkaTestEnvironment.uniqueName("faults")
-        try cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
-        try cluster.setLeader(of: topic, partition: 0, to: 1)
+        try await cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
+        try await cluster.setLeader(of: topic, partition: 0, to: 1)
         var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
         kafka.additionalProperties = ["log_level": "0"]
         let bus = try await KafkaMessageBus(
@@ -35,10 +35,10 @@ struct KafkaMockFaultInjectionTests {
             try await bus.flush()
         }
         try await Task.sleep(for: .milliseconds(60))
-        try cluster.setBrokerDown(1)
+        try await cluster.setBrokerDown(1)
         try await Task.sleep(for: .milliseconds(500))
-        try cluster.setLeader(of: topic, partition: 0, to: 2)
-        try cluster.setBrokerUp(1)
+        try await cluster.setLeader(of: topic, partition: 0, to: 2)
+        try await cluster.setBrokerUp(1)
         try await producing.value
         let subscription = try await bus.subscribe(
             to: topic, group: "check", options: SubscriptionOptions(startPosition: .earliest, prefetch: 500))
@@ -61,7 +61,7 @@ struct KafkaMockFaultInjectionTests {
         let cluster = try #require(kafka.mockCluster)
         let topic = KafkaTestEnvironment.uniqueName("faults-retry")
         try await bus.publish(Message(text: "warm-up", key: "k"), to: topic)
-        cluster.injectErrors([.notLeaderOrFollower, .requestTimedOut, .notEnoughReplicas], into: .produce)
+        try cluster.injectErrors([.notLeaderOrFollower, .requestTimedOut, .notEnoughReplicas], into: .produce)
         try await bus.publish(contentsOf: (0..<5).map { Message(text: "r\($0)", key: "k") }, to: topic)
         let subscription = try await bus.subscribe(
             to: topic, group: "check", options: SubscriptionOptions(startPosition: .earliest))
@@ -96,7 +96,7 @@ struct KafkaMockFaultInjectionTests {
     func commitsSurviveCoordinatorLoss() async throws {
         let cluster = try KafkaMockCluster(brokers: 3, logger: KafkaBusFactory.logger("mock"))
         let topic = KafkaTestEnvironment.uniqueName("coordinator")
-        try cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
+        try await cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
         var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
         kafka.additionalProperties = ["log_level": "0"]
         let bus = try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("mock"), mockCluster: cluster)
@@ -106,11 +106,11 @@ struct KafkaMockFaultInjectionTests {
         var received: [Delivery] = []
         while received.count < 10 { received += try await first.receive(max: 10 - received.count, timeout: .seconds(20)) }
         #expect(received.map(\.message.id) == (0..<10).map { "m\($0)" })
-        cluster.injectErrors([.notCoordinator, .coordinatorNotAvailable, .notCoordinator], into: .offsetCommit)
-        try cluster.setCoordinator(ofGroup: kafka.groupNaming.groupID(group: "g", destination: topic), to: 2)
+        try cluster.injectErrors([.notCoordinator, .coordinatorNotAvailable, .notCoordinator], into: .offsetCommit)
+        try await cluster.setCoordinator(ofGroup: kafka.groupNaming.groupID(group: "g", destination: topic), to: 2)
         try await received.ackAll()
         await first.cancel()  // leaving the group commits what was acknowledged, through the failing coordinator
-        cluster.clearInjectedErrors(for: .offsetCommit)
+        try cluster.clearInjectedErrors(for: .offsetCommit)
         let second = try await bus.subscribe(to: topic, group: "g", options: options)
         var rest: [String] = []
         while rest.count < 10 {

@@ -92,7 +92,7 @@ struct KafkaMockTransactionFaultTests {
     func fenced(_ injection: Injection) async throws {
         let fixture = try await Fixture.make()
         let request = try await fixture.nextRequest()
-        fixture.cluster.injectErrors(injection.errors, into: injection.api)
+        try fixture.cluster.injectErrors(injection.errors, into: injection.api)
         let fenced = try await #require(throws: MessageBusError.self) { try await fixture.process(request) }
         #expect(fenced.code == .closed)
         #expect(fenced.message.contains("was fenced"), "\(fenced.message)")
@@ -105,7 +105,7 @@ struct KafkaMockTransactionFaultTests {
         #expect(later.code == .closed)
         #expect(later.message == fenced.message)
         #expect(runs.count.load(ordering: .relaxed) == 0, "a transaction on a fenced producer must fail before its body runs")
-        fixture.cluster.clearInjectedErrors(for: injection.api)
+        try fixture.cluster.clearInjectedErrors(for: injection.api)
         try await fixture.bus.close()
     }
 
@@ -121,7 +121,7 @@ struct KafkaMockTransactionFaultTests {
     func abortable(_ injection: Injection) async throws {
         let fixture = try await Fixture.make()
         let request = try await fixture.nextRequest()
-        fixture.cluster.injectErrors(injection.errors, into: injection.api)
+        try fixture.cluster.injectErrors(injection.errors, into: injection.api)
         let aborted = try await #require(throws: MessageBusError.self) { try await fixture.process(request) }
         #expect(aborted.code == .transactionAborted, "\(aborted)")
         #expect(aborted.isRetriable)
@@ -143,7 +143,7 @@ struct KafkaMockTransactionFaultTests {
     func retriable(_ injection: Injection) async throws {
         let fixture = try await Fixture.make()
         let request = try await fixture.nextRequest()
-        fixture.cluster.injectErrors(injection.errors, into: injection.api)
+        try fixture.cluster.injectErrors(injection.errors, into: injection.api)
         try await fixture.process(request)
         try await fixture.expectRequestCommitted()
         try await fixture.bus.close()
@@ -157,9 +157,9 @@ struct KafkaMockTransactionFaultTests {
         let fixture = try await Fixture.make(publishTimeout: .seconds(3))
         try await fixture.bus.withTransaction { transaction in
             try await transaction.publish(Message(text: "reply", key: "k"), to: fixture.output)
-            try fixture.cluster.setRoundTripTime(of: 1, to: .milliseconds(4_500))
+            try await fixture.cluster.setRoundTripTime(of: 1, to: .milliseconds(4_500))
         }
-        try fixture.cluster.setRoundTripTime(of: 1, to: .zero)
+        try await fixture.cluster.setRoundTripTime(of: 1, to: .zero)
         let request = try await fixture.nextRequest()
         try await fixture.process(request)
         try await fixture.expectRequestCommitted()

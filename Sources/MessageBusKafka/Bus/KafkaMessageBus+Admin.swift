@@ -17,7 +17,7 @@ extension KafkaMessageBus {
         let replication = replicationFactor ?? self.kafkaConfiguration.topicReplicationFactor ?? -1
         if let mockCluster = self.mockCluster {
             // librdkafka's mock cluster does not answer CreateTopics; it creates topics through its own API.
-            try mockCluster.createTopic(topic, partitions: count, replicationFactor: max(1, replication))
+            try await mockCluster.createTopic(topic, partitions: count, replicationFactor: max(1, replication))
             return
         }
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))

@@ -27,7 +27,9 @@ public final class KafkaMessageBus: MessageBus {
 
     let publisher: KafkaPublisher
     let logger: Logger
-    private let subscriptions = Mutex<[ObjectIdentifier: KafkaSubscription]>([:])
+    /// The open subscriptions, for ``close(deadline:)``; held weakly, so that a subscription its user drops without
+    /// cancelling it goes away (and its consumer thread ends) while the bus lives on.
+    private let subscriptions = Mutex<[ObjectIdentifier: WeakSubscription]>([:])
     let transactions: KafkaTransactionCoordinator?
 
     /// Opens a bus on a Kafka cluster: creates the producer and waits until a broker answers.
@@ -189,7 +191,10 @@ public final class KafkaMessageBus: MessageBus {
                 maxBatch: 1000, lookupTimeoutMilliseconds: Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))),
             owner: subscription, logger: context.logger, tokenProvider: self.kafkaConfiguration.security.sasl?.tokenProvider)
         subscription.attach(consumer: consumer)
-        self.subscriptions.withLock { $0[ObjectIdentifier(subscription)] = subscription }
+        self.subscriptions.withLock { subscriptions in
+            subscriptions = subscriptions.filter { $0.value.subscription != nil }
+            subscriptions[ObjectIdentifier(subscription)] = WeakSubscription(subscription: subscription)
+        }
         let joinTimeout = self.kafkaConfiguration.groupJoinTimeout
         do {
             guard try await subscription.assignedSignal.wait(timeout: joinTimeout) != nil else {
@@ -230,6 +235,12 @@ public final class KafkaMessageBus: MessageBus {
         }
     }
 
+    /// The subscriptions of this bus that are still alive (not yet released by their users); a hook for the tests
+    /// that check that a dropped subscription goes away.
+    var liveSubscriptions: [KafkaSubscription] {
+        self.subscriptions.withLock { $0.values.compactMap(\.subscription) }
+    }
+
     // MARK: Lifecycle
 
     /// Returns once a broker answered a metadata request within ``KafkaConfiguration/connectTimeout``.
@@ -252,7 +263,7 @@ public final class KafkaMessageBus: MessageBus {
         let end = ContinuousClock.now.advanced(by: deadline)
         let open = self.subscriptions.withLock { subscriptions in
             defer { subscriptions.removeAll() }
-            return Array(subscriptions.values)
+            return subscriptions.values.compactMap(\.subscription)
         }
         await withTaskGroup(of: Void.self) { group in
             for subscription in open {
@@ -290,4 +301,9 @@ extension KafkaMessageBus {
         }
         return try await transactions.run(body)
     }
+}
+
+/// A subscription the bus knows of without keeping it alive.
+private struct WeakSubscription: Sendable {
+    weak let subscription: KafkaSubscription?
 }

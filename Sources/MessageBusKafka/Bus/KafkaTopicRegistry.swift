@@ -61,7 +61,7 @@ final class KafkaTopicRegistry: Sendable {
                     "topic '\(topic)' does not exist and KafkaConfiguration.createTopics is off")
             }
             if let mockCluster {
-                try mockCluster.createTopic(
+                try mockCluster.createTopicBlocking(
                     topic, partitions: configuration.topicPartitions,
                     replicationFactor: max(1, configuration.topicReplicationFactor ?? 1))
             } else {

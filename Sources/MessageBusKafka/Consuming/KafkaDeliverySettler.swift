@@ -6,21 +6,25 @@ import MessageBus
 /// outcome's own step: a requeue republishes the record to its topic with its attempt raised (so the partition's
 /// other records are not held up), a dead-letter publishes it to the dead-letter topic with the reason; only when
 /// that publish is confirmed is the original marked done.
+///
+/// The subscription is held weakly: it holds this settler (through its context), and a subscription its user
+/// dropped must be able to go away and end its consumer. Settling a delivery of a subscription that is gone only
+/// runs the outcome's own step; its offset is not committed, so the group reads the record again.
 final class KafkaDeliverySettler: DeliverySettler {
-    private let subscription: KafkaSubscription
+    private weak let subscription: KafkaSubscription?
     private let publisher: KafkaPublisher
 
     /// The consumer of the subscription, for sending its offsets with a transaction.
-    var subscriptionConsumer: RDKafkaConsumer? { self.subscription.consumer }
+    var subscriptionConsumer: RDKafkaConsumer? { self.subscription?.consumer }
 
     /// The offsets acknowledging `deliveries` would commit; see ``KafkaSubscription/committableOffsets(ifAcknowledging:)``.
     func committableOffsets(ifAcknowledging deliveries: [Delivery]) -> [(KafkaTopicPartition, Int64)] {
-        self.subscription.committableOffsets(ifAcknowledging: deliveries)
+        self.subscription?.committableOffsets(ifAcknowledging: deliveries) ?? []
     }
 
     /// Marks deliveries done without another step (a committed transaction acknowledged them).
     func markDone(_ deliveries: [Delivery]) {
-        self.subscription.markDone(deliveries)
+        self.subscription?.markDone(deliveries)
     }
 
     init(subscription: KafkaSubscription, publisher: KafkaPublisher) {
@@ -54,7 +58,7 @@ final class KafkaDeliverySettler: DeliverySettler {
             }
             try await self.publisher.publishRecords(records, to: context.deadLetterDestination)
         }
-        self.subscription.markDone(deliveries)
+        self.subscription?.markDone(deliveries)
     }
 
     private static func byDestination(_ deliveries: [Delivery]) -> [(String, [Delivery])] {

@@ -28,6 +28,12 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         self.onCancel = onCancel
     }
 
+    deinit {
+        // Dropped without cancel(): the consumer thread still leaves the group (committing what was acknowledged,
+        // so the rest goes to the other members), destroys its client and ends; this does not wait for it.
+        self.consumerBox.withLock { $0 }?.requestStop()
+    }
+
     /// Connects the subscription to its context (which needs the settler, which needs this object); before the
     /// consumer starts, so that no polled record finds the subscription without one.
     ///

@@ -30,7 +30,18 @@ public final class KafkaMockCluster: Sendable {
     }
 
     deinit {
-        self.cluster.destroy()
+        // Destroying the cluster blocks until its thread ends, and this deinit may run on a cooperative thread:
+        // the destruction gets a thread of its own. (After shutdown() it does nothing.)
+        let cluster = self.cluster
+        DedicatedThread.start("messagebus-kafka-mock-destroy") { cluster.destroy() }
+    }
+
+    /// Stops the cluster and returns once it is gone; every later call throws ``MessageBusError/Code/closed``.
+    /// Without it, the cluster stops when the last reference to it goes away (and no bus keeps it), in the
+    /// background.
+    public func shutdown() async {
+        let cluster = self.cluster
+        await DedicatedThread.run("messagebus-kafka-mock-destroy") { cluster.destroy() }
     }
 
     /// The cluster named `name` in this process, started with `brokers` brokers on first use.
@@ -52,43 +63,81 @@ public final class KafkaMockCluster: Sendable {
         }
     }
 
+    // The calls below wait until the cluster's own thread has carried them out, so they run on a dedicated thread.
+
     /// Creates `topic` with `partitions` partitions.
-    public func createTopic(_ topic: String, partitions: Int = 4, replicationFactor: Int = 1) throws {
-        try self.cluster.createTopic(topic, partitions: partitions, replicationFactor: replicationFactor)
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error when the cluster refuses.
+    public func createTopic(_ topic: String, partitions: Int = 4, replicationFactor: Int = 1) async throws {
+        let cluster = self.cluster
+        try await DedicatedThread.run("messagebus-kafka-mock") {
+            try cluster.createTopic(topic, partitions: partitions, replicationFactor: replicationFactor)
+        }
     }
 
     /// Takes broker `id` down: its connections close and it refuses new ones; leadership does not move.
-    public func setBrokerDown(_ id: Int32) throws {
-        try self.cluster.setBroker(id, up: false)
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    public func setBrokerDown(_ id: Int32) async throws {
+        let cluster = self.cluster
+        try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setBroker(id, up: false) }
     }
 
     /// Brings broker `id` back up.
-    public func setBrokerUp(_ id: Int32) throws {
-        try self.cluster.setBroker(id, up: true)
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    public func setBrokerUp(_ id: Int32) async throws {
+        let cluster = self.cluster
+        try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setBroker(id, up: true) }
     }
 
     /// Delays every answer of broker `id` by `delay`.
-    public func setRoundTripTime(of id: Int32, to delay: Duration) throws {
-        try self.cluster.setRoundTripTime(id, milliseconds: KafkaConfiguration.milliseconds(delay))
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    public func setRoundTripTime(of id: Int32, to delay: Duration) async throws {
+        let cluster = self.cluster
+        let milliseconds = KafkaConfiguration.milliseconds(delay)
+        try await DedicatedThread.run("messagebus-kafka-mock") {
+            try cluster.setRoundTripTime(id, milliseconds: milliseconds)
+        }
     }
 
     /// Moves the leadership of `topic`'s `partition` to broker `broker`.
-    public func setLeader(of topic: String, partition: Int32, to broker: Int32) throws {
-        try self.cluster.setLeader(topic: topic, partition: partition, broker: broker)
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown topic or broker.
+    public func setLeader(of topic: String, partition: Int32, to broker: Int32) async throws {
+        let cluster = self.cluster
+        try await DedicatedThread.run("messagebus-kafka-mock") {
+            try cluster.setLeader(topic: topic, partition: partition, broker: broker)
+        }
     }
 
     /// Moves the coordinator of consumer group `groupID` to broker `broker`.
-    public func setCoordinator(ofGroup groupID: String, to broker: Int32) throws {
-        try self.cluster.setCoordinator(group: groupID, broker: broker)
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    public func setCoordinator(ofGroup groupID: String, to broker: Int32) async throws {
+        let cluster = self.cluster
+        try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setCoordinator(group: groupID, broker: broker) }
     }
 
     /// Makes the next requests of type `api`, cluster-wide, fail with `errors`, one each, in order.
-    public func injectErrors(_ errors: [KafkaProtocolError], into api: KafkaAPIKey) {
-        self.cluster.pushRequestErrors(apiKey: api.rawValue, errors: errors.map(\.rawValue))
+    ///
+    /// Synchronous: it only appends to the cluster's list under a lock, it does not wait for the cluster's thread.
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``.
+    public func injectErrors(_ errors: [KafkaProtocolError], into api: KafkaAPIKey) throws {
+        try self.cluster.pushRequestErrors(apiKey: api.rawValue, errors: errors.map(\.rawValue))
     }
 
-    /// Removes every injected error for `api` that has not fired yet.
-    public func clearInjectedErrors(for api: KafkaAPIKey) {
-        self.cluster.clearRequestErrors(apiKey: api.rawValue)
+    /// Removes every injected error for `api` that has not fired yet; synchronous, like ``injectErrors(_:into:)``.
+    ///
+    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``.
+    public func clearInjectedErrors(for api: KafkaAPIKey) throws {
+        try self.cluster.clearRequestErrors(apiKey: api.rawValue)
+    }
+
+    /// Creates `topic` on the calling thread, which must be a dedicated one (the topic registry's lookup thread).
+    func createTopicBlocking(_ topic: String, partitions: Int, replicationFactor: Int) throws(MessageBusError) {
+        try self.cluster.createTopic(topic, partitions: partitions, replicationFactor: replicationFactor)
     }
 }

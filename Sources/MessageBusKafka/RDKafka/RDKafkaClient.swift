@@ -69,8 +69,25 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     deinit {
-        // Normally destroyed explicitly on a dedicated thread; this is the fallback for a client dropped early.
-        self.destroy()
+        // Normally destroyed explicitly on a dedicated thread. A client dropped without that (a constructor that
+        // failed half way, say) is destroyed on a thread of its own: rd_kafka_destroy blocks until librdkafka's
+        // threads end, and this deinit may run on a cooperative thread. No call can be inside: each holds the client.
+        let first = self.usage.withLock { usage -> Bool in
+            defer { usage.isDestroyed = true }
+            return !usage.isDestroyed
+        }
+        guard first else { return }
+        let pointer = SendablePointer(pointer: self.pointer)
+        let context = self.context  // the callbacks reach it (unretained) until rd_kafka_destroy returns
+        DedicatedThread.start("messagebus-kafka-destroy") {
+            rd_kafka_destroy(pointer.pointer)
+            withExtendedLifetime(context) {}
+        }
+    }
+
+    /// A handle that crosses to the thread that destroys it; nothing else uses it by then.
+    private struct SendablePointer: @unchecked Sendable {
+        let pointer: OpaquePointer
     }
 
     /// Destroys the client; blocks until librdkafka's threads end. Call it on a dedicated thread.

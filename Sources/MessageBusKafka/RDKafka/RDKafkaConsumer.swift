@@ -81,7 +81,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         let error = rd_kafka_subscribe(self.client.pointer, list)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             if let queue { rd_kafka_queue_destroy(queue) }
-            self.client.destroy()
+            // The client is destroyed when released, on a thread of its own (this runs in async code).
             self.slots.deallocate()
             throw RDKafkaError.error(error, "subscribing to \(topics)")
         }
@@ -92,9 +92,15 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
 
     /// Asks the thread to leave the group (committing stored offsets) and waits until it has, within `timeout`.
     func close(timeout: Duration) async {
+        self.requestStop()
+        _ = try? await self.exited.wait(timeout: timeout)
+    }
+
+    /// Asks the thread to leave the group, destroy the client and end, without waiting: for an owner that goes
+    /// away without closing. The thread holds the consumer until it has ended.
+    func requestStop() {
         self.stop.set()
         self.wake()
-        _ = try? await self.exited.wait(timeout: timeout)
     }
 
     /// Wakes the thread from its poll, so that freed room is used at once.

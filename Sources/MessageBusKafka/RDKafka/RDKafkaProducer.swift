@@ -17,6 +17,9 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     let client: RDKafkaClient
     private let sendState = Mutex(SendState())
     private let stopPolling = StopFlag()
+    /// Set when the producer is released without ``close(timeout:)``: the poll thread then destroys the client
+    /// itself when it stops.
+    private let destroyWhenStopped = StopFlag()
     /// Whether the client still exists; produce calls check it under this lock and ``close(timeout:)`` clears it
     /// under the same lock before destroying the client, so a racing publish fails instead of touching freed memory.
     private let isAlive = Mutex(true)
@@ -40,14 +43,25 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         context.deliveryReportHandler = self
         let client = self.client
         let stop = self.stopPolling
+        let destroy = self.destroyWhenStopped
         let exited = self.pollThreadExited
         DedicatedThread.start("messagebus-kafka-poll") {
             // rd_kafka_poll returns as soon as an event is served, so the 100 ms only bounds how late a stop is seen.
             while !stop.isSet {
                 rd_kafka_poll(client.pointer, 100)
             }
+            if destroy.isSet { client.destroy() }
             exited.fire(.success(()))
         }
+    }
+
+    deinit {
+        // Released without close() (a bus dropped without closing it): nothing waits for a delivery report any more
+        // (every publish holds the producer), so the poll thread stops and destroys the client on its own thread,
+        // without a flush; this deinit, which may run on a cooperative thread, does not wait for it. After close()
+        // the client is already destroyed and this changes nothing.
+        self.destroyWhenStopped.set()
+        self.stopPolling.set()
     }
 
     // MARK: Producing
