@@ -78,8 +78,7 @@ public final class RabbitMQMessageBus: MessageBus {
             publishTimeout: configuration.publishTimeout, logger: logger)
         self.queue = self.owner.queue
         self.poller = RabbitMQPoller(
-            subscriptionID: 0, tracksSettlement: configuration.guarantee.requiresAcknowledgement,
-            schedule: self.owner.wakeSchedule)
+            subscriptionID: 0, tracksSettlement: configuration.guarantee.requiresAcknowledgement)
         self.logger.debug("opened RabbitMQ bus", metadata: ["broker": "\(rabbitMQ)"])
     }
 
@@ -153,8 +152,7 @@ public final class RabbitMQMessageBus: MessageBus {
         deadLetterDestination: String?
     ) async throws -> Subscription {
         let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
-        let inbox = RabbitMQInbox(
-            tracksSettlement: self.configuration.guarantee.requiresAcknowledgement, schedule: self.owner.wakeSchedule)
+        let inbox = RabbitMQInbox(tracksSettlement: self.configuration.guarantee.requiresAcknowledgement)
         let done = OneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
             subscriptionID: id, source: source, prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,

@@ -62,8 +62,6 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var isSocketReadable = false
     /// When reading frames last gave rabbitmq-c the chance to send a due heartbeat and notice a silent broker.
     var lastSocketCheck = ContinuousClock.now
-    /// The owner's next wake-up, which receivers with an earlier deadline move forward.
-    let wakeSchedule: OwnerWakeSchedule
     /// Set by `connection.blocked`: the broker reads nothing, so publishing would block the thread.
     var isBlocked = false
     var closing: (deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)?
@@ -86,7 +84,6 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         self.logger = logger
         let wakeup = try Wakeup()
         self.queue = CommandQueue(capacity: max(configuration.confirmWindow, 1024), wakeup: wakeup)
-        self.wakeSchedule = OwnerWakeSchedule(wakeup: wakeup)
     }
 
     /// Connects (trying every endpoint in order) on a new owner thread and returns once the connection is open.
@@ -156,40 +153,20 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         !self.isBlocked && self.window.count < self.configuration.confirmWindow
     }
 
-    /// Sleeps in `poll` until the socket is readable, a caller signals, a waiting receiver's deadline comes, or
-    /// `maximum` passes (to send heartbeats and expire publish deadlines).
+    /// Sleeps in `poll` until the socket is readable, a caller signals, or `maximum` passes (to send heartbeats and
+    /// expire deadlines).
     func waitForActivity(maximum: Duration = .milliseconds(250)) {
         var descriptors = [pollfd(fd: self.queue.wakeup.fileDescriptor, events: Int16(POLLIN), revents: 0)]
         if let session = self.session {
             if amqp_frames_enqueued(session.state) != 0 || amqp_data_in_buffer(session.state) != 0 { return }
             descriptors.append(pollfd(fd: session.fileDescriptor, events: Int16(POLLIN), revents: 0))
         }
-        // Publish the latest wake-up first, then look for receivers with an earlier deadline: one that registers
-        // after the look compares its deadline with a plan at least as late as the final one, and signals.
-        let now = ContinuousClock.now
-        var wake = now + maximum
-        self.wakeSchedule.plan(wake)
-        if let earliest = self.expireReceiveWaiters(now: now) { wake = min(wake, earliest) }
-        self.wakeSchedule.plan(wake)
-        // Rounded up, so that a deadline less than a millisecond away does not spin.
-        let milliseconds = Int32(clamping: (wake - now).wholeMilliseconds + 1)
         guard self.queue.prepareToSleep(takesCommands: self.deferred.isEmpty) else { return }
-        _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+        // Rounded up, so that a wait of less than a millisecond does not spin.
+        _ = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: maximum.wholeMilliseconds + 1))
         self.queue.ownerWokeUp()
         if descriptors[0].revents != 0 { self.queue.wakeup.drain() }
         if descriptors.count > 1, descriptors[1].revents != 0 { self.isSocketReadable = true }
-    }
-
-    /// Wakes the receivers whose deadline passed; returns the earliest deadline still pending.
-    @discardableResult
-    func expireReceiveWaiters(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        var earliest: ContinuousClock.Instant?
-        for consumer in self.consumers.values {
-            if let deadline = consumer.request.inbox.expireWaiters(now: now) {
-                earliest = min(earliest ?? deadline, deadline)
-            }
-        }
-        return earliest
     }
 
     // MARK: Commands
@@ -337,7 +314,6 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// Fails publishes and flushes whose deadline passed; their messages stay in the window until confirmed.
     func expireDeadlines() {
         let now = ContinuousClock.now
-        self.expireReceiveWaiters(now: now)
         for entry in self.window.elements {
             guard entry.request.deadline < now else { break }
             if !entry.request.isFinished {

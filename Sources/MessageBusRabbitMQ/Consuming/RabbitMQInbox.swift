@@ -27,15 +27,8 @@ final class RabbitMQInbox: Sendable {
     /// Whether handed-out deliveries must be settled (everything but at-most-once).
     let tracksSettlement: Bool
 
-    /// The owner thread's wake-up schedule, which times out waiting receivers.
-    private let schedule: OwnerWakeSchedule
-    /// Receivers waiting with a deadline, readable without the lock: the owner looks at every inbox on every
-    /// turn of its loop, and must not contend for the lock of one that has none.
-    private let timedWaiters = Atomic(0)
-
-    init(tracksSettlement: Bool, schedule: OwnerWakeSchedule) {
+    init(tracksSettlement: Bool) {
         self.tracksSettlement = tracksSettlement
-        self.schedule = schedule
     }
 
     // MARK: Owner thread side
@@ -113,51 +106,30 @@ final class RabbitMQInbox: Sendable {
     }
 
     /// Waits until deliveries arrive, the subscription ends, `timeout` passes or the task is cancelled.
-    ///
-    /// The owner thread wakes a waiter whose deadline passed (see ``expireWaiters(now:)``), so a wait costs no
-    /// timer task; the schedule wakes the owner early when this deadline comes before its own next wake-up.
     func waitForDeliveries(timeout: Duration?) async {
-        let waiter = Waiter(deadline: timeout.map { ContinuousClock.now + $0 })
+        let waiter = Waiter()
         let mustWait = self.state.withLock { state in
             guard state.buffer.isEmpty && !state.isEnded else { return false }
             state.waiters.append(waiter)
             return true
         }
         guard mustWait else { return }
-        if let deadline = waiter.deadline {
-            // Counted before the owner is asked to wake, so the look it takes then finds this waiter.
-            self.timedWaiters.add(1, ordering: .sequentiallyConsistent)
-            self.schedule.ensureWake(by: deadline)
+        // The receiver parks in its own task; only a timeout needs a second one, a timer that wakes it (cancelled
+        // as soon as deliveries or the end wake it first). The owner thread cannot be the timer: it may block for
+        // seconds in a connect or a request.
+        let timer = timeout.map { timeout in
+            Task {
+                try? await Task.sleep(for: timeout)
+                waiter.wake()
+            }
         }
         await withTaskCancellationHandler {
             await waiter.park()
         } onCancel: {
             waiter.wake()
         }
+        timer?.cancel()
         self.state.withLock { state in state.waiters.removeAll { $0 === waiter } }
-        if waiter.deadline != nil { self.timedWaiters.subtract(1, ordering: .sequentiallyConsistent) }
-    }
-
-    /// Wakes the waiters whose deadline passed (owner thread); returns the earliest deadline still pending.
-    func expireWaiters(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        guard self.timedWaiters.load(ordering: .sequentiallyConsistent) > 0 else { return nil }
-        let (expired, earliest) = self.state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
-            guard !state.waiters.isEmpty else { return ([], nil) }
-            var expired: [Waiter] = []
-            var earliest: ContinuousClock.Instant?
-            state.waiters.removeAll { waiter in
-                guard let deadline = waiter.deadline else { return false }
-                if deadline <= now {
-                    expired.append(waiter)
-                    return true
-                }
-                earliest = min(earliest ?? deadline, deadline)
-                return false
-            }
-            return (expired, earliest)
-        }
-        for waiter in expired { waiter.wake() }
-        return earliest
     }
 
     /// Removes the deliveries with `tags` from the handed-out set; returns where the known ones came from and the

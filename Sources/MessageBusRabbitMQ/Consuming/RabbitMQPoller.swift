@@ -7,10 +7,10 @@ final class RabbitMQPoller: Sendable {
     let request: SubscribeRequest
     private let contexts = Mutex<[String: SubscriptionContext]>([:])
 
-    init(subscriptionID: UInt64, tracksSettlement: Bool, schedule: OwnerWakeSchedule) {
+    init(subscriptionID: UInt64, tracksSettlement: Bool) {
         self.request = SubscribeRequest(
             subscriptionID: subscriptionID, source: .polling, prefetch: 0,
-            inbox: RabbitMQInbox(tracksSettlement: tracksSettlement, schedule: schedule), completion: { _ in })
+            inbox: RabbitMQInbox(tracksSettlement: tracksSettlement), completion: { _ in })
     }
 
     /// The context of deliveries got from `queue`, made on first use.

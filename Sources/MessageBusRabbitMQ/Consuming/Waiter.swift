@@ -10,12 +10,6 @@ final class Waiter: Sendable {
     }
 
     private let state = Mutex(State.idle)
-    /// When the receiver stops waiting even if nothing arrived; `nil` for no limit.
-    let deadline: ContinuousClock.Instant?
-
-    init(deadline: ContinuousClock.Instant? = nil) {
-        self.deadline = deadline
-    }
 
     func park() async {
         await withCheckedContinuation { continuation in
