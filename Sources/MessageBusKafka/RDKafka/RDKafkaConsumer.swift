@@ -34,6 +34,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     private let logger: Logger
     /// Thread-confined to the consumer thread: whether the current assignment is paused.
     private var isPaused = false
+    /// How many times the consumer paused its partitions because the application fell a prefetch behind (read by
+    /// tests; the pause itself is the backpressure).
+    let pauseCount = Atomic(0)
     /// Thread-confined to the consumer thread: partitions started by time, with that time in milliseconds, until
     /// their first record at or after it. Records before it are skipped here, because some brokers answer a
     /// lookup by time with the start of the log (Tansu) or not at all (the mock cluster).
@@ -328,6 +331,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         defer { rd_kafka_topic_partition_list_destroy(assignment) }
         if paused {
             _ = rd_kafka_pause_partitions(self.client.pointer, assignment)
+            self.pauseCount.add(1, ordering: .relaxed)
         } else {
             _ = rd_kafka_resume_partitions(self.client.pointer, assignment)
         }

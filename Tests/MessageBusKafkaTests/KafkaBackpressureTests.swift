@@ -1,0 +1,54 @@
+import MessageBusIntegrationSupport
+import Foundation
+import MessageBus
+@testable import MessageBusKafka
+import Synchronization
+import Testing
+
+/// Pause and resume are the backpressure: a consumer a prefetch behind pauses its partitions rather than buffer
+/// without bound, and resumes where it stopped once the application catches up.
+@Suite("Kafka backpressure", .timeLimit(.minutes(2)))
+struct KafkaBackpressureTests {
+    @Test("a consumer that falls behind pauses its partitions, then resumes with nothing lost or repeated",
+        arguments: ["mock", "real"])
+    func pausesAndResumes(broker: String) async throws {
+        let bus: any MessageBus
+        if broker == "real" {
+            guard IntegrationGate.isEnabled else { return }
+            try await KafkaBusFactory.requireRealBroker()
+            bus = try await KafkaBusFactory.realBus()
+        } else {
+            bus = try await KafkaBusFactory.mockBus("backpressure")
+        }
+        let kafka = try #require(bus as? KafkaMessageBus)
+        let topic = KafkaTestEnvironment.uniqueName("backpressure")
+        let keys = ["a", "b", "c"]
+        let published = (0..<300).map { Message(text: "m\($0)", key: keys[$0 % 3], id: "m\($0)") }
+        try await bus.publish(contentsOf: published, to: topic)
+        let subscription = try await bus.subscribe(
+            to: topic, group: "slow", options: SubscriptionOptions(startPosition: .earliest, prefetch: 10))
+
+        // Nobody receives: the consumer thread fills the prefetch, then pauses its partitions.
+        let consumer = try #require(kafka.liveSubscriptions.first?.consumer)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while consumer.pauseCount.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(consumer.pauseCount.load(ordering: .relaxed) > 0, "the consumer never paused")
+        #expect(subscription.unsettledCount <= 10)
+
+        var received: [Message] = []
+        while received.count < published.count {
+            let batch = try await subscription.receive(max: 7, timeout: .seconds(20))
+            try #require(!batch.isEmpty, "stalled after \(received.count) messages")
+            #expect(subscription.unsettledCount <= 10)
+            received += batch.map(\.message)
+            try await batch.ackAll()
+        }
+        #expect(Set(received.map(\.id)).count == published.count, "a message was lost or repeated")
+        for key in keys {
+            #expect(received.filter { $0.key == key }.map(\.id) == published.filter { $0.key == key }.map(\.id))
+        }
+        try await bus.close()
+    }
+}
