@@ -19,6 +19,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     /// outside the state lock), and only that thread assigns partitions, so a partition's tag floor separates its
     /// deliveries from those of earlier assignments exactly.
     private let lastTag = Atomic<UInt64>(0)
+    /// Buffered plus outstanding deliveries (`Int.max` once closed), stored under the state lock whenever they
+    /// change, so that the consumer thread reads its room without contending for the lock on every poll. Only the
+    /// consumer thread raises it, so a stale read only ever under-states the room.
+    private let inFlight = Atomic(0)
     let assignedSignal = CompletionSignal<Void>()
     private let onCancel: @Sendable (KafkaSubscription) -> Void
 
@@ -120,6 +124,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     private func handOut(_ max: Int, from state: inout KafkaSubscriptionState) -> [Delivery] {
         let taken = state.take(max)
         if self.requiresAcknowledgement { state.outstandingCount += taken.count }
+        self.publishInFlight(state)
         return taken
     }
 
@@ -135,6 +140,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             state.isClosed = true
             state.buffer.removeAll()
             state.bufferStart = 0
+            self.publishInFlight(state)
             defer { state.waiters.removeAll() }
             return state.waiters
         }
@@ -156,6 +162,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         let wake = self.state.withLock { state -> Bool in
             let wasFull = state.bufferedCount + state.outstandingCount >= self.prefetch
             toStore = state.acknowledge(deliveries)
+            self.publishInFlight(state)
             return wasFull
         }
         let consumer = self.consumer
@@ -185,9 +192,13 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     // MARK: RDKafkaConsumerOwner (consumer thread)
 
     func availableRoom() -> Int {
-        self.state.withLock { state in
-            state.isClosed ? 0 : self.prefetch - state.bufferedCount - state.outstandingCount
-        }
+        max(0, self.prefetch - self.inFlight.load(ordering: .acquiring))
+    }
+
+    /// Stores what is in flight for ``availableRoom()``; called under the state lock after every change.
+    private func publishInFlight(_ state: KafkaSubscriptionState) {
+        let count = state.isClosed ? Int.max : state.bufferedCount + state.outstandingCount
+        self.inFlight.store(count, ordering: .releasing)
     }
 
     func deliveryBuilder() -> KafkaDeliveryBuilder? {
@@ -215,6 +226,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             } else {
                 state.buffer.append(contentsOf: deliveries)
             }
+            defer { self.publishInFlight(state) }
             var handoffs: [(KafkaSubscriptionState.Waiter, [Delivery])] = []
             while state.bufferedCount > 0, !state.waiters.isEmpty {
                 let waiter = state.waiters.removeFirst()
@@ -240,13 +252,17 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     func revoking(_ partitions: [KafkaTopicPartition]) {
         let revoked = Set(partitions)
-        self.state.withLock { $0.revoke(revoked) }
+        self.state.withLock { state in
+            state.revoke(revoked)
+            self.publishInFlight(state)
+        }
     }
 
     func failed(_ error: MessageBusError) {
         let waiters = self.state.withLock { state -> [KafkaSubscriptionState.Waiter] in
             state.failure = error
             state.isClosed = true
+            self.publishInFlight(state)
             defer { state.waiters.removeAll() }
             return state.waiters
         }
