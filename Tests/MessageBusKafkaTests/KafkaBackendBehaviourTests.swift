@@ -59,13 +59,7 @@ struct KafkaBackendBehaviourTests {
 
     @Test("a new group can start at a time", arguments: ["real", "mock"])
     func startAtTimestamp(broker: String) async throws {
-        let bus: any MessageBus
-        if broker == "real" {
-            try await KafkaBusFactory.requireRealBroker()
-            bus = try await KafkaBusFactory.realBus()
-        } else {
-            bus = try await KafkaBusFactory.mockBus("behaviour-time")
-        }
+        guard let bus = try await KafkaBusFactory.bus(on: broker, mockName: "behaviour-time") else { return }
         let topic = KafkaTestEnvironment.uniqueName("behaviour-time")
         let old = Date(timeIntervalSinceNow: -3600)
         try await bus.publish(Message(payload: Array("old".utf8), key: "k", id: "old", timestamp: old), to: topic)

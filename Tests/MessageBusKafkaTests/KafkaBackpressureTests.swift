@@ -12,14 +12,7 @@ struct KafkaBackpressureTests {
     @Test("a consumer that falls behind pauses its partitions, then resumes with nothing lost or repeated",
         arguments: ["mock", "real"])
     func pausesAndResumes(broker: String) async throws {
-        let bus: any MessageBus
-        if broker == "real" {
-            guard IntegrationGate.isEnabled else { return }
-            try await KafkaBusFactory.requireRealBroker()
-            bus = try await KafkaBusFactory.realBus()
-        } else {
-            bus = try await KafkaBusFactory.mockBus("backpressure")
-        }
+        guard let bus = try await KafkaBusFactory.bus(on: broker, mockName: "backpressure") else { return }
         let kafka = try #require(bus as? KafkaMessageBus)
         let topic = KafkaTestEnvironment.uniqueName("backpressure")
         let keys = ["a", "b", "c"]

@@ -9,14 +9,7 @@ import Testing
 struct KafkaSeekTests {
     @Test("seek back to an offset, to the beginning and to the end", arguments: ["mock", "real"])
     func seek(broker: String) async throws {
-        let bus: any MessageBus
-        if broker == "real" {
-            guard IntegrationGate.isEnabled else { return }
-            try await KafkaBusFactory.requireRealBroker()
-            bus = try await KafkaBusFactory.realBus()
-        } else {
-            bus = try await KafkaBusFactory.mockBus("seek")
-        }
+        guard let bus = try await KafkaBusFactory.bus(on: broker, mockName: "seek") else { return }
         let topic = KafkaTestEnvironment.uniqueName("seek")
         try await bus.publish(contentsOf: (0..<6).map { Message(text: "m\($0)", key: "one", id: "m\($0)") }, to: topic)
         let subscription = try await bus.subscribe(

@@ -34,6 +34,15 @@ enum KafkaBusFactory {
             logger: logger("test.kafka-mock"))
     }
 
+    /// A bus on the real broker for `"real"`, or on the mock cluster `mockName` for `"mock"`, for tests that run on
+    /// both; `nil` for `"real"` when integration tests are opted out (``IntegrationGate`` says so loudly).
+    static func bus(on broker: String, mockName: String) async throws -> (any MessageBus)? {
+        guard broker == "real" else { return try await self.mockBus(mockName) }
+        guard IntegrationGate.isEnabled else { return nil }
+        try await self.requireRealBroker()
+        return try await self.realBus()
+    }
+
     /// Fails with `BrokerUnreachable` (naming the address and `make brokers-start`) unless the real broker answers.
     static func requireRealBroker() async throws {
         let brokers = KafkaTestEnvironment.brokers
