@@ -16,14 +16,31 @@ struct KafkaAdminTests {
         try await bus.close()
     }
 
-    @Test("create, count partitions and delete on the real broker", .enabled(if: IntegrationGate.isEnabled))
-    func createAndDeleteOnRealBroker() async throws {
+    @Test("create with configs, list, count partitions and delete on the real broker",
+        .enabled(if: IntegrationGate.isEnabled))
+    func createListAndDeleteOnRealBroker() async throws {
         try await KafkaBusFactory.requireRealBroker()
         let bus = try #require(try await KafkaBusFactory.realBus() as? KafkaMessageBus)
         let topic = KafkaTestEnvironment.uniqueName("admin")
-        try await bus.createTopic(topic, partitions: 3)
+        try await bus.createTopic(topic, partitions: 3, configs: ["retention.ms": "3600000", "cleanup.policy": "delete"])
         #expect(try await bus.partitionCount(of: topic) == 3)
+        #expect(try await bus.listTopics().contains(KafkaTopicSummary(name: topic, partitionCount: 3)))
         try await bus.deleteTopic(topic)
+        #expect(try await bus.listTopics().contains { $0.name == topic } == false)
+        try await bus.close()
+    }
+
+    @Test("list topics on the mock cluster, sorted, with their partitions")
+    func listOnMock() async throws {
+        let bus = try #require(try await KafkaBusFactory.mockBus("admin-list") as? KafkaMessageBus)
+        let first = KafkaTestEnvironment.uniqueName("admin-list-a")
+        let second = KafkaTestEnvironment.uniqueName("admin-list-b")
+        try await bus.createTopic(second, partitions: 2, replicationFactor: 1)
+        try await bus.createTopic(first, partitions: 5, replicationFactor: 1)
+        let topics = try await bus.listTopics()
+        #expect(topics.map(\.name) == topics.map(\.name).sorted())
+        #expect(topics.contains(KafkaTopicSummary(name: first, partitionCount: 5)))
+        #expect(topics.contains(KafkaTopicSummary(name: second, partitionCount: 2)))
         try await bus.close()
     }
 

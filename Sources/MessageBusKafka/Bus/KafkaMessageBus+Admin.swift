@@ -3,13 +3,18 @@ import MessageBus
 /// Topic administration and group lag, through the bus's own client. Every call runs its blocking librdkafka
 /// work on a dedicated thread.
 extension KafkaMessageBus {
-    /// Creates `topic` (an existing topic is not an error).
+    /// Creates `topic` (Admin API `CreateTopics`; an existing topic is not an error, and keeps its settings).
     ///
     /// - Parameters:
     ///   - partitions: The partition count; ``KafkaConfiguration/topicPartitions`` when `nil`.
     ///   - replicationFactor: The replication factor; the broker's default when `nil`.
-    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` for a bad name or count, or the broker's refusal.
-    public func createTopic(_ topic: String, partitions: Int? = nil, replicationFactor: Int? = nil) async throws {
+    ///   - configs: Topic-level configuration, such as `["retention.ms": "604800000", "cleanup.policy":
+    ///     "compact"]`; the broker validates names and values. Ignored by librdkafka's mock cluster.
+    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` for a bad name or count, or the broker's refusal
+    ///   (naming the topic), such as an invalid config.
+    public func createTopic(
+        _ topic: String, partitions: Int? = nil, replicationFactor: Int? = nil, configs: [String: String] = [:]
+    ) async throws {
         try self.publisher.ensureOpen()
         try DestinationName.validate(topic)
         let client = self.publisher.producer.client
@@ -23,7 +28,8 @@ extension KafkaMessageBus {
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
         try await DedicatedThread.run("messagebus-kafka-admin") {
             try RDKafkaAdmin.createTopic(
-                topic, partitions: count, replicationFactor: replication, on: client, timeoutMilliseconds: timeout)
+                topic, partitions: count, replicationFactor: replication, configs: configs, on: client,
+                timeoutMilliseconds: timeout)
         }
     }
 
@@ -37,6 +43,18 @@ extension KafkaMessageBus {
         try await DedicatedThread.run("messagebus-kafka-admin") {
             try RDKafkaAdmin.deleteTopic(topic, on: client, timeoutMilliseconds: timeout)
         }
+    }
+
+    /// Every topic of the cluster and its partition count, sorted by name (internal topics such as
+    /// `__consumer_offsets` included, as the broker reports them).
+    public func listTopics() async throws -> [KafkaTopicSummary] {
+        try self.publisher.ensureOpen()
+        let client = self.publisher.producer.client
+        let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
+        let topics = try await DedicatedThread.run("messagebus-kafka-admin") {
+            try client.topics(timeoutMilliseconds: timeout)
+        }
+        return topics.map { KafkaTopicSummary(name: $0.name, partitionCount: $0.partitions) }
     }
 
     /// The partition count of `topic`, or `nil` when the cluster does not know it (it is not created).

@@ -9,8 +9,8 @@ enum RDKafkaAdmin {
     /// - Parameters:
     ///   - replicationFactor: `-1` for the broker's default.
     static func createTopic(
-        _ topic: String, partitions: Int, replicationFactor: Int, on client: RDKafkaClient,
-        timeoutMilliseconds: Int32
+        _ topic: String, partitions: Int, replicationFactor: Int, configs: [String: String] = [:],
+        on client: RDKafkaClient, timeoutMilliseconds: Int32
     ) throws(MessageBusError) {
         try client.enter("creating topic '\(topic)'")
         defer { client.leave() }
@@ -22,6 +22,12 @@ enum RDKafkaAdmin {
             throw MessageBusError(.invalidConfiguration, "cannot create topic '\(topic)': \(errorText.nulTerminatedString)")
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
+        for (name, value) in configs.sorted(by: { $0.key < $1.key }) {
+            let error = rd_kafka_NewTopic_set_config(newTopic, name, value)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw RDKafkaError.error(error, "setting '\(name)' = '\(value)' on new topic '\(topic)'")
+            }
+        }
         guard let queue = rd_kafka_queue_new(client.pointer) else {
             throw MessageBusError(.brokerError, "rd_kafka_queue_new failed while creating '\(topic)'")
         }

@@ -165,4 +165,23 @@ final class RDKafkaClient: @unchecked Sendable {
         guard entry.err == RD_KAFKA_RESP_ERR_NO_ERROR, entry.partition_cnt > 0 else { return nil }
         return Int(entry.partition_cnt)
     }
+
+    /// Every topic the cluster reports, with its partition count, sorted by name. Blocks.
+    func topics(timeoutMilliseconds: Int32) throws(MessageBusError) -> [(name: String, partitions: Int)] {
+        try self.enter("listing topics")
+        defer { self.leave() }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(self.pointer, 1, nil, &metadata, timeoutMilliseconds)
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw RDKafkaError.error(error, "listing topics")
+        }
+        var topics: [(name: String, partitions: Int)] = []
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let entry = metadata.pointee.topics[index]
+            guard entry.err == RD_KAFKA_RESP_ERR_NO_ERROR, let name = entry.topic else { continue }
+            topics.append((String(cString: name), Int(entry.partition_cnt)))
+        }
+        return topics.sorted { $0.name < $1.name }
+    }
 }
