@@ -9,6 +9,10 @@ extension RabbitMQMessageBus {
     /// subscription for a steady flow: every `get` is a round trip to the broker, where a consumer's deliveries
     /// are pushed within its prefetch.
     ///
+    /// All polled deliveries share one channel: when the broker closes it (a `get` from a queue that does not
+    /// exist, say), every polled delivery not yet settled goes back to its queue and settling it throws
+    /// ``MessageBus/MessageBusError/Code/alreadySettled``.
+    ///
     /// - Parameter queue: The queue's name.
     /// - Returns: The delivery, or `nil` when the queue is empty.
     /// - Throws: ``MessageBus/MessageBusError`` with `.unknownDestination` when the queue does not exist and

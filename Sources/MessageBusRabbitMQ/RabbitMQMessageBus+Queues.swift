@@ -16,7 +16,8 @@ extension RabbitMQMessageBus {
     /// each delivery's ``MessageBus/Delivery/position`` carries its offset, so an application can remember where it
     /// stopped and resume with ``RabbitMQStreamOffset/offset(_:)``. Consuming never removes messages from a stream:
     /// acknowledging only lets the broker send more (within the prefetch), and a requeue does not redeliver. After
-    /// a connection recovery the consumer resumes after its last delivery rather than at `streamOffset` again.
+    /// a connection recovery the consumer resumes at the first message it had not handed to the application, rather
+    /// than at `streamOffset` again.
     ///
     /// - Parameters:
     ///   - queue: The queue's name.

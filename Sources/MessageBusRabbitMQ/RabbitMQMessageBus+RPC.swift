@@ -21,8 +21,9 @@ extension RabbitMQMessageBus {
     ///   - timeout: How long to wait for the reply, publishing included.
     /// - Returns: The reply.
     /// - Throws: ``MessageBus/MessageBusError`` with `.timeout` when no reply came in time, `.unroutable` when no
-    ///   queue received the request, `.connectionFailed` when the connection was lost meanwhile, and `.closed`
-    ///   after ``close(deadline:)``.
+    ///   queue received the request, `.connectionFailed` when the connection was lost meanwhile,
+    ///   `.invalidConfiguration` when a request with the same correlation id is still waiting for its reply (the
+    ///   replies could not be told apart), and `.closed` after ``close(deadline:)``.
     public func request(_ message: Message, to exchange: String, timeout: Duration) async throws -> Message {
         try self.ensureOpen()
         try RabbitMQName.validate(exchange, role: "exchange")
@@ -37,7 +38,7 @@ extension RabbitMQMessageBus {
         let owner = self.owner
         let publish = PublishRequest(
             exchange: exchange, messages: [request], deadline: .now + timeout, mandatory: true,
-            properties: RabbitMQMessageProperties(replyTo: AMQPConnectionOwner.directReplyTo),
+            properties: RabbitMQMessageProperties(replyTo: AMQPConnectionOwner.directReplyTo), expectsReply: true,
             completion: { result in
                 // Runs on the owner thread once the broker confirmed (nothing to do) or refused the request.
                 guard case .failure(let error) = result else { return }

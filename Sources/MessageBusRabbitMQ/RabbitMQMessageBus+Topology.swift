@@ -45,6 +45,9 @@ extension RabbitMQMessageBus {
 
     /// Removes a binding made with ``bind(_:)`` (`queue.unbind` or `exchange.unbind`); the same key and
     /// arguments identify it.
+    ///
+    /// - Throws: ``MessageBus/MessageBusError`` with `.unknownDestination` when either side does not exist, and
+    ///   `.closed` after ``close(deadline:)``. Removing a binding that does not exist is not an error.
     public func unbind(_ binding: RabbitMQBinding) async throws {
         try Self.validate(binding)
         _ = try await self.runTopology(.unbind(binding))
@@ -52,6 +55,9 @@ extension RabbitMQMessageBus {
 
     /// Whether an exchange exists (a passive `exchange.declare`). An exchange found here is then used as it is
     /// by ``publish(contentsOf:to:options:)``, whatever its type.
+    ///
+    /// - Throws: ``MessageBus/MessageBusError`` with `.invalidConfiguration` for a name longer than 255 bytes,
+    ///   `.authenticationFailed` without the permission, and `.closed` after ``close(deadline:)``.
     public func exchangeExists(_ name: String) async throws -> Bool {
         try RabbitMQName.validate(name, role: "exchange")
         do {

@@ -26,46 +26,44 @@ extension AMQPConnectionOwner {
         let request = consumer.request
         let channel = self.freeChannelNumber()
         try session.openChannel(channel)
-        do {
-            try session.setPrefetch(channel, count: request.prefetch)
-            let queueName: String
-            switch request.source {
-            case .destination(let destination, let group, let deadLetterExchange):
-                try self.ensureExchange(destination, channel: channel)
-                try self.ensureExchange(deadLetterExchange, channel: channel)
-                if let group {
-                    queueName = "\(destination).\(group)"
-                    if declareGroupQueue {
-                        _ = try session.declareQueue(
-                            channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
-                            arguments: self.groupQueueArguments)
-                        try session.bindQueue(channel, queue: queueName, exchange: destination, routingKey: "#")
-                        self.topology.record(.groupQueue(queue: queueName, destination: destination))
-                    }
-                } else {
-                    // A broadcast subscriber gets its own server-named queue that disappears with it.
-                    queueName = try session.declareQueue(
-                        channel, name: "", durable: false, exclusive: true, autoDelete: true).name
+        // A channel error below leaves the channel closed by the broker, so its number is free again.
+        try session.setPrefetch(channel, count: request.prefetch)
+        let queueName: String
+        switch request.source {
+        case .destination(let destination, let group, let deadLetterExchange):
+            try self.ensureExchange(destination, channel: channel)
+            try self.ensureExchange(deadLetterExchange, channel: channel)
+            if let group {
+                queueName = "\(destination).\(group)"
+                if declareGroupQueue {
+                    _ = try session.declareQueue(
+                        channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
+                        arguments: self.groupQueueArguments)
                     try session.bindQueue(channel, queue: queueName, exchange: destination, routingKey: "#")
+                    self.topology.record(.groupQueue(queue: queueName, destination: destination))
                 }
-                _ = try session.consume(channel, queue: queueName)
-            case .queue(let queue, var arguments):
-                queueName = queue
-                if let resume = consumer.nextStreamOffset {
-                    arguments.entries.removeAll { $0.key == AMQPHeaderName.streamOffset }
-                    arguments.entries.append((AMQPHeaderName.streamOffset, .integer(resume)))
-                }
-                _ = try session.consume(channel, queue: queue, arguments: arguments)
-            case .polling:
-                queueName = ""
+            } else {
+                // A broadcast subscriber gets its own server-named queue that disappears with it.
+                queueName = try session.declareQueue(
+                    channel, name: "", durable: false, exclusive: true, autoDelete: true).name
+                try session.bindQueue(channel, queue: queueName, exchange: destination, routingKey: "#")
             }
-            consumer.channel = channel
-            consumer.queueName = queueName
-            self.consumerByChannel[channel] = consumer
-        } catch let failure as AMQPFailure {
-            if case .connectionLost = failure { throw failure }
-            throw failure  // the broker closed the channel; its number is free again
+            _ = try session.consume(channel, queue: queueName)
+        case .queue(let queue, var arguments):
+            queueName = queue
+            if let resume = consumer.nextStreamOffset {
+                arguments.entries.removeAll { $0.key == AMQPHeaderName.streamOffset }
+                arguments.entries.append((AMQPHeaderName.streamOffset, .integer(resume)))
+            }
+            _ = try session.consume(channel, queue: queue, arguments: arguments)
+        case .polling:
+            queueName = ""
         }
+        consumer.channel = channel
+        self.lastChannelEpoch += 1
+        consumer.channelEpoch = self.lastChannelEpoch
+        consumer.queueName = queueName
+        self.consumerByChannel[channel] = consumer
     }
 
     /// The lowest channel number above the two fixed ones that no consumer uses.
@@ -81,7 +79,7 @@ extension AMQPConnectionOwner {
     /// the caller was not told otherwise (its inbox refused them since the loss; see ``RabbitMQSettler``).
     func settle(_ request: SettleRequest) throws {
         guard let consumer = self.consumers[request.subscriptionID], let session = self.session,
-            request.generation == self.generation, consumer.channel != 0
+            request.channelEpoch == consumer.channelEpoch, consumer.channel != 0
         else {
             self.logger.debug(
                 "dropped the settlement of deliveries whose channel is gone",

@@ -135,7 +135,11 @@ extension AMQPConnectionOwner {
             try self.reopenTopologyChannel()
         default:
             guard let consumer = self.consumerByChannel[channel] else { return }
-            self.consumerEndedByBroker(consumer, error: failure.messageBusError("consuming '\(consumer.queueName)'"))
+            if case .polling = consumer.request.source {
+                self.resetPoller(consumer)
+            } else {
+                self.consumerEndedByBroker(consumer, error: failure.messageBusError("consuming '\(consumer.queueName)'"))
+            }
         }
     }
 
@@ -155,7 +159,7 @@ extension AMQPConnectionOwner {
             message: AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body),
             attempt: attempt, amqpTag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset,
             properties: assembly.properties.extra,
-            generation: self.generation)
+            channelEpoch: consumer.channelEpoch)
         if let offset = assembly.properties.streamOffset { consumer.nextStreamOffset = offset + 1 }
         consumer.unsettled.insert(assembly.deliveryTag)
         let inbox = consumer.request.inbox

@@ -22,17 +22,20 @@ extension AMQPConnectionOwner {
             completion(.failure(failure.messageBusError("getting a message from queue '\(queue)'")))
             switch failure {
             case .channelClosed:
-                // The broker closed the polling channel (a missing queue, say): deliveries got on it went back to
-                // their queues, so the poller starts over on a new channel.
-                if let consumer = self.consumers.removeValue(forKey: poller.subscriptionID) {
-                    self.consumerByChannel[consumer.channel] = nil
-                    consumer.resetChannel()
-                    poller.inbox.connectionLost()
-                }
+                if let consumer = self.consumers[poller.subscriptionID] { self.resetPoller(consumer) }
             case .connectionLost:
                 throw failure
             }
         }
+    }
+
+    /// The broker closed the polling channel (a `get` from a missing queue, say): the deliveries got on it went
+    /// back to their queues and can no longer be settled, and the next `get` opens a new channel.
+    func resetPoller(_ consumer: AMQPConsumer) {
+        self.consumers[consumer.request.subscriptionID] = nil
+        self.consumerByChannel[consumer.channel] = nil
+        consumer.resetChannel()
+        _ = consumer.request.inbox.connectionLost()
     }
 
     private func pollingConsumer(_ poller: SubscribeRequest) throws -> AMQPConsumer {
@@ -69,6 +72,6 @@ extension AMQPConnectionOwner {
             message: AMQPMessageDecoder.message(properties, routingKey: ok.routing_key.swiftString, body: message.body.byteArray),
             attempt: attempt, amqpTag: ok.delivery_tag, streamOffset: properties.streamOffset,
             properties: properties.extra,
-            generation: self.generation)
+            channelEpoch: consumer.channelEpoch)
     }
 }

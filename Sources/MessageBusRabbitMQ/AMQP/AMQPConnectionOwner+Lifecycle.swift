@@ -51,7 +51,6 @@ extension AMQPConnectionOwner {
         let reason = (error as? AMQPFailure)?.description ?? "\(error)"
         self.session?.abandon()
         self.session = nil
-        self.generation += 1
         self.publishChannelAssembly = nil
         self.arrived.removeAll()
         self.outOfOrderConfirms.removeAll()
@@ -59,13 +58,17 @@ extension AMQPConnectionOwner {
         self.returns.removeAll()
         for consumer in self.consumers.values {
             consumer.resetChannel()
-            consumer.request.inbox.connectionLost()
+            // A stream consumer resumes at the first message the application has not been handed yet.
+            if let firstDropped = consumer.request.inbox.connectionLost() { consumer.nextStreamOffset = firstDropped }
         }
         self.consumerByChannel.removeAll()
         self.events.emit(.connectionLost(reason: reason))
-        self.failPendingReplies(MessageBusError(
+        let replyLost = MessageBusError(
             .connectionFailed, "the RabbitMQ connection was lost before the reply came (the request may have been "
-                + "processed): \(reason)"))
+                + "processed): \(reason)")
+        self.failPendingReplies(replyLost)
+        // Finished requests are not republished by recovery: their reply could not reach the new connection.
+        for entry in self.window.elements where entry.request.expectsReply { self.fail(entry.request, replyLost) }
         guard self.configuration.recovery.isEnabled, self.closing == nil else {
             self.logger.info("RabbitMQ connection lost; not recovering", metadata: ["reason": "\(reason)"])
             self.terminate(with: MessageBusError(.connectionFailed, "the RabbitMQ connection was lost: \(reason)"))
@@ -146,7 +149,17 @@ extension AMQPConnectionOwner {
     private func restoreAfterReconnect() throws {
         guard let session = self.session else { return }
         for entry in self.topology.entries {
-            try self.declare(entry, session: session)
+            do {
+                try self.declare(entry, session: session)
+            } catch let failure as AMQPFailure {
+                // One refused entry must not stop the recovery of the rest (and of consumers and publishes).
+                guard case .channelClosed = failure else { throw failure }
+                try self.reopenTopologyChannel()
+                self.logger.warning(
+                    "RabbitMQ refused to declare again after recovery",
+                    metadata: ["entry": "\(entry)", "reason": "\(failure)"])
+                self.events.emit(.topologyNotRestored(entry: "\(entry)", reason: "\(failure)"))
+            }
         }
         for consumer in self.consumers.values.sorted(by: { $0.request.subscriptionID < $1.request.subscriptionID }) {
             do {

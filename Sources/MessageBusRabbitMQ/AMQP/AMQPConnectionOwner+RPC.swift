@@ -16,6 +16,15 @@ extension AMQPConnectionOwner {
 
     func sendRequest(_ request: RPCRequest) throws {
         guard !request.publish.isFinished else { return }  // it timed out while waiting to be sent
+        guard self.pendingReplies[request.correlationID] == nil else {
+            let error = MessageBusError(
+                .invalidConfiguration,
+                "a request with correlation id '\(request.correlationID)' is still waiting for its reply; concurrent "
+                    + "requests need distinct correlation ids")
+            // Only the caller: the publish's own completion would fail the request already waiting under this id.
+            request.completion(.failure(error))
+            return
+        }
         guard let session = self.session else {
             request.completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
             return

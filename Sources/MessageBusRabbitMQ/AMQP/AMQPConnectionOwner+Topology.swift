@@ -93,6 +93,7 @@ extension AMQPConnectionOwner {
             let status = try session.declareQueue(
                 channel, name: queue.name, durable: queue.durable, exclusive: queue.exclusive,
                 autoDelete: queue.autoDelete, arguments: AMQPArguments(queue.declareArguments))
+            if queue.name.isEmpty { self.topology.noteServerNamed(status.name) }
             self.topology.record(.queue(queue))
             return .queue(status)
         case .checkExchange(let name):

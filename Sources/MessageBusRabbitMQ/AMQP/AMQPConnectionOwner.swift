@@ -27,8 +27,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
 
     // MARK: Owner-thread state
     var session: AMQPSession?
-    /// Raised on every new connection; AMQP delivery tags of an older generation mean nothing.
-    var generation = 0
+    /// Numbers every channel a consumer or poller opens (across connections), so that a delivery tag is only ever
+    /// settled on the very channel opening that issued it.
+    var lastChannelEpoch = 0
     let publisher = AMQPPublisher()
     /// Publishes written and not yet confirmed, oldest first.
     var window = FIFO<PendingConfirm>()
@@ -161,24 +162,34 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             if amqp_frames_enqueued(session.state) != 0 || amqp_data_in_buffer(session.state) != 0 { return }
             descriptors.append(pollfd(fd: session.fileDescriptor, events: Int16(POLLIN), revents: 0))
         }
-        guard self.queue.prepareToSleep(takesCommands: self.deferred.isEmpty) else { return }
+        // With a command already queued the owner does not sleep, but still looks at the socket (without waiting),
+        // so that deliveries keep flowing while commands keep coming.
+        let sleeps = self.queue.prepareToSleep()
         // Rounded up, so that a wait of less than a millisecond does not spin.
-        _ = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: maximum.wholeMilliseconds + 1))
-        self.queue.ownerWokeUp()
+        let milliseconds = sleeps ? Int32(clamping: maximum.wholeMilliseconds + 1) : 0
+        _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+        if sleeps { self.queue.ownerWokeUp() }
         if descriptors[0].revents != 0 { self.queue.wakeup.drain() }
         if descriptors.count > 1, descriptors[1].revents != 0 { self.isSocketReadable = true }
     }
 
     // MARK: Commands
 
+    /// Runs the queued commands in order, except that a publish waiting for room in the confirm window (or for
+    /// `connection.unblocked`) holds back only the publishes and flushes after it, whose order matters: a close, an
+    /// acknowledgement or a subscribe never waits behind it.
     private func runCommands() throws {
-        if self.deferred.isEmpty {
-            self.deferred.append(contentsOf: self.queue.takeAll())
-        }
-        while let command = self.deferred.first {
-            if command.isPublish, !self.canPublish { return }
-            _ = self.deferred.popFirst()
-            try self.run(command)
+        self.deferred.append(contentsOf: self.queue.takeAll())
+        var held: [ConnectionCommand] = []
+        var pending = self.deferred.removeAll()[...]
+        defer { self.deferred.append(contentsOf: held + pending) }
+        while let command = pending.popFirst() {
+            let mustWait = command.isPublish ? !held.isEmpty || !self.canPublish : command.isFlush && !held.isEmpty
+            if mustWait {
+                held.append(command)
+            } else {
+                try self.run(command)
+            }
         }
     }
 
@@ -222,8 +233,12 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         } catch {
             // The connection failed before the messages entered the confirm window, so recovery would not
             // republish them: the request goes back to the front of the queue, to run on the new connection
-            // (or to expire with its deadline).
-            self.deferred.prepend(.publish(request))
+            // (or to expire with its deadline). A request for a reply fails instead: its reply consumer is gone.
+            if request.expectsReply {
+                self.fail(request, MessageBusError(.connectionFailed, "the RabbitMQ connection was lost: \(error)"))
+            } else {
+                self.deferred.prepend(.publish(request))
+            }
             throw error
         }
         // Every message enters the window before it is written: if the connection drops half-way, recovery

@@ -62,14 +62,11 @@ final class CommandQueue: Sendable {
     }
 
     /// Takes every queued command (owner thread) and lets waiting callers retry.
-    /// Called by the owner thread before `poll`: `false` when a command it would take is already queued (so it
-    /// must not sleep); otherwise the next submit signals the wake-up pipe.
-    ///
-    /// - Parameter takesCommands: Whether the owner's next loop takes queued commands (it does not while
-    ///   deferred publishes wait for the confirm window).
-    func prepareToSleep(takesCommands: Bool) -> Bool {
+    /// Called by the owner thread before `poll`: `false` when a command is already queued (so it must not sleep);
+    /// otherwise the next submit signals the wake-up pipe.
+    func prepareToSleep() -> Bool {
         self.state.withLock { state in
-            if takesCommands && !state.commands.isEmpty { return false }
+            if !state.commands.isEmpty { return false }
             state.ownerIsSleeping = true
             return true
         }

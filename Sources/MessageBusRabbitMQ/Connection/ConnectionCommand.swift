@@ -38,12 +38,18 @@ enum ConnectionCommand: Sendable {
         }
     }
 
+    /// Whether the command is a flush, which must stay behind the publishes submitted before it.
+    var isFlush: Bool {
+        if case .flush = self { return true }
+        return false
+    }
+
     /// Fails the command's caller without running it (the bus is closed or the connection gave up).
     func fail(_ error: MessageBusError) {
         switch self {
         case .publish(let request): request.finish(.failure(error))
         case .request(let request):
-            request.publish.finish(.failure(error))
+            // Only the caller: the publish's own completion reaches into the owner thread's state.
             request.completion(.failure(error))
         case .flush(let completion), .readiness(let completion): completion(.failure(error))
         case .topology(_, let completion): completion(.failure(error))
@@ -88,7 +94,7 @@ struct SubscribeRequest: Sendable {
     }
 }
 
-/// Deliveries of one subscription to settle, by their AMQP tags on the channel generation they arrived on.
+/// Deliveries of one subscription to settle, by their AMQP tags on the channel opening they arrived on.
 struct SettleRequest: Sendable {
     enum Outcome: Sendable {
         case ack
@@ -97,7 +103,7 @@ struct SettleRequest: Sendable {
     }
 
     let subscriptionID: UInt64
-    let generation: Int
+    let channelEpoch: Int
     let amqpTags: [UInt64]
     let outcome: Outcome
 }

@@ -9,6 +9,7 @@ struct InboundDelivery: Sendable {
     let streamOffset: Int64?
     /// The AMQP properties beyond the message's fields; `nil` when none was set.
     let properties: RabbitMQMessageProperties?
-    /// The connection generation of the channel it arrived on; its tag means nothing on any other.
-    let generation: Int
+    /// The opening of the channel it arrived on (unique per connection owner): its AMQP tag means nothing on a
+    /// channel opened later, even one with the same number.
+    let channelEpoch: Int
 }

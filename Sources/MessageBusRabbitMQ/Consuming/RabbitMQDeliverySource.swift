@@ -27,11 +27,11 @@ final class RabbitMQDeliverySource: DeliverySource {
     }
 
     private func deliveries(from taken: [(tag: UInt64, delivery: InboundDelivery)]) async -> [Delivery] {
-        if !self.inbox.tracksSettlement, let generation = taken.first?.delivery.generation {
+        if !self.inbox.tracksSettlement, let channelEpoch = taken.first?.delivery.channelEpoch {
             // At-most-once: settled as it is handed out, so a crash from here on never redelivers it. Acking on
             // hand-out (rather than consuming with no-ack) keeps basic.qos, and so memory, bounded.
             let request = SettleRequest(
-                subscriptionID: self.subscriptionID, generation: generation, amqpTags: taken.map(\.delivery.amqpTag),
+                subscriptionID: self.subscriptionID, channelEpoch: channelEpoch, amqpTags: taken.map(\.delivery.amqpTag),
                 outcome: .ack)
             await self.queue.submit(.settle(request))
         }

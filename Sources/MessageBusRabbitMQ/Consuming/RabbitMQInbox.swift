@@ -11,7 +11,7 @@ final class RabbitMQInbox: Sendable {
     /// Where a handed-out delivery came from.
     struct HandedOut: Sendable {
         let amqpTag: UInt64
-        let generation: Int
+        let channelEpoch: Int
     }
 
     private struct State {
@@ -47,10 +47,15 @@ final class RabbitMQInbox: Sendable {
 
     /// Forgets everything of a lost connection: buffered deliveries (the broker requeues them) and handed-out ones
     /// (settling them now throws ``MessageBus/MessageBusError/Code/alreadySettled``).
-    func connectionLost() {
+    ///
+    /// - Returns: The lowest stream offset among the buffered deliveries dropped, so that a stream consumer resumes
+    ///   there (a stream gives nothing back by itself); `nil` when none came from a stream.
+    @discardableResult
+    func connectionLost() -> Int64? {
         self.state.withLock { state in
-            _ = state.buffer.removeAll()
+            let dropped = state.buffer.removeAll()
             state.handedOut.removeAll()
+            return dropped.compactMap(\.streamOffset).min()
         }
     }
 
@@ -84,7 +89,7 @@ final class RabbitMQInbox: Sendable {
                 let tag = state.nextTag
                 state.nextTag += 1
                 if self.tracksSettlement {
-                    state.handedOut[tag] = HandedOut(amqpTag: next.amqpTag, generation: next.generation)
+                    state.handedOut[tag] = HandedOut(amqpTag: next.amqpTag, channelEpoch: next.channelEpoch)
                 }
                 taken.append((tag, next))
             }
@@ -99,7 +104,7 @@ final class RabbitMQInbox: Sendable {
             let tag = state.nextTag
             state.nextTag += 1
             if self.tracksSettlement {
-                state.handedOut[tag] = HandedOut(amqpTag: delivery.amqpTag, generation: delivery.generation)
+                state.handedOut[tag] = HandedOut(amqpTag: delivery.amqpTag, channelEpoch: delivery.channelEpoch)
             }
             return tag
         }

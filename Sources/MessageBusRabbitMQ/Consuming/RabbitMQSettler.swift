@@ -48,9 +48,9 @@ final class RabbitMQSettler: DeliverySettler {
         // need not wait for that write (which proves no more than the queued command: an ack on a connection that
         // then drops is lost either way, and the broker redelivers). Not waiting keeps the consumer from stalling
         // on a round trip to the owner thread for every settled batch.
-        for (generation, tags) in Dictionary(grouping: found, by: \.generation) {
+        for (channelEpoch, tags) in Dictionary(grouping: found, by: \.channelEpoch) {
             await self.bus.queue.submit(.settle(SettleRequest(
-                subscriptionID: self.subscriptionID, generation: generation, amqpTags: tags.map(\.amqpTag),
+                subscriptionID: self.subscriptionID, channelEpoch: channelEpoch, amqpTags: tags.map(\.amqpTag),
                 outcome: amqpOutcome)))
         }
         if !unknown.isEmpty {

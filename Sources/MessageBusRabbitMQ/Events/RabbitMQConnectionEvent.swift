@@ -14,6 +14,9 @@ public enum RabbitMQConnectionEvent: Sendable {
     case blocked(reason: String)
     /// The broker accepts publishes again.
     case unblocked
+    /// After a recovery, the broker refused to declare again part of the topology declared through the bus (its
+    /// arguments were changed by another application, say); recovery went on without it.
+    case topologyNotRestored(entry: String, reason: String)
     /// The broker cancelled a consumer (its queue was deleted, or its node went away); the subscription ended.
     case consumerCancelled(queue: String, reason: String)
 }

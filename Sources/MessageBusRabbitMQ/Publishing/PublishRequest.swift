@@ -12,6 +12,9 @@ final class PublishRequest: @unchecked Sendable {
     let mandatory: Bool
     /// The RabbitMQ-specific AMQP properties of every message; `nil` when none is set.
     let properties: RabbitMQMessageProperties?
+    /// Whether this is a request awaiting its reply on direct reply-to: never republished on a new connection,
+    /// where its reply could not arrive (and publishing to reply-to without its consumer closes the channel).
+    let expectsReply: Bool
     /// Resumes the caller of `publish`; `nil` for `send`, whose failures `flush` reports.
     private let completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
     /// Messages not yet confirmed (owner thread only).
@@ -21,13 +24,15 @@ final class PublishRequest: @unchecked Sendable {
 
     init(
         exchange: String, messages: [Message], deadline: ContinuousClock.Instant, mandatory: Bool,
-        properties: RabbitMQMessageProperties?, completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
+        properties: RabbitMQMessageProperties?, expectsReply: Bool = false,
+        completion: (@Sendable (Result<Void, MessageBusError>) -> Void)?
     ) {
         self.exchange = exchange
         self.messages = messages
         self.deadline = deadline
         self.mandatory = mandatory
         self.properties = properties
+        self.expectsReply = expectsReply
         self.completion = completion
         self.unconfirmed = messages.count
     }

@@ -35,11 +35,23 @@ struct RecordedTopology: Sendable {
     }
 
     private(set) var entries: [Entry] = []
+    /// Queues the broker named: they die with their connection, so bindings to them are not recorded either.
+    private var serverNamedQueues: Set<String> = []
+
+    /// Notes a queue the broker named, so that bindings to it are not replayed on a connection where it is gone.
+    mutating func noteServerNamed(_ queue: String) {
+        self.serverNamedQueues.insert(queue)
+    }
 
     /// Records a successful declaration or binding; a repeat keeps the original position (so that what it depends
     /// on, declared before it, is still declared first on replay).
     mutating func record(_ entry: Entry) {
         if case .queue(let queue) = entry, queue.name.isEmpty { return }  // server-named: dies with the connection
+        if case .binding(let binding) = entry, case .queue(let queue) = binding.target,
+            self.serverNamedQueues.contains(queue)
+        {
+            return
+        }
         if let index = self.entries.firstIndex(where: { $0.identity == entry.identity }) {
             self.entries[index] = entry
         } else {

@@ -49,4 +49,31 @@ struct RabbitMQPollingTests {
             try await delivery.ack()
         }
     }
+
+    @Test("a polled delivery whose channel the broker closed is refused settling and comes back, never acked by mistake")
+    func settleAfterPollingChannelReset() async throws {
+        try await withTopology { bus, name in
+            let queue = try await bus.declare(RabbitMQQueue(name, type: .quorum, expires: .seconds(60))).name
+            try await bus.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+            try await bus.publish(
+                contentsOf: [Message(text: "one", key: queue, id: "1"), Message(text: "two", key: queue, id: "2")],
+                to: "amq.direct")
+            let first = try #require(try await bus.get(from: queue))
+            #expect(first.message.id == "1")
+            // The broker closes the polling channel: "1" goes back to the queue.
+            await #expect(throws: MessageBusError.self) { try await bus.get(from: "\(name).missing") }
+            let second = try #require(try await bus.get(from: queue))
+            // The new channel numbers its deliveries from 1 again: settling the old "1" must not ack this one.
+            let stale = try await #require(throws: MessageBusError.self) { try await first.ack() }
+            #expect(stale.code == .alreadySettled, "\(stale)")
+            try await second.nack(requeue: true)
+            var ids: [String] = []
+            while let delivery = try await bus.get(from: queue) {
+                ids.append(delivery.message.id)
+                try await delivery.ack()
+            }
+            #expect(ids.sorted() == ["1", "2"], "both messages are still there: \(ids)")
+            try await bus.deleteQueue(queue)
+        }
+    }
 }

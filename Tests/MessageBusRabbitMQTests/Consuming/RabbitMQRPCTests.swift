@@ -76,4 +76,59 @@ struct RabbitMQRPCTests {
             try await plain.ack()
         }
     }
+
+    @Test("a second request with a correlation id still waiting is refused; the first is unaffected")
+    func duplicateCorrelationID() async throws {
+        try await withTopology { bus, name in
+            let queue = try await bus.declare(RabbitMQQueue(name, durable: false, exclusive: true)).name
+            try await bus.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+            var request = Message(text: "first", key: queue)
+            request.correlationID = "order-42"
+            let first = Task { [request] in
+                try await bus.request(request, to: "amq.direct", timeout: .seconds(10))
+            }
+            // The first is waiting once the broker holds it.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await bus.inspectQueue(queue).messageCount == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let duplicate = try await #require(throws: MessageBusError.self) {
+                try await bus.request(request, to: "amq.direct", timeout: .seconds(10))
+            }
+            #expect(duplicate.code == .invalidConfiguration && duplicate.message.contains("order-42"), "\(duplicate)")
+            // Answer the first: it still gets its reply.
+            let asked = try #require(try await bus.get(from: queue))
+            try await bus.reply(to: asked, with: Message(text: "answer"))
+            try await asked.ack()
+            #expect(try await first.value.text == "answer")
+        }
+    }
+
+    @Test("a request in flight when the connection drops fails, and is not sent again on the new connection")
+    func requestAcrossConnectionLoss() async throws {
+        try await RabbitMQTestBus.requireBroker()
+        let name = AMQPTestEnvironment.uniqueName("test.rpc-loss")
+        let bus = try await RabbitMQTestBus.openRabbitMQ(query: "connection_name=\(name)")
+        defer { Task { try? await bus.close() } }
+        let observer = try await RabbitMQTestBus.openRabbitMQ(label: "test.rpc-loss.observer")
+        defer { Task { try? await observer.close() } }
+        let queue = try await observer.declare(RabbitMQQueue(name, durable: false, expires: .seconds(60))).name
+        try await observer.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+        let pending = Task {
+            try await bus.request(Message(text: "nobody answers yet", key: queue), to: "amq.direct", timeout: .seconds(30))
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await observer.inspectQueue(queue).messageCount == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let closed = try await onDedicatedThread("rabbitmqctl") { try BrokerControl.closeConnections(named: name) }
+        #expect(closed == 1)
+        let lost = try await #require(throws: MessageBusError.self) { try await pending.value }
+        #expect(lost.code == .connectionFailed, "\(lost)")
+
+        // The recovered connection publishes (a mandatory request too) without sending the old request again.
+        try await bus.publish(Message(text: "after", key: queue), to: "amq.direct")
+        #expect(try await observer.inspectQueue(queue).messageCount == 2)
+        try await observer.deleteQueue(queue)
+    }
 }

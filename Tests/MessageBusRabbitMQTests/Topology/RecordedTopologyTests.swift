@@ -28,6 +28,15 @@ struct RecordedTopologyTests {
         #expect(topology.entries.isEmpty)
     }
 
+    @Test("bindings to a queue the broker named are not recorded: the queue is gone on the next connection")
+    func serverNamedBinding() {
+        var topology = RecordedTopology()
+        topology.noteServerNamed("amq.gen-abc")
+        topology.record(.binding(RabbitMQBinding(.queue("amq.gen-abc"), to: "orders", routingKey: "eu")))
+        topology.record(.binding(self.binding))
+        #expect(topology.entries == [.binding(self.binding)])
+    }
+
     @Test("deleting a queue forgets it and the bindings to it, and nothing else")
     func forgetQueue() {
         var topology = RecordedTopology()
