@@ -102,7 +102,8 @@ extension Sequence where Element == Delivery {
     /// Settles every delivery as `outcome` with as few broker calls as the backends allow (one per subscription).
     ///
     /// - Throws: ``MessageBusError/Code/alreadySettled`` when any delivery was already settled; the others are
-    ///   still settled.
+    ///   still settled. When settling one subscription's deliveries fails, the others are still settled and the
+    ///   first failure is thrown; only the deliveries it names may be settled again.
     public func settleAll(as outcome: DeliveryOutcome) async throws {
         try await Delivery.settle(Array(self), as: outcome)
     }
@@ -137,9 +138,17 @@ extension Delivery {
             for delivery in claimed {
                 bySubscription[ObjectIdentifier(delivery.context), default: (delivery.context, [])].1.append(delivery)
             }
+            // Every subscription is settled even when one fails, so that none is left claimed and unsettled; the
+            // first failure is thrown afterwards (only its deliveries may be settled again).
+            var firstFailure: (any Error)?
             for (context, group) in bySubscription.values {
-                try await Self.settle(group, of: context, as: outcome)
+                do {
+                    try await Self.settle(group, of: context, as: outcome)
+                } catch {
+                    firstFailure = firstFailure ?? error
+                }
             }
+            if let firstFailure { throw firstFailure }
         }
         if !alreadySettled.isEmpty {
             throw MessageBusError(.alreadySettled, "deliveries \(alreadySettled) were already settled")

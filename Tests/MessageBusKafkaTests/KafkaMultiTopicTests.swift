@@ -72,9 +72,14 @@ struct KafkaMultiTopicTests {
         try await bus.publish(Message(text: other, id: "other"), to: other)
         let escaped = prefix.replacingOccurrences(of: ".", with: "\\.")
         let subscription = try await bus.subscribe(
-            matching: "^\(escaped)\\..*", group: "g", options: SubscriptionOptions(startPosition: .earliest))
+            matching: "^\(escaped)\\..*", group: "g",
+            options: SubscriptionOptions(startPosition: .earliest, deadLetterDestination: "\(prefix)-rejects"))
         let received = try await self.receive(2, from: subscription)
         #expect(Set(received.map(\.destination)) == Set(matching))
+        // Offsets and partition numbers name no topic here: only positions that apply to every topic are taken.
+        let seekError = try await #require(throws: MessageBusError.self) { try await subscription.seek(to: .offset(0)) }
+        #expect(seekError.code == .invalidConfiguration, "\(seekError)")
+        await #expect(throws: MessageBusError.self) { try await subscription.seek(to: .beginning, partition: 0) }
         try await received.ackAll()
         // Were the other topic subscribed, its record (read from the earliest offset) would arrive in one of these
         // receives instead of, or before, this one.
@@ -84,20 +89,33 @@ struct KafkaMultiTopicTests {
         try await bus.close()
     }
 
-    @Test("an empty topic list, a pattern without '^' and one that does not compile are refused by name")
+    static let rejects = SubscriptionOptions(deadLetterDestination: "rejects")
+
+    @Test("an empty topic list, a pattern without '^' or that does not compile, and a dead-letter destination missing or matched by the pattern are refused by name")
     func invalidInputs() async throws {
         let bus = try #require(try await KafkaBusFactory.mockBus("multi-topic-invalid") as? KafkaMessageBus)
         for attempt in [
             { try await bus.subscribe(toTopics: [], group: "g") },
             { try await bus.subscribe(toTopics: ["ok", "not ok"], group: "g") },
-            { try await bus.subscribe(matching: "orders.*", group: "g") },
-            { try await bus.subscribe(matching: "^(orders", group: "g") },
+            { try await bus.subscribe(matching: "orders.*", group: "g", options: Self.rejects) },
+            { try await bus.subscribe(matching: "^(orders", group: "g", options: Self.rejects) },
+            // Without a dead-letter destination, or with one the pattern matches, rejects would come back.
+            { try await bus.subscribe(matching: "^orders\\..*", group: "g") },
+            { try await bus.subscribe(
+                matching: "^orders\\..*", group: "g", options: SubscriptionOptions(deadLetterDestination: "orders.dlq")) },
         ] as [@Sendable () async throws -> Subscription] {
             let error = await #expect(throws: MessageBusError.self) { _ = try await attempt() }
             #expect(error?.code == .invalidConfiguration)
         }
-        let error = await #expect(throws: MessageBusError.self) { _ = try await bus.subscribe(matching: "^(orders", group: "g") }
+        let error = await #expect(throws: MessageBusError.self) {
+            _ = try await bus.subscribe(matching: "^(orders", group: "g", options: Self.rejects)
+        }
         #expect(error?.message.contains("^(orders") == true)
+        let matched = await #expect(throws: MessageBusError.self) {
+            _ = try await bus.subscribe(
+                matching: "^orders\\..*", group: "g", options: SubscriptionOptions(deadLetterDestination: "orders.dlq"))
+        }
+        #expect(matched?.message.contains("orders.dlq") == true)
         try await bus.close()
     }
 }

@@ -33,6 +33,9 @@ extension KafkaMessageBus {
     /// up when librdkafka next refreshes its metadata (`topic.metadata.refresh.interval.ms`, pass it as a URL
     /// option to shorten the wait); no topic is created. Deliveries carry their own topic, as with
     /// ``subscribe(toTopics:group:options:)``; the subscription's context and the scoped group id use the pattern.
+    /// Rejected messages of every topic go to ``MessageBus/SubscriptionOptions/deadLetterDestination``, which must
+    /// be given and must not match the pattern: the default `<topic>.dlq` of a matching topic could match it too,
+    /// and the group would read its own rejects again.
     ///
     /// - Parameters:
     ///   - pattern: A regular expression starting with `^` (POSIX extended syntax, as librdkafka reads it), for
@@ -40,7 +43,8 @@ extension KafkaMessageBus {
     ///   - group: The subscriber group; `nil` for a broadcast subscription.
     ///   - options: Start position, prefetch and dead-letter destination.
     /// - Throws: ``MessageBusError/Code/invalidConfiguration`` naming a pattern without the leading `^` or one that
-    ///   does not compile, and the errors of ``subscribe(toTopics:group:options:)``.
+    ///   does not compile, or a dead-letter destination that is missing or matches the pattern; and the errors of
+    ///   ``subscribe(toTopics:group:options:)``.
     public func subscribe(
         matching pattern: String, group: String?, options: SubscriptionOptions = SubscriptionOptions()
     ) async throws -> Subscription {

@@ -156,7 +156,7 @@ public final class KafkaMessageBus: MessageBus {
             // The same topics in any order (or repeated) are the same group.
             target = .topics(topics)
         case .pattern(let pattern):
-            try Self.validate(pattern: pattern)
+            try Self.validate(pattern: pattern, deadLetterDestination: options.deadLetterDestination)
             topics = [pattern]
         }
         if let group { try DestinationName.validate(group, role: "group") }
@@ -215,14 +215,31 @@ public final class KafkaMessageBus: MessageBus {
     /// Throws ``MessageBusError/Code/invalidConfiguration`` naming `pattern` unless it is a `^`-prefixed regular
     /// expression that compiles (librdkafka treats only `^`-prefixed names as patterns, and would otherwise
     /// subscribe to a topic of that literal name).
-    static func validate(pattern: String) throws(MessageBusError) {
+    /// Checks a pattern subscription: a pattern librdkafka takes, and a dead-letter destination it does not match
+    /// (a default `<topic>.dlq` of a matching topic may well match it too, and rejected messages would come back
+    /// to the same group as new ones).
+    static func validate(pattern: String, deadLetterDestination: String?) throws(MessageBusError) {
         guard pattern.hasPrefix("^"), pattern.utf8.count > 1, pattern.utf8.count <= 1000 else {
             throw MessageBusError.invalidConfiguration(
                 key: "pattern", value: pattern, expected: "a regular expression starting with '^' (at most 1,000 bytes)")
         }
-        guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+        guard let expression = try? NSRegularExpression(pattern: pattern) else {
             throw MessageBusError.invalidConfiguration(
                 key: "pattern", value: pattern, expected: "a regular expression that compiles")
+        }
+        guard let deadLetterDestination else {
+            throw MessageBusError.invalidConfiguration(
+                key: "deadLetterDestination", value: "nil",
+                expected: "a dead-letter destination that pattern '\(pattern)' does not match, for a pattern "
+                    + "subscription (the default '<topic>.dlq' of a matching topic may match it, and rejected "
+                    + "messages would come back to the group)")
+        }
+        let whole = NSRange(deadLetterDestination.startIndex..., in: deadLetterDestination)
+        if expression.firstMatch(in: deadLetterDestination, range: whole) != nil {
+            throw MessageBusError.invalidConfiguration(
+                key: "deadLetterDestination", value: deadLetterDestination,
+                expected: "a destination that pattern '\(pattern)' does not match (rejected messages would come back "
+                    + "to the group)")
         }
     }
 

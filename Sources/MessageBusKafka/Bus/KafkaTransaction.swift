@@ -6,6 +6,9 @@ import Synchronization
 final class KafkaTransaction: MessageBusTransaction {
     private struct State {
         var acknowledged: [Delivery] = []
+        /// The subscriptions of the acknowledged deliveries, held until the transaction ends: one the application
+        /// let go of meanwhile must still send its offsets with the commit (or the commit would go without them).
+        var subscriptions: [ObjectIdentifier: KafkaSubscription] = [:]
         var isFinished = false
     }
 
@@ -30,25 +33,42 @@ final class KafkaTransaction: MessageBusTransaction {
     func acknowledge(_ deliveries: [Delivery]) async throws {
         try self.ensureUnfinished()
         for delivery in deliveries {
-            guard delivery.context.settler is KafkaDeliverySettler else {
+            guard let settler = delivery.context.settler as? KafkaDeliverySettler else {
                 throw MessageBusError(
                     .invalidConfiguration,
                     "a Kafka transaction can only acknowledge deliveries of Kafka subscriptions, not of the \(delivery.context)")
             }
+            guard let subscription = settler.liveSubscription else {
+                throw MessageBusError(
+                    .alreadySettled,
+                    "delivery \(delivery.tag) of '\(delivery.destination)' can no longer be acknowledged: its subscription "
+                        + "was released, and the group reads the record again")
+            }
             guard delivery.claimSettlement() else {
                 throw MessageBusError(.alreadySettled, "delivery \(delivery.tag) of '\(delivery.destination)' is already settled")
             }
-            self.state.withLock { $0.acknowledged.append(delivery) }
+            self.state.withLock { state in
+                state.acknowledged.append(delivery)
+                state.subscriptions[ObjectIdentifier(subscription)] = subscription
+            }
         }
     }
 
     /// Ends the body: the offsets to send with the commit, per consumer: per partition the offset below which
     /// everything is acknowledged once this transaction's deliveries are, so an earlier delivery still being
     /// processed outside the transaction is never committed past.
-    func finish() -> [(RDKafkaConsumer, [(KafkaTopicPartition, Int64)])] {
+    ///
+    /// - Throws: ``MessageBus/MessageBusError/Code/closed`` when a subscription whose deliveries it acknowledged
+    ///   was cancelled meanwhile: the commit must not go without those offsets, so the transaction aborts.
+    func finish() throws -> [(RDKafkaConsumer, [(KafkaTopicPartition, Int64)])] {
         self.state.withLock { $0.isFinished = true }
-        return self.bySettler().compactMap { settler, deliveries in
-            guard let consumer = settler.subscriptionConsumer else { return nil }
+        return try self.bySettler().compactMap { settler, deliveries in
+            guard let consumer = settler.subscriptionConsumer else {
+                throw MessageBusError(
+                    .closed,
+                    "the subscription of \(deliveries.count) acknowledged deliveries of '\(deliveries[0].destination)' "
+                        + "ended before the transaction committed; its offsets cannot be committed with it")
+            }
             let offsets = settler.committableOffsets(ifAcknowledging: deliveries)
             return offsets.isEmpty ? nil : (consumer, offsets)
         }
@@ -64,8 +84,24 @@ final class KafkaTransaction: MessageBusTransaction {
     func aborted() async {
         self.state.withLock { $0.isFinished = true }
         for (settler, deliveries) in self.bySettler() {
-            try? await settler.settle(deliveries, as: .requeue)
+            guard settler.subscriptionConsumer != nil else {
+                // The subscription is gone: its group reads these records again; copies would be duplicates.
+                for delivery in deliveries { delivery.releaseSettlement() }
+                continue
+            }
+            do {
+                try await settler.settle(deliveries, as: .requeue)
+            } catch {
+                // Not requeued: the application may settle them again (or the group reads them again).
+                for delivery in deliveries { delivery.releaseSettlement() }
+            }
         }
+    }
+
+    /// The commit's outcome is unknown: its deliveries are neither done nor given back; they may be settled again.
+    func outcomeUnknown() {
+        self.state.withLock { $0.isFinished = true }
+        for delivery in self.state.withLock({ $0.acknowledged }) { delivery.releaseSettlement() }
     }
 
     private func bySettler() -> [(KafkaDeliverySettler, [Delivery])] {

@@ -57,7 +57,7 @@ final class KafkaTransactionCoordinator: Sendable {
             let result: Result
             do {
                 result = try await body(transaction)
-                let offsets = transaction.finish()
+                let offsets = try transaction.finish()
                 let timeout = self.timeoutMilliseconds
                 for (consumer, partitionOffsets) in offsets {
                     try await self.call(producer) {
@@ -65,7 +65,23 @@ final class KafkaTransactionCoordinator: Sendable {
                             partitionOffsets, consumer: consumer, timeoutMilliseconds: timeout)
                     }
                 }
+            } catch {
+                throw await self.abort(producer, transaction: transaction, after: error)
+            }
+            do {
+                let timeout = self.timeoutMilliseconds
                 try await self.call(producer) { try producer.commitTransaction(timeoutMilliseconds: timeout) }
+            } catch let failure as RDKafkaTransactionFailure where failure.recovery == .retry {
+                // Still retriable after every attempt: the commit may or may not have happened, and librdkafka
+                // refuses to abort a transaction that is committing. Nothing is given back (that could duplicate
+                // what was committed); the producer is replaced, which makes the coordinator finish the transaction.
+                transaction.outcomeUnknown()
+                _ = await self.failure(of: producer, after: failure)
+                throw MessageBusError(
+                    .timeout,
+                    "the transaction's commit did not finish after \(Self.attempts) attempts: it may or may not have "
+                        + "committed (\(failure.error.message)); its acknowledged deliveries were neither committed "
+                        + "nor given back here, so they may be settled again", underlying: failure.error)
             } catch {
                 throw await self.abort(producer, transaction: transaction, after: error)
             }

@@ -17,6 +17,13 @@ final class KafkaDeliverySettler: DeliverySettler {
     /// The consumer of the subscription, for sending its offsets with a transaction.
     var subscriptionConsumer: RDKafkaConsumer? { self.subscription?.consumer }
 
+    /// The subscription, while it is alive: a transaction holds it until it ends, so that the offsets of what it
+    /// acknowledged can still be sent with its commit.
+    var liveSubscription: KafkaSubscription? { self.subscription }
+
+    /// Whether the subscription reads several topics (a list or a pattern).
+    var isMultiTopic: Bool { self.subscription?.isMultiTopic ?? false }
+
     /// The offsets acknowledging `deliveries` would commit; see ``KafkaSubscription/committableOffsets(ifAcknowledging:)``.
     func committableOffsets(ifAcknowledging deliveries: [Delivery]) -> [(KafkaTopicPartition, Int64)] {
         self.subscription?.committableOffsets(ifAcknowledging: deliveries) ?? []

@@ -57,6 +57,8 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     }
 
     var consumer: RDKafkaConsumer? { self.consumerBox.withLock { $0 } }
+    /// Whether the subscription reads several topics, each delivery with its topic's context.
+    var isMultiTopic: Bool { self.topicContexts.withLock { $0.make != nil } }
     var context: SubscriptionContext? { self.contextBox.withLock { $0 } }
 
     // MARK: DeliverySource
@@ -266,7 +268,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(returning: nil)
+        }
         self.assignedSignal.fire(.failure(error))
     }
 }

@@ -13,7 +13,12 @@ extension Subscription {
     ///   - partition: One partition, or `nil` for every partition assigned to this member.
     ///   - timeout: How long the seek may take.
     /// - Returns: The partitions moved (none when the member has no assignment).
-    /// - Throws: ``MessageBusError/Code/unsupported`` for a subscription of another backend.
+    /// On a subscription to several topics (``KafkaMessageBus/subscribe(toTopics:group:options:)`` or a pattern),
+    /// offsets and partition numbers name no topic: only `.beginning`, `.end` and `.timestamp` of every partition
+    /// are accepted.
+    ///
+    /// - Throws: ``MessageBusError/Code/unsupported`` for a subscription of another backend, and
+    ///   ``MessageBusError/Code/invalidConfiguration`` for an offset or a partition on a multi-topic subscription.
     @discardableResult
     public func seek(to position: KafkaSeekPosition, partition: Int32? = nil, timeout: Duration = .seconds(10))
         async throws -> [Int32]
@@ -21,6 +26,18 @@ extension Subscription {
         guard let settler = self.context.settler as? KafkaDeliverySettler, let consumer = settler.subscriptionConsumer
         else {
             throw MessageBusError(.unsupported, "seek(to:) needs a Kafka subscription, not the \(self.context)")
+        }
+        if settler.isMultiTopic {
+            if case .offset = position {
+                throw MessageBusError.invalidConfiguration(
+                    key: "position", value: "\(position)",
+                    expected: ".beginning, .end or .timestamp on a subscription to several topics (an offset names no topic)")
+            }
+            if let partition {
+                throw MessageBusError.invalidConfiguration(
+                    key: "partition", value: "\(partition)",
+                    expected: "nil on a subscription to several topics (a partition number names no topic)")
+            }
         }
         return try await consumer.seek(to: position, partition: partition, timeout: timeout).map(\.partition)
     }

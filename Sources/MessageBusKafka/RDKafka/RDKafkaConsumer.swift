@@ -352,11 +352,14 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 if let error = RDKafkaError.consume(rd_kafka_incremental_assign(client, partitions), "incremental assign") {
                     self.logger.debug("\(error.message)")
                 }
+                // The partitions kept stay paused if they were; the added ones join them, so that a later resume
+                // of the whole assignment resumes every one.
+                if self.isPaused { _ = rd_kafka_pause_partitions(client, partitions) }
             } else {
                 _ = rd_kafka_assign(client, partitions)
+                // A new assignment starts unpaused; the loop pauses it again if the owner is still full.
+                self.isPaused = false
             }
-            // A new assignment starts unpaused; the loop pauses it again if the owner is still full.
-            self.isPaused = false
             self.logger.debug("assigned \(list.map(\.description))")
             self.owner?.assigned(list)
         } else {
