@@ -75,8 +75,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         }
         if let immediate {
             if immediate == nil, let failure = self.state.withLock({ $0.failure }) { throw failure }
-            // Handing out frees no room (buffered deliveries become outstanding ones), so the consumer thread is
-            // not woken here: waking it for nothing makes it contend for the state lock with this task.
+            // With acknowledgements, handing out frees no room (buffered deliveries become outstanding ones), so the
+            // consumer thread is not woken: waking it for nothing makes it contend for the state lock with this
+            // task. Without them (at-most-once), what is handed out is done, and a full consumer may go on.
+            if !self.requiresAcknowledgement, let taken = immediate, !taken.isEmpty { self.consumer?.wake() }
             return immediate
         }
         if timeout.map({ $0 <= .zero }) ?? false { return [] }

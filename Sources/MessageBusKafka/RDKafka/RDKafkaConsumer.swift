@@ -139,6 +139,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     ///
     /// - Returns: the partitions moved.
     func seek(to position: KafkaSeekPosition, partition: Int32?, timeout: Duration) async throws -> [KafkaTopicPartition] {
+        guard self.isAlive.withLock({ $0 }) else {
+            throw MessageBusError(.closed, "the Kafka subscription has ended; it can no longer seek")
+        }
         let done = CompletionSignal<[KafkaTopicPartition]>()
         self.pendingSeeks.withLock { $0.append((position, partition, done)) }
         self.wake()
