@@ -42,7 +42,7 @@ public final class Delivery: Sendable {
         self.position = position
         self.context = context
         self.backendProperties = backendProperties
-        self.settled = Atomic(!context.guarantee.requiresAcknowledgement)
+        self.settled = Atomic(!context.requiresAcknowledgement)
     }
 
     /// The destination the message was consumed from.
@@ -74,7 +74,7 @@ public final class Delivery: Sendable {
     ///
     /// Under at-most-once the delivery was settled before it was handed out, and this does nothing.
     public func settle(as outcome: DeliveryOutcome) async throws {
-        guard self.context.guarantee.requiresAcknowledgement else { return }
+        guard self.context.requiresAcknowledgement else { return }
         guard self.claimSettlement() else {
             throw MessageBusError(.alreadySettled, "delivery \(self.tag) of '\(self.destination)' is already settled")
         }
@@ -123,7 +123,7 @@ extension Delivery {
         claimed.reserveCapacity(deliveries.count)
         var alreadySettled: [UInt64] = []
         var sharedContext: SubscriptionContext? = deliveries.first?.context
-        for delivery in deliveries where delivery.context.guarantee.requiresAcknowledgement {
+        for delivery in deliveries where delivery.context.requiresAcknowledgement {
             guard delivery.claimSettlement() else {
                 alreadySettled.append(delivery.tag)
                 continue

@@ -15,6 +15,9 @@ public final class SubscriptionContext: Sendable {
     public let group: String?
     /// The bus's delivery guarantee.
     public let guarantee: DeliveryGuarantee
+    /// Whether deliveries must be settled (every guarantee but at-most-once); read for every delivery, so kept
+    /// apart from the guarantee, whose copy costs reference counting.
+    public let requiresAcknowledgement: Bool
     /// Where rejected deliveries go.
     public let deadLetterDestination: String
     /// The subscription's logger, with the destination and group in its metadata.
@@ -45,6 +48,7 @@ public final class SubscriptionContext: Sendable {
         self.destination = destination
         self.group = group
         self.guarantee = configuration.guarantee
+        self.requiresAcknowledgement = configuration.guarantee.requiresAcknowledgement
         self.deadLetterDestination = options.deadLetterDestination(for: destination)
         self.settler = settler
         var logger = logger
