@@ -108,7 +108,7 @@ final class KafkaTransactionCoordinator: Sendable {
 
     /// Aborts the transaction after `error` and returns what `withTransaction` throws.
     private func abort(_ producer: RDKafkaProducer, transaction: KafkaTransaction, after error: any Error) async -> any Error {
-        if let fatal = producer.fatalError() {
+        if let fatal = producer.fatalTransactionError() {
             await transaction.aborted()
             return await self.fail(producer, fatal)
         }
@@ -134,7 +134,7 @@ final class KafkaTransactionCoordinator: Sendable {
     /// the fatal error when the producer failed fatally, otherwise `error`, and the producer is dropped so that the
     /// next transaction starts on a new one (its state is unknown).
     private func failure(of producer: RDKafkaProducer, after error: any Error) async -> any Error {
-        if let fatal = producer.fatalError() { return await self.fail(producer, fatal) }
+        if let fatal = producer.fatalTransactionError() { return await self.fail(producer, fatal) }
         self.logger.debug("a transactional call failed; recreating the transactional producer", metadata: ["error": "\(error)"])
         self.producerBox.withLock { box in if box === producer { box = nil } }
         _ = await producer.close(timeout: .seconds(1))

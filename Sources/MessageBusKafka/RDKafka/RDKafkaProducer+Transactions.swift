@@ -59,7 +59,7 @@ extension RDKafkaProducer {
 
     /// The producer's fatal error (`rd_kafka_fatal_error`): `_FENCED` once a newer producer with the same
     /// transactional id took over; `nil` while the producer is usable.
-    func fatalError() -> (fenced: Bool, error: MessageBusError)? {
+    func fatalTransactionError() -> (fenced: Bool, error: MessageBusError)? {
         guard (try? self.client.enter("reading the fatal error")) != nil else { return nil }
         defer { self.client.leave() }
         var text = [CChar](repeating: 0, count: 512)
