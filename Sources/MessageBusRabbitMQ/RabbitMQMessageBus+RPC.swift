@@ -31,7 +31,7 @@ extension RabbitMQMessageBus {
             throw MessageBusError.invalidConfiguration(key: "timeout", value: "\(timeout)", expected: "a positive duration")
         }
         var request = message
-        let correlationID = message.correlationID ?? UUID().uuidString
+        let correlationID = message.correlationID ?? Message.generateID()
         request.correlationID = correlationID
         request.headers.injectCurrentTraceContext()
         let reply = OneShot<Message>()

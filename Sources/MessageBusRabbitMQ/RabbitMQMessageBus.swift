@@ -152,7 +152,8 @@ public final class RabbitMQMessageBus: MessageBus {
         deadLetterDestination: String?
     ) async throws -> Subscription {
         let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
-        let inbox = RabbitMQInbox(tracksSettlement: self.configuration.guarantee.requiresAcknowledgement)
+        let inbox = RabbitMQInbox(
+            tracksSettlement: self.configuration.guarantee.requiresAcknowledgement, prefetch: options.prefetch)
         let done = OneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
             subscriptionID: id, source: source, prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,

@@ -75,7 +75,9 @@ struct KafkaConfigurationTests {
         }
         #expect(error.code == .connectionFailed)
         #expect(error.message.contains("127.0.0.1:1"))
-        #expect(ContinuousClock.now - started < .seconds(6))
+        // A bound on a hang, not a speed measurement: generous, because librdkafka's threads start and stop on a
+        // 2-core machine that is building and running other suites at the same time.
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test("idempotence without acks=all is refused")

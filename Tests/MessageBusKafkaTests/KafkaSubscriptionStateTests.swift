@@ -26,6 +26,14 @@ struct KafkaSubscriptionStateTests {
         }
     }
 
+    /// Acknowledges `deliveries` and takes what the consumer thread would store next.
+    private func acknowledged(
+        _ state: inout KafkaSubscriptionState, _ deliveries: [Delivery]
+    ) -> [(KafkaTopicPartition, Int64)] {
+        state.acknowledge(deliveries)
+        return state.takeOffsetsToStore()
+    }
+
     private let p0 = KafkaTopicPartition(topic: "orders", partition: 0)
     private let p1 = KafkaTopicPartition(topic: "orders", partition: 1)
 
@@ -40,13 +48,13 @@ struct KafkaSubscriptionStateTests {
         #expect(state.bufferedCount == 5)
         let handedOut = state.take(5)
         state.outstandingCount += handedOut.count
-        #expect(state.acknowledge([first[1], second[1]]).isEmpty)  // 10 and 5 are still outstanding
-        let advanced = state.acknowledge([first[0], second[0]])
+        #expect(acknowledged(&state, [first[1], second[1]]).isEmpty)  // 10 and 5 are still outstanding
+        let advanced = acknowledged(&state, [first[0], second[0]])
         #expect(advanced.count == 2)
         #expect(advanced.contains { $0.0 == self.p0 && $0.1 == 12 })
         #expect(advanced.contains { $0.0 == self.p1 && $0.1 == 7 })
         #expect(state.outstandingCount == 1)
-        #expect(state.acknowledge([first[2]]).map(\.1) == [13])
+        #expect(acknowledged(&state, [first[2]]).map(\.1) == [13])
         #expect(state.outstandingCount == 0)
     }
 
@@ -65,10 +73,34 @@ struct KafkaSubscriptionStateTests {
         let again = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 5)
         state.track(again)
         state.outstandingCount += state.take(4).count
-        #expect(state.acknowledge([old[0], old[1]]).isEmpty)
+        #expect(acknowledged(&state, [old[0], old[1]]).isEmpty)
         #expect(state.outstandingCount == 4)
-        #expect(state.acknowledge(again).map(\.1) == [4])
+        #expect(acknowledged(&state, again).map(\.1) == [4])
         #expect(state.outstandingCount == 0)
+    }
+
+    @Test("acknowledgements between two stores leave one offset per partition, the newest; a revoked partition's is dropped")
+    func storesAreBatched() {
+        var state = KafkaSubscriptionState()
+        state.partitions[self.p0] = .init(tagFloor: 0)
+        state.partitions[self.p1] = .init(tagFloor: 0)
+        let first = self.deliveries(partition: 0, offsets: 0..<3, firstTag: 1)
+        let second = self.deliveries(partition: 1, offsets: 0..<2, firstTag: 4)
+        state.track(first + second)
+        state.outstandingCount += state.take(5).count
+        for delivery in first + second { state.acknowledge([delivery]) }
+        let stored = state.takeOffsetsToStore()
+        #expect(stored.count == 2)
+        #expect(stored.contains { $0.0 == self.p0 && $0.1 == 3 })
+        #expect(stored.contains { $0.0 == self.p1 && $0.1 == 2 })
+        #expect(state.takeOffsetsToStore().isEmpty)
+
+        let more = self.deliveries(partition: 0, offsets: 3..<5, firstTag: 6)
+        state.track(more)
+        state.outstandingCount += state.take(2).count
+        state.acknowledge(more)
+        state.revoke([self.p0])
+        #expect(state.takeOffsetsToStore().isEmpty)
     }
 
     @Test("records of a partition that is not assigned are not buffered")

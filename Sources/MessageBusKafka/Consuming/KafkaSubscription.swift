@@ -10,6 +10,9 @@ import Logging
 final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     let prefetch: Int
     let requiresAcknowledgement: Bool
+    /// The room that wakes a full consumer thread: half the prefetch, so that it takes records in batches and is
+    /// woken once per batch, never once per settled delivery.
+    private let refillRoom: Int
     private let state = Mutex(KafkaSubscriptionState())
     private let contextBox = Mutex<SubscriptionContext?>(nil)
     private let topicContexts = Mutex<(make: (@Sendable (String) -> SubscriptionContext)?, made: [String: SubscriptionContext])>(
@@ -29,13 +32,16 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     init(prefetch: Int, requiresAcknowledgement: Bool, onCancel: @escaping @Sendable (KafkaSubscription) -> Void) {
         self.prefetch = prefetch
         self.requiresAcknowledgement = requiresAcknowledgement
+        self.refillRoom = max(1, prefetch / 2)
         self.onCancel = onCancel
     }
 
     deinit {
         // Dropped without cancel(): the consumer thread still leaves the group (committing what was acknowledged,
-        // so the rest goes to the other members), destroys its client and ends; this does not wait for it.
-        self.consumerBox.withLock { $0 }?.requestStop()
+        // so the rest goes to the other members), destroys its client and ends; this does not wait for it. The
+        // acknowledged offsets it has not stored yet go with the request: it can no longer ask for them.
+        let unstored = self.state.withLock { $0.takeOffsetsToStore() }
+        self.consumerBox.withLock { $0 }?.requestStop(storingFirst: unstored)
     }
 
     /// Connects the subscription to its context (which needs the settler, which needs this object); before the
@@ -75,10 +81,6 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         }
         if let immediate {
             if immediate == nil, let failure = self.state.withLock({ $0.failure }) { throw failure }
-            // With acknowledgements, handing out frees no room (buffered deliveries become outstanding ones), so the
-            // consumer thread is not woken: waking it for nothing makes it contend for the state lock with this
-            // task. Without them (at-most-once), what is handed out is done, and a full consumer may go on.
-            if !self.requiresAcknowledgement, let taken = immediate, !taken.isEmpty { self.consumer?.wake() }
             return immediate
         }
         if timeout.map({ $0 <= .zero }) ?? false { return [] }
@@ -125,11 +127,28 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     }
 
     /// Takes up to `max` buffered deliveries and, when they need acknowledgement, counts them as outstanding.
+    ///
+    /// With acknowledgements, handing out frees no room (buffered deliveries become outstanding ones). Without them
+    /// (at-most-once), what is handed out is done, and a consumer thread waiting for room is woken when the room
+    /// reaches its refill mark.
     private func handOut(_ max: Int, from state: inout KafkaSubscriptionState) -> [Delivery] {
+        let before = state.bufferedCount + state.outstandingCount
         let taken = state.take(max)
-        if self.requiresAcknowledgement { state.outstandingCount += taken.count }
+        if self.requiresAcknowledgement {
+            state.outstandingCount += taken.count
+        } else if self.refilled(before: before, after: state.bufferedCount) {
+            self.consumer?.wake()
+        }
         self.publishInFlight(state)
         return taken
+    }
+
+    /// Whether the in-flight count going from `before` to `after` gave a waiting consumer thread the room it
+    /// waits for: true once per crossing of the mark, so that settling one delivery after another wakes the
+    /// thread once per refill, not once per delivery.
+    private func refilled(before: Int, after: Int) -> Bool {
+        let mark = self.prefetch - self.refillRoom
+        return before > mark && after <= mark
     }
 
     func cancel() async {
@@ -159,19 +178,18 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     // MARK: Settling
 
-    /// Marks `deliveries` done: their offsets become committable once everything before them is done too.
-    /// Deliveries whose partition was revoked since commit nothing (their new owner reads them again).
+    /// Marks `deliveries` done: their offsets become committable once everything before them is done too, and
+    /// the consumer thread stores them with librdkafka before its next poll (one store per batch of
+    /// acknowledgements, no C call here). Deliveries whose partition was revoked since commit nothing (their new
+    /// owner reads them again).
     func markDone(_ deliveries: [Delivery]) {
-        var toStore: [(KafkaTopicPartition, Int64)] = []
         let wake = self.state.withLock { state -> Bool in
-            let wasFull = state.bufferedCount + state.outstandingCount >= self.prefetch
-            toStore = state.acknowledge(deliveries)
+            let before = state.bufferedCount + state.outstandingCount
+            state.acknowledge(deliveries)
             self.publishInFlight(state)
-            return wasFull
+            return self.refilled(before: before, after: state.bufferedCount + state.outstandingCount)
         }
-        let consumer = self.consumer
-        consumer?.store(toStore)
-        if wake { consumer?.wake() }
+        if wake { self.consumer?.wake() }
     }
 
     /// The offsets acknowledging `deliveries` would make committable (per partition, only where that advances),
@@ -197,6 +215,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     func availableRoom() -> Int {
         max(0, self.prefetch - self.inFlight.load(ordering: .acquiring))
+    }
+
+    func takeOffsetsToStore() -> [(KafkaTopicPartition, Int64)] {
+        self.state.withLock { $0.takeOffsetsToStore() }
     }
 
     /// Stores what is in flight for ``availableRoom()``; called under the state lock after every change.

@@ -10,6 +10,9 @@ struct KafkaSubscriptionState {
         /// or was seeked, since), and it no longer counts against the prefetch. This replaces a per-delivery
         /// table of what is outstanding.
         var tagFloor: UInt64
+        /// The committable offset acknowledgements reached and the consumer thread has not yet stored with
+        /// librdkafka: stores are batched there rather than made by every acknowledging task.
+        var unstored: Int64?
 
         /// Acknowledges `deliveries`, all of this partition, skipping those from an earlier assignment.
         ///
@@ -46,6 +49,8 @@ struct KafkaSubscriptionState {
     var partitions: [KafkaTopicPartition: Partition] = [:]
     var waiters: [Waiter] = []
     var nextWaiterID: UInt64 = 0
+    /// The partitions whose ``Partition/unstored`` offset is set, in the order they got it.
+    var partitionsToStore: [KafkaTopicPartition] = []
     var isClosed = false
     var failure: MessageBusError?
 
@@ -75,23 +80,31 @@ struct KafkaSubscriptionState {
     }
 
     /// Acknowledges `deliveries` in their partitions' trackers, those that belong to the current assignment and are
-    /// still outstanding there.
-    ///
-    /// - Returns: per partition whose committable offset advanced, the new offset.
-    mutating func acknowledge(_ deliveries: [Delivery]) -> [(KafkaTopicPartition, Int64)] {
-        var advanced: [(KafkaTopicPartition, Int64)] = []
+    /// still outstanding there; the committable offsets that advanced wait in their partitions for
+    /// ``takeOffsetsToStore()``.
+    mutating func acknowledge(_ deliveries: [Delivery]) {
         Self.forEachRun(of: deliveries) { key, run in
             // Mutated in place: copying the entry out would copy the tracker's whole window.
             guard let result = self.partitions[key]?.acknowledge(run) else { return }
             self.outstandingCount -= result.acknowledged
             guard let committable = result.committable else { return }
-            if let index = advanced.firstIndex(where: { $0.0 == key }) {
-                advanced[index].1 = committable
-            } else {
-                advanced.append((key, committable))
-            }
+            if self.partitions[key]?.unstored == nil { self.partitionsToStore.append(key) }
+            self.partitions[key]?.unstored = committable
         }
-        return advanced
+    }
+
+    /// The committable offsets acknowledged since the last call, per partition still assigned.
+    mutating func takeOffsetsToStore() -> [(KafkaTopicPartition, Int64)] {
+        guard !self.partitionsToStore.isEmpty else { return [] }
+        var offsets: [(KafkaTopicPartition, Int64)] = []
+        offsets.reserveCapacity(self.partitionsToStore.count)
+        for key in self.partitionsToStore {
+            guard let offset = self.partitions[key]?.unstored else { continue }
+            self.partitions[key]?.unstored = nil
+            offsets.append((key, offset))
+        }
+        self.partitionsToStore.removeAll(keepingCapacity: true)
+        return offsets
     }
 
     /// Calls `body` for each run of consecutive deliveries from the same partition, so that the partition table is

@@ -52,6 +52,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     private var lastTopic: (handle: OpaquePointer, name: String)?
     /// Thread-confined: where `rd_kafka_consume_batch_queue` writes a batch, allocated once.
     private let slots: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+    /// What an owner dropped without closing had acknowledged and the thread had not stored yet.
+    private let offsetsFromDroppedOwner = Mutex<[(KafkaTopicPartition, Int64)]>([])
     private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, CompletionSignal<[KafkaTopicPartition]>)]>([])
     /// How many deliveries of a polled batch are handed on at once (unless each batch is committed before it is
     /// handed on, at-most-once).
@@ -100,8 +102,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     }
 
     /// Asks the thread to leave the group, destroy the client and end, without waiting: for an owner that goes
-    /// away without closing. The thread holds the consumer until it has ended.
-    func requestStop() {
+    /// away without closing, which hands over the acknowledged offsets the thread has not yet stored. The thread
+    /// holds the consumer until it has ended.
+    func requestStop(storingFirst offsets: [(KafkaTopicPartition, Int64)] = []) {
+        if !offsets.isEmpty { self.offsetsFromDroppedOwner.withLock { $0 = offsets } }
         self.stop.set()
         self.wake()
     }
@@ -122,15 +126,19 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         }
     }
 
-    /// Stores the offsets to commit (the next offset to read, per partition); librdkafka commits them
-    /// periodically, on revoke and on close. Offsets of partitions no longer assigned are ignored.
-    func store(_ offsets: [(KafkaTopicPartition, Int64)]) {
+    /// Stores the offsets the owner's acknowledgements made committable (the next offset to read, per partition),
+    /// in one call; librdkafka commits them periodically, on revoke and on close. Consumer thread only, before
+    /// every poll and before partitions move, so no acknowledged offset is left behind a revoke or a close.
+    private func storeAcknowledgedOffsets() {
+        let offsets = self.owner?.takeOffsetsToStore() ?? self.offsetsFromDroppedOwner.withLock { offsets in
+            defer { offsets.removeAll() }
+            return offsets
+        }
         guard !offsets.isEmpty else { return }
         let list = Self.makeList(offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        self.isAlive.withLock { alive in
-            if alive { _ = rd_kafka_offsets_store(self.client.pointer, list) }
-        }
+        // Offsets of partitions no longer assigned are refused by librdkafka, which is what they deserve.
+        _ = rd_kafka_offsets_store(self.client.pointer, list)
     }
 
     // MARK: The consumer thread
@@ -196,7 +204,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         } else {
             for partition in moved { self.skipBefore[partition] = nil }
         }
-        // Buffered and handed-out deliveries of these partitions belong to the old position: drop them first.
+        // Buffered and handed-out deliveries of these partitions belong to the old position: drop them first,
+        // keeping what was acknowledged of them.
+        self.storeAcknowledgedOffsets()
         self.owner?.revoking(moved)
         if let seekError = RDKafkaError.consume(
             rd_kafka_seek_partitions(self.client.pointer, list, self.settings.lookupTimeoutMilliseconds),
@@ -211,12 +221,15 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
 
     private func run() {
         while !self.stop.isSet {
+            self.storeAcknowledgedOffsets()
             if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
             let room = self.owner?.availableRoom() ?? 0
             if room <= 0 {
                 // A consumer that keeps up frees room within moments: wait for that first, because pausing
                 // throws away what librdkafka prefetched. Only a consumer that stays full is paused (it then keeps
-                // polling to serve rebalances and stay in the group).
+                // polling to serve rebalances and stay in the group). The owner signals once a refill's worth of
+                // room is free (not for every settled delivery), so the thread polls in batches; an application
+                // that settles less than that and waits for more gets it when this wait times out.
                 if !self.isPaused, self.roomFreed.wait(timeout: .now() + .milliseconds(200)) == .success { continue }
                 if !self.isPaused { self.setPaused(true) }
                 if let message = rd_kafka_consumer_poll(self.client.pointer, 50) {
@@ -230,7 +243,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             let count = self.poll(limit: min(room, self.settings.maxBatch))
             if count > 0 { self.handle(UnsafeMutableBufferPointer(rebasing: self.slots[0..<count])) }
         }
-        // Leaving the group runs the revoke callback (committing what was stored) on this thread.
+        // Leaving the group runs the revoke callback (storing and committing what was acknowledged) on this thread;
+        // with nothing assigned there is no callback, so the stores are made here too.
+        self.storeAcknowledgedOffsets()
         let closeError = rd_kafka_consumer_close(self.client.pointer)
         if closeError != RD_KAFKA_RESP_ERR_NO_ERROR {
             self.logger.debug("consumer close: \(RDKafkaError.text(closeError))")
@@ -366,6 +381,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             self.logger.debug("assigned \(list.map(\.description))")
             self.owner?.assigned(list)
         } else {
+            self.storeAcknowledgedOffsets()
             self.owner?.revoking(list)
             // Commit what was acknowledged before the partitions move, so the next owner starts after it.
             let error = rd_kafka_commit(client, nil, 0)

@@ -5,6 +5,9 @@ import MessageBus
 protocol RDKafkaConsumerOwner: AnyObject, Sendable {
     /// How many more records the subscription can take now without exceeding its in-flight limit.
     func availableRoom() -> Int
+    /// The committable offsets acknowledged since the last call, to store with librdkafka (which commits stored
+    /// offsets periodically, on revoke and on close).
+    func takeOffsetsToStore() -> [(KafkaTopicPartition, Int64)]
     /// A builder for the deliveries of the next poll; `nil` once the subscription is closed.
     func deliveryBuilder() -> KafkaDeliveryBuilder?
     /// Deliveries made by `builder` from one poll, in poll order.

@@ -24,6 +24,15 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// under the same lock before destroying the client, so a racing publish fails instead of touching freed memory.
     private let isAlive = Mutex(true)
     private let pollThreadExited = CompletionSignal<Void>()
+    /// How many tasks wait for delivery reports right now (a confirmed publish, a flush). While any does, the poll
+    /// thread serves reports through `rd_kafka_flush`, which sends what is queued without waiting out `linger.ms`:
+    /// a caller who waits has nothing more to add to the batch, so lingering would only add latency.
+    private let waitingForReports = WaiterCount()
+
+    /// A count the poll thread reads without holding the producer.
+    private final class WaiterCount: Sendable {
+        let value = Atomic(0)
+    }
     /// The `message.max.bytes` the producer was configured with, for the error that names an oversized record.
     let messageMaxBytes: Int
     /// Whether the producer has a `transactional.id`: its records can then be dropped because their transaction
@@ -45,10 +54,16 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let stop = self.stopPolling
         let destroy = self.destroyWhenStopped
         let exited = self.pollThreadExited
+        let waiting = self.waitingForReports
         DedicatedThread.start("messagebus-kafka-poll") {
-            // rd_kafka_poll returns as soon as an event is served, so the 100 ms only bounds how late a stop is seen.
+            // rd_kafka_poll returns as soon as an event is served, so the 100 ms only bounds how late a stop is seen;
+            // a task that starts waiting for reports interrupts it (rd_kafka_yield) to switch to flushing.
             while !stop.isSet {
-                rd_kafka_poll(client.pointer, 100)
+                if waiting.value.load(ordering: .relaxed) > 0, rd_kafka_outq_len(client.pointer) > 0 {
+                    rd_kafka_flush(client.pointer, 100)
+                } else {
+                    rd_kafka_poll(client.pointer, 100)
+                }
             }
             if destroy.isSet { client.destroy() }
             exited.fire(.success(()))
@@ -89,7 +104,17 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             failure = MessageBusError(.brokerError, "producing to '\(topic)' failed", underlying: error)
         }
         if batch.complete(count: 1 + records.count - produced, error: failure) { opaque.release() }
-        try await batch.wait()
+        try await self.waitingForReports { try await batch.wait() }
+    }
+
+    /// Runs `wait` counted in ``waitingForReports``, having interrupted the poll thread's wait so it flushes.
+    private func waitingForReports<Result>(_ wait: () async throws -> Result) async rethrows -> Result {
+        self.waitingForReports.value.add(1, ordering: .relaxed)
+        defer { self.waitingForReports.value.subtract(1, ordering: .relaxed) }
+        self.isAlive.withLock { alive in
+            if alive { rd_kafka_yield(self.client.pointer) }
+        }
+        return try await wait()
     }
 
     /// Hands `records` to librdkafka without waiting for their delivery reports; ``flushSent()`` waits for them.
@@ -111,13 +136,15 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     ///
     /// - Throws: the first failure since the previous flush.
     func flushSent() async throws {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = self.sendState.withLock { state in
-                if state.outstanding == 0 { return true }
-                state.waiters.append(continuation)
-                return false
+        await self.waitingForReports {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = self.sendState.withLock { state in
+                    if state.outstanding == 0 { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
             }
-            if done { continuation.resume() }
         }
         let failure = self.sendState.withLock { state in
             defer { state.firstError = nil }

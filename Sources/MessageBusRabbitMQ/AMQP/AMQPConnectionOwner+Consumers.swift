@@ -86,6 +86,7 @@ extension AMQPConnectionOwner {
                 metadata: ["deliveries": "\(request.amqpTags.count)"])
             return
         }
+        consumer.request.inbox.settlementsSent()
         let (upTo, together, singles) = consumer.unsettled.settle(request.amqpTags)
         let channel = consumer.channel
         func send(_ tag: UInt64, multiple: Bool) throws {

@@ -16,6 +16,8 @@ import MessageBus
 final class AMQPConnectionOwner: @unchecked Sendable {
     static let publishChannel: UInt16 = 1
     static let topologyChannel: UInt16 = 2
+    /// The longest a settlement queued without a wake-up waits for the owner thread.
+    static let settlementCheckInterval = Duration.milliseconds(20)
 
     let configuration: RabbitMQConfiguration
     let connectionName: String
@@ -135,7 +137,12 @@ final class AMQPConnectionOwner: @unchecked Sendable {
                 self.expireDeadlines()
                 if self.closing != nil { try self.progressClose() }
                 if self.isTerminated { break }
-                if !self.hasRunnableCommand { self.waitForActivity() }
+                if !self.hasRunnableCommand {
+                    // Settlements are queued without waking this thread (see `CommandQueue.submit`); while any
+                    // delivery is unsettled it looks for them at least this often.
+                    let holdsUnsettled = self.consumers.values.contains { $0.unsettled.count > 0 }
+                    self.waitForActivity(maximum: holdsUnsettled ? Self.settlementCheckInterval : .milliseconds(250))
+                }
             } catch {
                 self.handOutArrived()
                 self.connectionLost(error)
@@ -179,7 +186,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// `connection.unblocked`) holds back only the publishes and flushes after it, whose order matters: a close, an
     /// acknowledgement or a subscribe never waits behind it.
     private func runCommands() throws {
-        self.deferred.append(contentsOf: self.queue.takeAll())
+        self.deferred.append(contentsOf: SettleRequest.coalescing(self.queue.takeAll()))
         var held: [ConnectionCommand] = []
         var pending = self.deferred.removeAll()[...]
         defer { self.deferred.append(contentsOf: held + pending) }

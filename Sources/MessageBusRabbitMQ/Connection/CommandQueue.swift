@@ -27,7 +27,13 @@ final class CommandQueue: Sendable {
 
     /// Hands `command` to the owner thread, waiting while the queue is full. Fails the command at once when the
     /// queue is closed.
-    func submit(_ command: ConnectionCommand) async {
+    ///
+    /// - Parameters:
+    ///   - command: The command.
+    ///   - wakesOwner: Whether a sleeping owner thread must be woken for it. `false` leaves it for the owner's next
+    ///     wake-up (socket data, another command, or its periodic check while deliveries are unsettled), so that
+    ///     settlements go out together.
+    func submit(_ command: ConnectionCommand, wakesOwner: Bool = true) async {
         let weight = command.weight
         while true {
             enum Step { case queued(mustSignal: Bool), closed(MessageBusError), full }
@@ -36,8 +42,9 @@ final class CommandQueue: Sendable {
                 guard state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity else { return .full }
                 state.commands.append(command)
                 state.queuedWeight += weight
-                defer { state.ownerIsSleeping = false }
-                return .queued(mustSignal: state.ownerIsSleeping)
+                guard wakesOwner, state.ownerIsSleeping else { return .queued(mustSignal: false) }
+                state.ownerIsSleeping = false
+                return .queued(mustSignal: true)
             }
             switch step {
             case .queued(let mustSignal):

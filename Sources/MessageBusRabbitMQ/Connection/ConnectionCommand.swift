@@ -104,6 +104,38 @@ struct SettleRequest: Sendable {
 
     let subscriptionID: UInt64
     let channelEpoch: Int
-    let amqpTags: [UInt64]
+    var amqpTags: [UInt64]
     let outcome: Outcome
+
+    /// `commands` with each run of consecutive settlements merged into one request per subscription, channel
+    /// opening and outcome, in order of first appearance: settling one delivery at a time queues a request each,
+    /// and merged they go to the broker as one `multiple` acknowledgement where their tags allow.
+    static func coalescing(_ commands: [ConnectionCommand]) -> [ConnectionCommand] {
+        var result: [ConnectionCommand] = []
+        result.reserveCapacity(commands.count)
+        var run: [SettleRequest] = []
+        func endRun() {
+            result.append(contentsOf: run.lazy.map { .settle($0) })
+            run.removeAll(keepingCapacity: true)
+        }
+        for command in commands {
+            guard case .settle(let request) = command else {
+                endRun()
+                result.append(command)
+                continue
+            }
+            if let index = run.firstIndex(where: { $0.merges(with: request) }) {
+                run[index].amqpTags.append(contentsOf: request.amqpTags)
+            } else {
+                run.append(request)
+            }
+        }
+        endRun()
+        return result
+    }
+
+    private func merges(with other: SettleRequest) -> Bool {
+        self.subscriptionID == other.subscriptionID && self.channelEpoch == other.channelEpoch
+            && self.outcome == other.outcome
+    }
 }

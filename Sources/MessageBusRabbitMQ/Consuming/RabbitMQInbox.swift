@@ -21,14 +21,25 @@ final class RabbitMQInbox: Sendable {
         var waiters: [Waiter] = []
         var isEnded = false
         var endError: MessageBusError?
+        /// Deliveries settled since the owner thread last sent settlements of this subscription.
+        var settledSinceFlush = 0
     }
 
     private let state = Mutex(State())
     /// Whether handed-out deliveries must be settled (everything but at-most-once).
     let tracksSettlement: Bool
+    /// How many settled deliveries may wait for the owner thread before it is woken to send them (a quarter of
+    /// the prefetch, so the broker's window refills in steps while the application works on the rest).
+    let settleBatch: Int
 
-    init(tracksSettlement: Bool) {
+    /// Creates an inbox.
+    ///
+    /// - Parameters:
+    ///   - tracksSettlement: Whether handed-out deliveries must be settled.
+    ///   - prefetch: The subscription's prefetch; 1 makes every settlement wake the owner thread.
+    init(tracksSettlement: Bool, prefetch: Int = 1) {
         self.tracksSettlement = tracksSettlement
+        self.settleBatch = max(1, prefetch / 4)
     }
 
     // MARK: Owner thread side
@@ -137,21 +148,40 @@ final class RabbitMQInbox: Sendable {
         self.state.withLock { state in state.waiters.removeAll { $0 === waiter } }
     }
 
-    /// Removes the deliveries with `tags` from the handed-out set; returns where the known ones came from and the
-    /// tags that are unknown (their connection was lost or their subscription ended).
-    func claim(_ tags: [UInt64]) -> (found: [HandedOut], unknown: [UInt64]) {
+    /// What ``claim(_:)`` found.
+    struct Claim {
+        /// Where the known deliveries came from.
+        var found: [HandedOut] = []
+        /// The tags that are unknown (their connection was lost or their subscription ended).
+        var unknown: [UInt64] = []
+        /// Whether the owner thread must send the settlements now rather than with its next batch of work: the
+        /// application holds no other delivery of this subscription (so nothing else it does will be waiting to
+        /// go with them), or a ``settleBatch`` of them is waiting.
+        var mustFlush = false
+    }
+
+    /// Removes the deliveries with `tags` from the handed-out set.
+    func claim(_ tags: [UInt64]) -> Claim {
         self.state.withLock { state in
-            var found: [HandedOut] = []
-            var unknown: [UInt64] = []
+            var claim = Claim()
+            claim.found.reserveCapacity(tags.count)
             for tag in tags {
                 if let handedOut = state.handedOut.removeValue(forKey: tag) {
-                    found.append(handedOut)
+                    claim.found.append(handedOut)
                 } else {
-                    unknown.append(tag)
+                    claim.unknown.append(tag)
                 }
             }
-            return (found, unknown)
+            state.settledSinceFlush += claim.found.count
+            claim.mustFlush = state.handedOut.isEmpty || state.settledSinceFlush >= self.settleBatch
+            if claim.mustFlush { state.settledSinceFlush = 0 }
+            return claim
         }
+    }
+
+    /// The owner thread sent this subscription's settlements: the count towards the next wake-up starts again.
+    func settlementsSent() {
+        self.state.withLock { $0.settledSinceFlush = 0 }
     }
 
     /// Buffered plus handed-out and unsettled deliveries.

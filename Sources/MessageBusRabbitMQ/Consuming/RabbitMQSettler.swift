@@ -42,17 +42,25 @@ final class RabbitMQSettler: DeliverySettler {
                 amqpOutcome = .discard
             }
         }
-        let (found, unknown) = self.inbox.claim(deliveries.map(\.tag))
+        let claim = self.inbox.claim(deliveries.map(\.tag))
         // The inbox forgets a delivery the moment its connection or subscription ends, so a claimed one belongs to
         // the live channel: the owner thread writes its ack in order with every later command, and the caller
         // need not wait for that write (which proves no more than the queued command: an ack on a connection that
         // then drops is lost either way, and the broker redelivers). Not waiting keeps the consumer from stalling
-        // on a round trip to the owner thread for every settled batch.
-        for (channelEpoch, tags) in Dictionary(grouping: found, by: \.channelEpoch) {
-            await self.bus.queue.submit(.settle(SettleRequest(
-                subscriptionID: self.subscriptionID, channelEpoch: channelEpoch, amqpTags: tags.map(\.amqpTag),
-                outcome: amqpOutcome)))
+        // on a round trip to the owner thread for every settled batch; not waking a sleeping owner for every
+        // settlement (only when the inbox says they must go now) lets it send many as one `multiple` ack.
+        var remaining = claim.found[...]
+        while let channelEpoch = remaining.first?.channelEpoch {
+            // Almost always one channel opening: a batch only spans two across a connection recovery.
+            let sameChannel = remaining.prefix { $0.channelEpoch == channelEpoch }
+            remaining = remaining.dropFirst(sameChannel.count)
+            await self.bus.queue.submit(
+                .settle(SettleRequest(
+                    subscriptionID: self.subscriptionID, channelEpoch: channelEpoch,
+                    amqpTags: sameChannel.map(\.amqpTag), outcome: amqpOutcome)),
+                wakesOwner: claim.mustFlush || !remaining.isEmpty)
         }
+        let unknown = claim.unknown
         if !unknown.isEmpty {
             throw MessageBusError(
                 .alreadySettled,
