@@ -1,5 +1,9 @@
 internal import CMessageBusRabbitMQ
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An AMQP arguments table (`x-queue-type`, `alternate-exchange`, ...), built for the length of one call.
 struct AMQPArguments {

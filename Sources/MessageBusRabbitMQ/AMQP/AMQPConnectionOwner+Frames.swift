@@ -1,5 +1,9 @@
 internal import CMessageBusRabbitMQ
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import MessageBus
 

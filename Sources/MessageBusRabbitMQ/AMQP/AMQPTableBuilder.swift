@@ -1,5 +1,9 @@
 internal import CMessageBusRabbitMQ
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Builds the client-properties table of `connection.start-ok`.
 enum AMQPTableBuilder {

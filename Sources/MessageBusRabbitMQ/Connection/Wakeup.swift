@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A self-pipe the owner thread polls next to its socket, so callers can wake it for new work without it
 /// spinning. (A pipe rather than an eventfd: Swift's Glibc module does not export `eventfd`, and a pipe also
@@ -20,23 +24,28 @@ final class Wakeup: Sendable {
     }
 
     deinit {
-        Glibc.close(self.fileDescriptor)
-        Glibc.close(self.writeDescriptor)
+        closeDescriptor(self.fileDescriptor)
+        closeDescriptor(self.writeDescriptor)
     }
 
     /// Wakes the owner thread. A full pipe already holds a pending wake-up, so a failed write loses nothing.
     func signal() {
         var byte: UInt8 = 1
-        _ = Glibc.write(self.writeDescriptor, &byte, 1)
+        _ = write(self.writeDescriptor, &byte, 1)
     }
 
     /// Clears pending signals; called by the owner thread after it woke.
     func drain() {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
             // A short read emptied the pipe; only a full one needs another look.
-            while Glibc.read(self.fileDescriptor, buffer.baseAddress, buffer.count) == buffer.count {}
+            while read(self.fileDescriptor, buffer.baseAddress, buffer.count) == buffer.count {}
         }
     }
+}
+
+/// The C library's `close`, which the name of a method would otherwise hide inside a type.
+private func closeDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
 }
 
 /// The pipe could not be created (the process is out of file descriptors).
