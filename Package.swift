@@ -2,9 +2,12 @@
 import PackageDescription
 
 /// Settings every Swift target shares: Swift 6 language mode with complete strict concurrency,
-/// explicit existentials and imports that must be visible where members are used.
+/// explicit existentials and imports that must be visible where members are used, and nonisolated async functions
+/// that run on their caller's executor (SE-0461): `for try await` + `ack()` on the main actor (or any actor) then
+/// makes no executor hop per delivery, where a hop to the global pool and back costs two thread wake-ups.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),

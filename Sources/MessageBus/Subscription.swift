@@ -48,7 +48,7 @@ public struct Subscription: AsyncSequence, Sendable {
     }
 
     /// Iterates the deliveries; it takes them from the backend in batches.
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         private let subscription: Subscription
         private var buffered: [Delivery] = []
         private var index = 0
@@ -59,6 +59,17 @@ public struct Subscription: AsyncSequence, Sendable {
 
         /// The next delivery, or `nil` once the subscription has ended or the task was cancelled.
         public mutating func next() async throws -> Delivery? {
+            try await self.nextDelivery()
+        }
+
+        /// The next delivery, or `nil` once the subscription has ended or the task was cancelled; what
+        /// `for try await` calls. Runs on the caller's actor: the protocol's default would go through ``next()``,
+        /// whose requirement hops to the global executor and back for every delivery.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Delivery? {
+            try await self.nextDelivery()
+        }
+
+        private mutating func nextDelivery() async throws -> Delivery? {
             while self.index == self.buffered.count {
                 if Task.isCancelled { return nil }
                 guard let batch = try await self.subscription.nextBatch(max: 128, timeout: nil) else { return nil }
