@@ -4,7 +4,7 @@
 #   make test                      bootstrap, start the brokers, swift test, stop them (CI runs this)
 #   make demo                      the CLI demo on the in-memory backend
 #   make demo BACKENDS="memory kafka rabbitmq"   the demo on real brokers too (started and stopped)
-#   make bench                     MessageBus against raw librdkafka / rabbitmq-c on the same brokers (release build)
+#   make bench                     MessageBus against raw librdkafka / rabbitmq-c and Python clients (release build)
 #   make brokers-start / brokers-stop / brokers-status
 #
 # SWIFT_FLAGS is passed to swift build/test/run, e.g. SWIFT_FLAGS="--scratch-path .build-mine".
@@ -44,7 +44,9 @@ test: bootstrap
 demo: bootstrap
 	@scripts/demo.sh $(BACKENDS)
 
-# Throughput side by side with the raw C libraries; BENCH_FLAGS is passed on (e.g. "--kafka-messages 500000").
+# Throughput, CPU, context switches, memory and latency side by side with the raw C libraries and the Python
+# clients (confluent-kafka, pika from .state/venv), checked against the targets; about 5 minutes. BENCH_FLAGS is
+# passed on (e.g. "--kafka-messages 500000", "--rounds 1", "--no-python", "--slow-consumer"; --help lists them).
 bench: bootstrap
 	@scripts/with-brokers.sh kafka rabbitmq -- $(SWIFT) run -c release $(SWIFT_FLAGS) messagebus-bench $(BENCH_FLAGS)
 

@@ -13,8 +13,3 @@ func onDedicatedThread<Value: Sendable>(
         thread.start()
     }
 }
-
-/// A failure in a raw baseline, with the C library's explanation.
-struct RawClientError: Error, CustomStringConvertible {
-    var description: String
-}

@@ -63,7 +63,8 @@ enum RDKafkaIsolationProbe {
     }
 
     private static func record(_ text: String) -> KafkaOutgoingRecord {
-        KafkaOutgoingRecord(key: nil, value: Array(text.utf8), headers: [], timestampMilliseconds: nil, partition: 0)
+        KafkaOutgoingRecord(
+            key: nil, value: Array(text.utf8), messageID: nil, headers: [], timestampMilliseconds: nil, partition: 0)
     }
 
     private static func readBack(

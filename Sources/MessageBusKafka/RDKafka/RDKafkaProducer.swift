@@ -205,11 +205,18 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     private func produceOnce(
         _ record: KafkaOutgoingRecord, to topicName: UnsafePointer<CChar>?, opaque: UnsafeMutableRawPointer?
     ) -> rd_kafka_resp_err_t {
-        let headers: OpaquePointer? = record.headers.isEmpty ? nil : rd_kafka_headers_new(record.headers.count)
+        let headerCount = record.headers.count + (record.messageID == nil ? 0 : 1)
+        let headers: OpaquePointer? = headerCount == 0 ? nil : rd_kafka_headers_new(headerCount)
         if let headers {
             for header in record.headers {
                 header.value.withUnsafeBytes { bytes in
                     _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
+                }
+            }
+            if var id = record.messageID {
+                // In place: a native string's UTF-8 needs no copy (librdkafka copies it into the header).
+                id.withUTF8 { bytes in
+                    _ = rd_kafka_header_add(headers, WellKnownHeader.id, -1, bytes.baseAddress, bytes.count)
                 }
             }
         }

@@ -4,7 +4,10 @@ struct KafkaOutgoingRecord: Sendable {
     var key: [UInt8]?
     /// The record value.
     var value: [UInt8]
-    /// The record headers, in order.
+    /// The message id, sent after ``headers`` as the ``MessageBus/WellKnownHeader/id`` header; kept apart so
+    /// that the common record (an id and no other header) needs no header array and no copy of the id's bytes.
+    var messageID: String?
+    /// The other record headers, in order.
     var headers: [(name: String, value: [UInt8])]
     /// The create time in milliseconds since 1970, or `nil` to let librdkafka stamp it.
     var timestampMilliseconds: Int64?

@@ -4,10 +4,12 @@ import MessageBus
 /// Maps a ``Message`` onto a Kafka record and back.
 ///
 /// The message properties Kafka has no field for travel as CloudEvents headers (binary mode): the id as
-/// ``WellKnownHeader/id`` (`ce_id`), the content type as ``WellKnownHeader/contentType``, the correlation id as
-/// ``WellKnownHeader/correlationID`` and the time (RFC 3339) as ``WellKnownHeader/time``; the time is also the
-/// record's create timestamp. The delivery attempt of a requeued message travels in ``attemptHeader``. On consume
-/// these headers are read back into the message and removed from its headers.
+/// ``WellKnownHeader/id`` (`ce_id`), the content type as ``WellKnownHeader/contentType`` and the correlation id as
+/// ``WellKnownHeader/correlationID``. The time is the record's create timestamp, which has the same millisecond
+/// precision as CloudEvents' optional ``WellKnownHeader/time`` (`ce_time`): that header is read when another
+/// producer sent it, but not written, since formatting and parsing it for every record cost more than the rest of
+/// the encoding. The delivery attempt of a requeued message travels in ``attemptHeader``. On consume these headers
+/// are read back into the message and removed from its headers.
 enum KafkaRecordCodec {
     /// The header that carries the delivery attempt of a requeued record (absent on the first attempt).
     static let attemptHeader = WellKnownHeader.attempt
@@ -29,25 +31,21 @@ enum KafkaRecordCodec {
         _ message: Message, partition: Int32? = nil, attempt: Int? = nil, extraHeaders: [(String, String)] = []
     ) -> KafkaOutgoingRecord {
         var headers: [(name: String, value: [UInt8])] = []
-        headers.reserveCapacity(message.headers.count + 4 + extraHeaders.count)
         for header in message.headers where !ownedHeaders.contains(header.name) {
             headers.append((header.name, header.value))
         }
-        headers.append((WellKnownHeader.id, Array(message.id.utf8)))
         if let contentType = message.contentType { headers.append((WellKnownHeader.contentType, Array(contentType.utf8))) }
         if let correlationID = message.correlationID {
             headers.append((WellKnownHeader.correlationID, Array(correlationID.utf8)))
-        }
-        if let timestamp = message.timestamp {
-            headers.append((WellKnownHeader.time, Array(RFC3339Time.format(timestamp).utf8)))
         }
         if let attempt, attempt > 1 { headers.append((attemptHeader, Array(String(attempt).utf8))) }
         for (name, value) in extraHeaders { headers.append((name, Array(value.utf8))) }
         return KafkaOutgoingRecord(
             key: message.key.map { Array($0.utf8) },
             value: message.payload,
+            messageID: message.id,
             headers: headers,
-            timestampMilliseconds: message.timestamp.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) },
+            timestampMilliseconds: message.timestamp.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
             partition: partition)
     }
 

@@ -1,47 +1,12 @@
 import Foundation
 
-/// RFC 3339 times in UTC with milliseconds (`2026-11-25T13:24:05.123Z`), as the `ce_time` header carries them.
+/// Reads RFC 3339 times in UTC with milliseconds (`2026-11-25T13:24:05.123Z`), as other CloudEvents producers send
+/// them in the `ce_time` header.
 ///
-/// Written and read by hand because this runs for every record produced and consumed, and a general date
-/// formatter costs microseconds per call; other RFC 3339 forms (offsets, other precisions) fall back to
-/// Foundation's parser.
+/// Read by hand because this runs for every consumed record that has the header, and a general date parser costs
+/// microseconds per call; other RFC 3339 forms (offsets, other precisions) fall back to Foundation's parser.
 enum RFC3339Time {
     private static let fallback = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    /// `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-    static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds.floorDivided(by: 1000))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(24)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(Int(parts.tm_year) + 1900, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        bytes.append(UInt8(ascii: "."))
-        digits(Int(milliseconds - milliseconds.floorDivided(by: 1000) * 1000), 3)
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
 
     /// The time in `text`, or `nil` when it is not RFC 3339.
     static func parse(_ text: String) -> Date? {
@@ -86,13 +51,5 @@ extension RFC3339Time {
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
-    }
-}
-
-extension Int64 {
-    /// Division rounding towards negative infinity (times before 1970 stay correct).
-    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
-        let quotient = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }
