@@ -62,6 +62,17 @@ public final class SubscriptionContext: Sendable {
     /// Settles deliveries of this subscription; see ``DeliverySettler/settle(_:as:)``.
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
         try await self.settler.settle(deliveries, as: outcome)
+        await self.settled(deliveries, as: outcome)
+    }
+
+    /// Settles one delivery of this subscription, without an array on backends that settle one at a time.
+    func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws {
+        try await self.settler.settle(delivery, as: outcome)
+        await self.settled(CollectionOfOne(delivery), as: outcome)
+    }
+
+    /// Counts what was settled and, under effectively-once, remembers what was settled for good.
+    private func settled(_ deliveries: some Collection<Delivery>, as outcome: DeliveryOutcome) async {
         self.counters.settled(outcome, count: deliveries.count)
         if outcome != .requeue, let store = self.guarantee.deduplicationStore {
             for delivery in deliveries {

@@ -39,6 +39,13 @@ final class KafkaDeliverySettler: DeliverySettler {
         self.publisher = publisher
     }
 
+    func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws {
+        switch outcome {
+        case .ack, .discard: self.subscription?.markDone(delivery)
+        case .requeue, .deadLetter: try await self.settle([delivery], as: outcome)
+        }
+    }
+
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
         guard !deliveries.isEmpty else { return }
         switch outcome {

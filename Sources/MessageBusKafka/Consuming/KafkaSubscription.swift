@@ -183,9 +183,18 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     /// acknowledgements, no C call here). Deliveries whose partition was revoked since commit nothing (their new
     /// owner reads them again).
     func markDone(_ deliveries: [Delivery]) {
+        self.markDone { $0.acknowledge(deliveries) }
+    }
+
+    /// ``markDone(_:)`` for one delivery, without an array.
+    func markDone(_ delivery: Delivery) {
+        self.markDone { $0.acknowledge(delivery) }
+    }
+
+    private func markDone(by acknowledging: (inout KafkaSubscriptionState) -> Void) {
         let wake = self.state.withLock { state -> Bool in
             let before = state.bufferedCount + state.outstandingCount
-            state.acknowledge(deliveries)
+            acknowledging(&state)
             self.publishInFlight(state)
             return self.refilled(before: before, after: state.bufferedCount + state.outstandingCount)
         }

@@ -28,6 +28,17 @@ struct KafkaSubscriptionState {
             }
             return (acknowledged, committable)
         }
+
+        /// ``acknowledge(_:)``, keeping the committable offset that advanced as ``unstored``.
+        ///
+        /// - Returns: how many were outstanding, and whether the partition now has an unstored offset it did not
+        ///   have before.
+        mutating func acknowledgeForStore(_ deliveries: some Sequence<Delivery>) -> (acknowledged: Int, newlyUnstored: Bool) {
+            let result = self.acknowledge(deliveries)
+            guard let committable = result.committable else { return (result.acknowledged, false) }
+            defer { self.unstored = committable }
+            return (result.acknowledged, self.unstored == nil)
+        }
     }
 
     /// A task waiting in `receive`.
@@ -83,14 +94,20 @@ struct KafkaSubscriptionState {
     /// still outstanding there; the committable offsets that advanced wait in their partitions for
     /// ``takeOffsetsToStore()``.
     mutating func acknowledge(_ deliveries: [Delivery]) {
-        Self.forEachRun(of: deliveries) { key, run in
-            // Mutated in place: copying the entry out would copy the tracker's whole window.
-            guard let result = self.partitions[key]?.acknowledge(run) else { return }
-            self.outstandingCount -= result.acknowledged
-            guard let committable = result.committable else { return }
-            if self.partitions[key]?.unstored == nil { self.partitionsToStore.append(key) }
-            self.partitions[key]?.unstored = committable
-        }
+        Self.forEachRun(of: deliveries) { key, run in self.acknowledge(run, of: key) }
+    }
+
+    /// ``acknowledge(_:)`` for one delivery: the common case of `ack()` in a consume loop, without an array.
+    mutating func acknowledge(_ delivery: Delivery) {
+        guard let partition = delivery.position?.partition else { return }
+        self.acknowledge(CollectionOfOne(delivery), of: KafkaTopicPartition(topic: delivery.destination, partition: partition))
+    }
+
+    private mutating func acknowledge(_ run: some Sequence<Delivery>, of key: KafkaTopicPartition) {
+        // Mutated in place (one lookup): copying the entry out would copy the tracker's whole window.
+        guard let result = self.partitions[key]?.acknowledgeForStore(run) else { return }
+        self.outstandingCount -= result.acknowledged
+        if result.newlyUnstored { self.partitionsToStore.append(key) }
     }
 
     /// The committable offsets acknowledged since the last call, per partition still assigned.
