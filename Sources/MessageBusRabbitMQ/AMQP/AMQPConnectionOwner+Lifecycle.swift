@@ -127,23 +127,20 @@ extension AMQPConnectionOwner {
         let end = ContinuousClock.now + duration
         while ContinuousClock.now < end {
             self.waitForActivity(maximum: min(.milliseconds(250), end - ContinuousClock.now))
-            self.deferred.append(contentsOf: self.queue.takeAll())
-            self.takeCloseFromDeferred()
+            self.heldControl.append(contentsOf: self.queue.takeControl())
+            self.takeCloseFromHeldControl()
             self.expireDeadlines()
         }
     }
 
-    /// A close queued during recovery takes effect at once; the other commands wait for the connection.
-    private func takeCloseFromDeferred() {
-        var kept: [ConnectionCommand] = []
-        for command in self.deferred.removeAll() {
-            if case .close(let deadline, let completion) = command {
-                self.closing = (deadline, completion)
-            } else {
-                kept.append(command)
-            }
+    /// A close queued during recovery takes effect at once; the other commands wait for the connection (and
+    /// publishes wait in the queue's lane).
+    private func takeCloseFromHeldControl() {
+        self.heldControl.removeAll { command in
+            guard case .close(let deadline, let completion) = command else { return false }
+            self.closing = (deadline, completion)
+            return true
         }
-        self.deferred.append(contentsOf: kept)
     }
 
     private func restoreAfterReconnect() throws {
@@ -186,9 +183,8 @@ extension AMQPConnectionOwner {
     /// Finishes a close once every publish is confirmed, or at its deadline.
     func progressClose() throws {
         guard let closing = self.closing else { return }
-        let pendingPublishes = !self.window.isEmpty || self.deferred.elements.contains {
-            $0.isPublish
-        }
+        let pendingPublishes =
+            !self.window.isEmpty || self.publishLane.elements.contains { $0.isPublish } || self.queue.hasQueuedPublishes
         let timedOut = ContinuousClock.now >= closing.deadline
         guard !pendingPublishes || timedOut else { return }
         let unconfirmed = self.window.count
@@ -219,7 +215,9 @@ extension AMQPConnectionOwner {
         }
         self.consumers.removeAll()
         self.consumerByChannel.removeAll()
-        for command in self.deferred.removeAll() + self.queue.close(with: error) {
+        let held = self.heldControl
+        self.heldControl.removeAll()
+        for command in self.publishLane.removeAll() + held + self.queue.close(with: error) {
             command.fail(error)
         }
         self.session?.abandon()

@@ -45,8 +45,15 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var flushes: [(ordinal: UInt64, deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)] = []
     /// The first failure of a `send` since the last flush.
     var sendFailure: MessageBusError?
-    /// Commands taken from the queue and not yet run (publishes wait here while the window is full).
-    var deferred = FIFO<ConnectionCommand>()
+    /// Publishes, requests and flushes taken from the queue's publish lane and not yet run, in order: they wait
+    /// here while the confirm window is full or the connection blocked, and the lane is taken again only once this
+    /// is empty, so it never holds more than one lane's worth.
+    var publishLane = FIFO<ConnectionCommand>()
+    /// Control commands taken and not yet run: those queued during a recovery, or left when the connection failed
+    /// half-way through a turn.
+    var heldControl: [ConnectionCommand] = []
+    /// When the deadlines of the publishes still queued in the publish lane were last checked.
+    var lastQueuedDeadlineCheck = ContinuousClock.now
     /// Exchanges this connection declared or found, so publishing declares a destination once per connection.
     var declaredExchanges = Set<String>()
     /// Topology the application and the subscriptions declared, declared again after a reconnection.
@@ -152,7 +159,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
 
     /// Whether a command can run at once (so the loop must not sleep).
     private var hasRunnableCommand: Bool {
-        guard let next = self.deferred.first else { return false }
+        if !self.heldControl.isEmpty { return true }
+        guard let next = self.publishLane.first else { return false }
         if next.isPublish { return self.canPublish }
         return true
     }
@@ -171,7 +179,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         }
         // With a command already queued the owner does not sleep, but still looks at the socket (without waiting),
         // so that deliveries keep flowing while commands keep coming.
-        let sleeps = self.queue.prepareToSleep()
+        let sleeps = self.queue.prepareToSleep(takesPublishes: self.publishLane.isEmpty && self.canPublish)
         // Rounded up, so that a wait of less than a millisecond does not spin.
         let milliseconds = sleeps ? Int32(clamping: maximum.wholeMilliseconds + 1) : 0
         _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
@@ -182,21 +190,20 @@ final class AMQPConnectionOwner: @unchecked Sendable {
 
     // MARK: Commands
 
-    /// Runs the queued commands in order, except that a publish waiting for room in the confirm window (or for
-    /// `connection.unblocked`) holds back only the publishes and flushes after it, whose order matters: a close, an
-    /// acknowledgement or a subscribe never waits behind it.
+    /// Runs the control commands, then the publish lane in order while the confirm window has room (and the
+    /// connection is not blocked): a publish that must wait holds back only the publishes and flushes after it,
+    /// whose order matters, while a close, an acknowledgement or a subscribe never waits behind it. The lane is
+    /// taken from the queue only once what was taken before has run, so a caller publishing faster than the broker
+    /// confirms waits in ``CommandQueue/submit(_:wakesOwner:)`` rather than growing this thread's memory.
     private func runCommands() throws {
-        self.deferred.append(contentsOf: SettleRequest.coalescing(self.queue.takeAll()))
-        var held: [ConnectionCommand] = []
-        var pending = self.deferred.removeAll()[...]
-        defer { self.deferred.append(contentsOf: held + pending) }
-        while let command = pending.popFirst() {
-            let mustWait = command.isPublish ? !held.isEmpty || !self.canPublish : command.isFlush && !held.isEmpty
-            if mustWait {
-                held.append(command)
-            } else {
-                try self.run(command)
-            }
+        var control = (self.heldControl + SettleRequest.coalescing(self.queue.takeControl()))[...]
+        self.heldControl.removeAll()
+        defer { self.heldControl.append(contentsOf: control) }
+        while let command = control.popFirst() { try self.run(command) }
+        if self.publishLane.isEmpty, self.canPublish { self.publishLane.append(contentsOf: self.queue.takePublishes()) }
+        while let next = self.publishLane.first, !next.isPublish || self.canPublish {
+            _ = self.publishLane.popFirst()
+            try self.run(next)
         }
     }
 
@@ -244,7 +251,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             if request.expectsReply {
                 self.fail(request, MessageBusError(.connectionFailed, "the RabbitMQ connection was lost: \(error)"))
             } else {
-                self.deferred.prepend(.publish(request))
+                self.publishLane.prepend(.publish(request))
             }
             throw error
         }
@@ -343,13 +350,14 @@ final class AMQPConnectionOwner: @unchecked Sendable {
                     .timeout, "RabbitMQ did not confirm the publish to '\(entry.request.exchange)' within \(self.publishTimeout)"))
             }
         }
-        for command in self.deferred.elements {
-            let request: PublishRequest
-            switch command {
-            case .publish(let publish): request = publish
-            case .request(let rpc): request = rpc.publish
-            default: continue
-            }
+        // The lane still in the queue is looked at every 100 ms at most: it may hold thousands of sends, and
+        // deadlines are seconds long.
+        var waiting = self.publishLane.elements.compactMap(\.publishRequest)
+        if now - self.lastQueuedDeadlineCheck > .milliseconds(100) {
+            self.lastQueuedDeadlineCheck = now
+            waiting += self.queue.queuedPublishRequests()
+        }
+        for request in waiting {
             guard request.deadline < now, !request.isFinished else { continue }
             self.fail(request, MessageBusError(
                 .timeout, "the publish to '\(request.exchange)' could not start within \(self.publishTimeout)"))

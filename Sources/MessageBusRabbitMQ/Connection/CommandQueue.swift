@@ -3,12 +3,19 @@ import Synchronization
 
 /// The bounded queue between async callers and a connection's owner thread.
 ///
-/// Callers append and signal the owner's eventfd; when the queue holds `capacity` messages they wait (without
-/// blocking a thread) until the owner takes what is queued. The owner takes everything at once, so a batch costs
-/// one lock and one wake-up, never one per message.
+/// Two lanes. Publishes, requests and flushes keep their order in the publish lane, which holds at most
+/// `capacity` messages: a caller waits (without blocking a thread) until the owner takes them, and the owner takes
+/// them only when it can write them (its confirm window has room), so a fast `send` loop is held back here instead
+/// of piling up in the owner. Every other command (settlements, subscribes, topology, close) goes to the control
+/// lane, which the owner empties on every turn, so none of them waits behind a full confirm window. Each of those
+/// is awaited by its caller or, for settlements, bounded by the prefetch of the deliveries it settles.
+///
+/// Callers signal the owner's wake-up pipe only while it sleeps, once per sleep; the owner takes everything
+/// queued at once, so a batch costs one lock and at most one wake-up, never one per message.
 final class CommandQueue: Sendable {
     private struct State {
-        var commands: [ConnectionCommand] = []
+        var control: [ConnectionCommand] = []
+        var publishes: [ConnectionCommand] = []
         var queuedWeight = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
         var closedError: MessageBusError?
@@ -25,8 +32,8 @@ final class CommandQueue: Sendable {
         self.wakeup = wakeup
     }
 
-    /// Hands `command` to the owner thread, waiting while the queue is full. Fails the command at once when the
-    /// queue is closed.
+    /// Hands `command` to the owner thread, waiting while the publish lane is full. Fails the command at once
+    /// when the queue is closed.
     ///
     /// - Parameters:
     ///   - command: The command.
@@ -35,13 +42,18 @@ final class CommandQueue: Sendable {
     ///     settlements go out together.
     func submit(_ command: ConnectionCommand, wakesOwner: Bool = true) async {
         let weight = command.weight
+        let isPublishLane = command.isPublishLane
         while true {
             enum Step { case queued(mustSignal: Bool), closed(MessageBusError), full }
             let step: Step = self.state.withLock { state in
                 if let error = state.closedError { return .closed(error) }
-                guard state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity else { return .full }
-                state.commands.append(command)
-                state.queuedWeight += weight
+                if isPublishLane {
+                    guard state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity else { return .full }
+                    state.publishes.append(command)
+                    state.queuedWeight += weight
+                } else {
+                    state.control.append(command)
+                }
                 guard wakesOwner, state.ownerIsSleeping else { return .queued(mustSignal: false) }
                 state.ownerIsSleeping = false
                 return .queued(mustSignal: true)
@@ -68,12 +80,14 @@ final class CommandQueue: Sendable {
         }
     }
 
-    /// Takes every queued command (owner thread) and lets waiting callers retry.
-    /// Called by the owner thread before `poll`: `false` when a command is already queued (so it must not sleep);
-    /// otherwise the next submit signals the wake-up pipe.
-    func prepareToSleep() -> Bool {
+    /// Called by the owner thread before `poll`: `false` when there is work it can do at once (so it must not
+    /// sleep); otherwise the next submit signals the wake-up pipe.
+    ///
+    /// - Parameter takesPublishes: Whether the owner would take queued publishes now (its confirm window has room
+    ///   and nothing taken earlier is still waiting).
+    func prepareToSleep(takesPublishes: Bool) -> Bool {
         self.state.withLock { state in
-            if !state.commands.isEmpty { return false }
+            if !state.control.isEmpty || (takesPublishes && !state.publishes.isEmpty) { return false }
             state.ownerIsSleeping = true
             return true
         }
@@ -84,10 +98,19 @@ final class CommandQueue: Sendable {
         self.state.withLock { $0.ownerIsSleeping = false }
     }
 
-    func takeAll() -> [ConnectionCommand] {
+    /// Takes every queued control command (owner thread).
+    func takeControl() -> [ConnectionCommand] {
+        self.state.withLock { state in
+            defer { state.control.removeAll(keepingCapacity: true) }
+            return state.control
+        }
+    }
+
+    /// Takes every queued publish, request and flush, in order (owner thread), and lets waiting callers retry.
+    func takePublishes() -> [ConnectionCommand] {
         let (commands, waiters) = self.state.withLock { state in
-            let taken = (state.commands, state.waiters)
-            state.commands.removeAll(keepingCapacity: true)
+            let taken = (state.publishes, state.waiters)
+            state.publishes.removeAll(keepingCapacity: true)
             state.waiters.removeAll()
             state.queuedWeight = 0
             return taken
@@ -96,12 +119,23 @@ final class CommandQueue: Sendable {
         return commands
     }
 
+    /// Whether a publish or request waits in the publish lane.
+    var hasQueuedPublishes: Bool {
+        self.state.withLock { state in state.publishes.contains { $0.isPublish } }
+    }
+
+    /// The publish requests waiting in the publish lane, for their deadlines.
+    func queuedPublishRequests() -> [PublishRequest] {
+        self.state.withLock { state in state.publishes.compactMap(\.publishRequest) }
+    }
+
     /// Refuses every later command with `error` and returns those still queued.
     func close(with error: MessageBusError) -> [ConnectionCommand] {
         let (commands, waiters) = self.state.withLock { state in
             state.closedError = error
-            let taken = (state.commands, state.waiters)
-            state.commands.removeAll()
+            let taken = (state.control + state.publishes, state.waiters)
+            state.control.removeAll()
+            state.publishes.removeAll()
             state.waiters.removeAll()
             state.queuedWeight = 0
             return taken

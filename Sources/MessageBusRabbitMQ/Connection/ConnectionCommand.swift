@@ -44,6 +44,18 @@ enum ConnectionCommand: Sendable {
         return false
     }
 
+    /// Whether the command keeps its order among publishes (see ``CommandQueue``).
+    var isPublishLane: Bool { self.isPublish || self.isFlush }
+
+    /// The publish a publish or request carries.
+    var publishRequest: PublishRequest? {
+        switch self {
+        case .publish(let request): request
+        case .request(let request): request.publish
+        default: nil
+        }
+    }
+
     /// Fails the command's caller without running it (the bus is closed or the connection gave up).
     func fail(_ error: MessageBusError) {
         switch self {
