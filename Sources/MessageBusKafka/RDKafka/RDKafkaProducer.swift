@@ -27,11 +27,29 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// How many tasks wait for delivery reports right now (a confirmed publish, a flush). While any does, the poll
     /// thread serves reports through `rd_kafka_flush`, which sends what is queued without waiting out `linger.ms`:
     /// a caller who waits has nothing more to add to the batch, so lingering would only add latency.
-    private let waitingForReports = WaiterCount()
+    private let waitingForReports: ReportWaiting
 
-    /// A count the poll thread reads without holding the producer.
-    private final class WaiterCount: Sendable {
-        let value = Atomic(0)
+    /// What the poll thread shares with the tasks waiting for reports, without holding the producer.
+    /// `@unchecked Sendable`: librdkafka's queue handles are thread-safe, and the handle is released once, after
+    /// the last waiter (see ``releaseQueue()``).
+    private final class ReportWaiting: @unchecked Sendable {
+        let count = Atomic(0)
+        /// librdkafka's main queue, the one `rd_kafka_poll` serves: yielding it ends the poll thread's wait at once.
+        private let mainQueue: OpaquePointer?
+
+        init(client: RDKafkaClient) {
+            self.mainQueue = rd_kafka_queue_get_main(client.pointer)
+        }
+
+        /// Ends the poll thread's current `rd_kafka_poll`, so that it starts flushing.
+        func interruptPoll() {
+            if let mainQueue = self.mainQueue { rd_kafka_queue_yield(mainQueue) }
+        }
+
+        /// Gives the queue handle back; before the client is destroyed, which waits for every handle.
+        func releaseQueue() {
+            if let mainQueue = self.mainQueue { rd_kafka_queue_destroy(mainQueue) }
+        }
     }
     /// The `message.max.bytes` the producer was configured with, for the error that names an oversized record.
     let messageMaxBytes: Int
@@ -47,6 +65,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let context = RDKafkaClientContext(logger: logger, tokenProvider: tokenProvider)
         self.client = try RDKafkaClient(
             kind: .producer, properties: properties, context: context, deliveryReports: true)
+        self.waitingForReports = ReportWaiting(client: self.client)
         self.messageMaxBytes = messageMaxBytes
         self.isTransactional = properties.contains { $0.name == "transactional.id" }
         context.deliveryReportHandler = self
@@ -57,15 +76,18 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let waiting = self.waitingForReports
         DedicatedThread.start("messagebus-kafka-poll") {
             // rd_kafka_poll returns as soon as an event is served, so the 100 ms only bounds how late a stop is seen;
-            // a task that starts waiting for reports interrupts it (rd_kafka_yield) to switch to flushing.
+            // a task that starts waiting for reports interrupts it (see `waitingForReports`) to switch to flushing.
             while !stop.isSet {
-                if waiting.value.load(ordering: .relaxed) > 0, rd_kafka_outq_len(client.pointer) > 0 {
+                if waiting.count.load(ordering: .relaxed) > 0, rd_kafka_outq_len(client.pointer) > 0 {
                     rd_kafka_flush(client.pointer, 100)
                 } else {
                     rd_kafka_poll(client.pointer, 100)
                 }
             }
-            if destroy.isSet { client.destroy() }
+            if destroy.isSet {
+                waiting.releaseQueue()
+                client.destroy()
+            }
             exited.fire(.success(()))
         }
     }
@@ -109,10 +131,10 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
 
     /// Runs `wait` counted in ``waitingForReports``, having interrupted the poll thread's wait so it flushes.
     private func waitingForReports<Result>(_ wait: () async throws -> Result) async rethrows -> Result {
-        self.waitingForReports.value.add(1, ordering: .relaxed)
-        defer { self.waitingForReports.value.subtract(1, ordering: .relaxed) }
+        self.waitingForReports.count.add(1, ordering: .relaxed)
+        defer { self.waitingForReports.count.subtract(1, ordering: .relaxed) }
         self.isAlive.withLock { alive in
-            if alive { rd_kafka_yield(self.client.pointer) }
+            if alive { self.waitingForReports.interruptPoll() }
         }
         return try await wait()
     }
@@ -350,7 +372,11 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             client.context.logger.debug("the Kafka poll thread did not stop within 5 s; the client is not destroyed")
             return undelivered
         }
-        await DedicatedThread.run("messagebus-kafka-destroy") { client.destroy() }
+        let waiting = self.waitingForReports
+        await DedicatedThread.run("messagebus-kafka-destroy") {
+            waiting.releaseQueue()
+            client.destroy()
+        }
         return undelivered
     }
 }
