@@ -11,12 +11,16 @@ extension BusWorkload {
                 let subscription = try await consumerBus.subscribe(to: destination, group: group, options: Self.options)
                 let ready = ReadySignal()
                 async let samples = Self.latencies(of: subscription, count: schedule.messages, ready: ready, timeout: self.timeout)
+                let size = self.payload.count
                 do {
-                    try await schedule.run(ready: ready) { stamp in
-                        try await publisherBus.send(
-                            Message(payload: LatencyStamp.payload(stamp, size: self.payload.count)), to: destination)
-                    }
-                    try await publisherBus.flush()
+                    // The publisher runs off the consumer's executor, as it would in another service (and as the raw
+                    // clients' publisher runs on a thread of its own): sharing one would time the sharing.
+                    try await Task.detached {
+                        try await schedule.run(ready: ready) { stamp in
+                            try await publisherBus.send(Message(payload: LatencyStamp.payload(stamp, size: size)), to: destination)
+                        }
+                        try await publisherBus.flush()
+                    }.value
                 } catch {
                     await subscription.cancel()  // ends the consumer now rather than at its timeout
                     throw error

@@ -29,10 +29,12 @@ final class KafkaPublisher: Sendable {
     }
 
     /// The records for `messages`, with the current trace context injected and keyless messages of the batch
-    /// kept on one partition (so a batch without keys keeps its order, as keyed messages keep theirs).
+    /// kept on one partition (so a batch without keys keeps its order, as keyed messages keep theirs). A single
+    /// message has no order to keep within its batch: librdkafka's sticky partitioner places it, batching
+    /// consecutive sends together instead of spreading them over every partition.
     func records(for messages: [Message], partitions: Int) -> [KafkaOutgoingRecord] {
         var keylessPartition: Int32?
-        if messages.contains(where: { $0.key == nil }) {
+        if messages.count > 1, messages.contains(where: { $0.key == nil }) {
             let turn = self.keylessRotation.add(1, ordering: .relaxed).newValue
             keylessPartition = Int32(turn % UInt64(max(1, partitions)))
         }
