@@ -48,25 +48,25 @@ final class KafkaPublisher: Sendable {
     /// Publishes messages and waits for every delivery report.
     func publish(_ messages: [Message], to destination: String) async throws {
         try self.ensureOpen()
-        try DestinationName.validate(destination)
-        let partitions = try await self.topics.partitionCount(of: destination)
-        try await self.publishRecords(self.records(for: messages, partitions: partitions), to: destination)
+        let topic = try await self.topics.topic(destination)
+        try await self.producer.publish(
+            self.records(for: messages, partitions: topic.partitions), to: topic.name,
+            deadline: .now.advanced(by: self.publishTimeout))
     }
 
     /// Hands messages to the producer without waiting for the broker.
     func send(_ messages: [Message], to destination: String) async throws {
         try self.ensureOpen()
-        try DestinationName.validate(destination)
-        let partitions = try await self.topics.partitionCount(of: destination)
+        let topic = try await self.topics.topic(destination)
         try await self.producer.send(
-            self.records(for: messages, partitions: partitions), to: destination,
+            self.records(for: messages, partitions: topic.partitions), to: topic.name,
             deadline: .now.advanced(by: self.publishTimeout))
     }
 
     /// Publishes prepared records (requeues, dead letters) and waits for every delivery report.
     func publishRecords(_ records: [KafkaOutgoingRecord], to destination: String) async throws {
         try self.ensureOpen()
-        _ = try await self.topics.partitionCount(of: destination)
-        try await self.producer.publish(records, to: destination, deadline: .now.advanced(by: self.publishTimeout))
+        let topic = try await self.topics.topic(destination)
+        try await self.producer.publish(records, to: topic.name, deadline: .now.advanced(by: self.publishTimeout))
     }
 }

@@ -8,7 +8,20 @@ import Synchronization
 final class KafkaTopicRegistry: Sendable {
     private let client: RDKafkaClient
     private let configuration: KafkaConfiguration
-    private let known = Mutex<[String: Task<Int, any Error>]>([:])
+    /// A topic the bus has used: its name made ready for librdkafka, and its partition count.
+    struct Topic: Sendable {
+        let name: KafkaTopicName
+        let partitions: Int
+    }
+
+    private struct State {
+        /// Topics whose lookup finished: what every publish after the first reads, with one lock and one lookup.
+        var resolved: [String: Topic] = [:]
+        /// Lookups under way (or finished), shared by concurrent first uses.
+        var lookups: [String: Task<Int, any Error>] = [:]
+    }
+
+    private let state = Mutex(State())
     private let mockCluster: KafkaMockCluster?
 
     /// - Parameter mockCluster: The mock cluster the client talks to; it creates topics through its own API
@@ -24,16 +37,29 @@ final class KafkaTopicRegistry: Sendable {
     /// - Throws: ``MessageBusError/Code/unknownDestination`` when the topic is missing and
     ///   ``KafkaConfiguration/createTopics`` is off.
     func partitionCount(of topic: String) async throws -> Int {
-        let task = self.known.withLock { known in
-            if let task = known[topic] { return task }
-            let task = Task { try await self.lookUpOrCreate(topic) }
-            known[topic] = task
+        try await self.topic(topic).partitions
+    }
+
+    /// `name` ready for publishing: checked to be a portable name, looked up (and created when missing and creation
+    /// is on) on first use, then read from memory.
+    ///
+    /// - Throws: ``MessageBus/MessageBusError/Code/invalidConfiguration`` for a name that is not portable, and the errors of
+    ///   ``partitionCount(of:)``.
+    func topic(_ name: String) async throws -> Topic {
+        if let topic = self.state.withLock({ $0.resolved[name] }) { return topic }
+        try DestinationName.validate(name)
+        let task = self.state.withLock { state in
+            if let task = state.lookups[name] { return task }
+            let task = Task { try await self.lookUpOrCreate(name) }
+            state.lookups[name] = task
             return task
         }
         do {
-            return try await task.value
+            let topic = Topic(name: KafkaTopicName(name), partitions: try await task.value)
+            self.state.withLock { $0.resolved[name] = topic }
+            return topic
         } catch {
-            self.known.withLock { _ = $0.removeValue(forKey: topic) }  // let a later call try again
+            self.state.withLock { _ = $0.lookups.removeValue(forKey: name) }  // let a later call try again
             throw error
         }
     }

@@ -23,10 +23,9 @@ final class KafkaTransaction: MessageBusTransaction {
 
     func publish(contentsOf messages: [Message], to destination: String) async throws {
         try self.ensureUnfinished()
-        try DestinationName.validate(destination)
-        let partitions = try await self.publisher.topics.partitionCount(of: destination)
+        let topic = try await self.publisher.topics.topic(destination)
         try await self.producer.publish(
-            self.publisher.records(for: messages, partitions: partitions), to: destination,
+            self.publisher.records(for: messages, partitions: topic.partitions), to: topic.name,
             deadline: .now.advanced(by: .seconds(60)))
     }
 

@@ -36,13 +36,13 @@ enum RDKafkaIsolationProbe {
                 try producer.initTransactions(timeoutMilliseconds: timeoutMilliseconds)
                 try producer.beginTransaction()
             }
-            try await producer.send([Self.record("aborted")], to: topic, deadline: deadline)
+            try await producer.send([Self.record("aborted")], to: KafkaTopicName(topic), deadline: deadline)
             try await DedicatedThread.run("messagebus-kafka-probe") {
                 rd_kafka_flush(producer.client.pointer, timeoutMilliseconds)
                 try producer.abortTransaction(timeoutMilliseconds: timeoutMilliseconds)
                 try producer.beginTransaction()
             }
-            try await producer.send([Self.record("committed")], to: topic, deadline: deadline)
+            try await producer.send([Self.record("committed")], to: KafkaTopicName(topic), deadline: deadline)
             try await DedicatedThread.run("messagebus-kafka-probe") {
                 try producer.commitTransaction(timeoutMilliseconds: timeoutMilliseconds)
             }

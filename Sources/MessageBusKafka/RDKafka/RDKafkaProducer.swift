@@ -107,23 +107,22 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     ///
     /// - Throws: the first failure of the batch (``MessageBusError/Code/messageTooLarge``,
     ///   ``MessageBusError/Code/timeout``, ...).
-    func publish(_ records: [KafkaOutgoingRecord], to topic: String, deadline: ContinuousClock.Instant) async throws {
+    func publish(_ records: [KafkaOutgoingRecord], to topic: KafkaTopicName, deadline: ContinuousClock.Instant) async throws {
         guard !records.isEmpty else { return }
         let batch = DeliveryReportBatch(count: records.count)
         // One retain for the whole batch; whoever completes it (the last report or the producing task) releases it.
         let opaque = Unmanaged.passRetained(batch)
         var produced = 0
         var failure: MessageBusError?
-        let topicName = ContiguousArray(topic.utf8CString)
         do {
             for record in records {
-                try await self.produce(record, to: topicName, opaque: opaque.toOpaque(), deadline: deadline)
+                try await self.produce(record, to: topic, opaque: opaque.toOpaque(), deadline: deadline)
                 produced += 1
             }
         } catch let error as MessageBusError {
             failure = error
         } catch {
-            failure = MessageBusError(.brokerError, "producing to '\(topic)' failed", underlying: error)
+            failure = MessageBusError(.brokerError, "producing to '\(topic.name)' failed", underlying: error)
         }
         if batch.complete(count: 1 + records.count - produced, error: failure) { opaque.release() }
         try await self.waitingForReports { try await batch.wait() }
@@ -140,13 +139,12 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     }
 
     /// Hands `records` to librdkafka without waiting for their delivery reports; ``flushSent()`` waits for them.
-    func send(_ records: [KafkaOutgoingRecord], to topic: String, deadline: ContinuousClock.Instant) async throws {
+    func send(_ records: [KafkaOutgoingRecord], to topic: KafkaTopicName, deadline: ContinuousClock.Instant) async throws {
         // Counted up front, once per batch; records that never reach librdkafka are counted off again.
         self.sendState.withLock { $0.outstanding += records.count }
-        let topicName = ContiguousArray(topic.utf8CString)
         for (index, record) in records.enumerated() {
             do {
-                try await self.produce(record, to: topicName, opaque: nil, deadline: deadline)
+                try await self.produce(record, to: topic, opaque: nil, deadline: deadline)
             } catch {
                 self.sendCompleted(error: nil, count: records.count - index)
                 throw error
@@ -178,24 +176,23 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// Produces one record, waiting while librdkafka's local queue is full (backpressure, not an error).
     private func produce(
         _ record: KafkaOutgoingRecord,
-        to topicName: ContiguousArray<CChar>,
+        to topic: KafkaTopicName,
         opaque: UnsafeMutableRawPointer?,
         deadline: ContinuousClock.Instant
     ) async throws {
         var backoff = Duration.microseconds(200)
         while true {
-            let code = topicName.withUnsafeBufferPointer { self.produceOnce(record, to: $0.baseAddress, opaque: opaque) }
+            let code = topic.cString.withUnsafeBufferPointer { self.produceOnce(record, to: $0.baseAddress, opaque: opaque) }
             if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
-            let topic = String(decoding: topicName.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if code == RD_KAFKA_RESP_ERR__DESTROY {
-                throw MessageBusError(.closed, "the Kafka producer is closed; '\(topic)' got nothing")
+                throw MessageBusError(.closed, "the Kafka producer is closed; '\(topic.name)' got nothing")
             }
             guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
-                throw self.produceError(code, topic: topic, size: record.value.count + (record.key?.count ?? 0))
+                throw self.produceError(code, topic: topic.name, size: record.value.count + (record.key?.count ?? 0))
             }
             guard ContinuousClock.now < deadline else {
                 throw MessageBusError(
-                    .timeout, "librdkafka's local queue for '\(topic)' stayed full until the publish deadline")
+                    .timeout, "librdkafka's local queue for '\(topic.name)' stayed full until the publish deadline")
             }
             try await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .milliseconds(20))
