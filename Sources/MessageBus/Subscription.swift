@@ -90,7 +90,7 @@ public struct Subscription: AsyncSequence, Sendable {
             guard let batch = try await self.source.receive(max: max, timeout: remaining) else { return nil }
             if batch.isEmpty { return [] }
             self.context.recordConsumed(batch.count)
-            guard self.context.guarantee.deduplicationStore != nil else { return batch }
+            guard self.context.deduplicates else { return batch }
             var fresh: [Delivery] = []
             fresh.reserveCapacity(batch.count)
             var duplicates: [Delivery] = []

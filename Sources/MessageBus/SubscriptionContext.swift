@@ -18,6 +18,8 @@ public final class SubscriptionContext: Sendable {
     /// Whether deliveries must be settled (every guarantee but at-most-once); read for every delivery, so kept
     /// apart from the guarantee, whose copy costs reference counting.
     public let requiresAcknowledgement: Bool
+    /// The guarantee's de-duplication store (effectively-once only); kept apart for the same reason.
+    private let deduplicationStore: (any DeduplicationStore)?
     /// Where rejected deliveries go.
     public let deadLetterDestination: String
     /// The subscription's logger, with the destination and group in its metadata.
@@ -49,6 +51,7 @@ public final class SubscriptionContext: Sendable {
         self.group = group
         self.guarantee = configuration.guarantee
         self.requiresAcknowledgement = configuration.guarantee.requiresAcknowledgement
+        self.deduplicationStore = configuration.guarantee.deduplicationStore
         self.deadLetterDestination = options.deadLetterDestination(for: destination)
         self.settler = settler
         var logger = logger
@@ -62,31 +65,38 @@ public final class SubscriptionContext: Sendable {
     /// Settles deliveries of this subscription; see ``DeliverySettler/settle(_:as:)``.
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
         try await self.settler.settle(deliveries, as: outcome)
-        await self.settled(deliveries, as: outcome)
+        self.counters.settled(outcome, count: deliveries.count)
+        if let store = self.deduplicationStore { await self.remember(deliveries, settledAs: outcome, in: store) }
     }
 
     /// Settles one delivery of this subscription, without an array on backends that settle one at a time.
     func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws {
         try await self.settler.settle(delivery, as: outcome)
-        await self.settled(CollectionOfOne(delivery), as: outcome)
+        self.counters.settled(outcome, count: 1)
+        if let store = self.deduplicationStore {
+            await self.remember(CollectionOfOne(delivery), settledAs: outcome, in: store)
+        }
     }
 
-    /// Counts what was settled and, under effectively-once, remembers what was settled for good.
-    private func settled(_ deliveries: some Collection<Delivery>, as outcome: DeliveryOutcome) async {
-        self.counters.settled(outcome, count: deliveries.count)
-        if outcome != .requeue, let store = self.guarantee.deduplicationStore {
-            for delivery in deliveries {
-                await store.insert(self.deduplicationKey(for: delivery.message))
-            }
+    /// Under effectively-once, remembers the messages settled for good (not requeued).
+    private func remember(
+        _ deliveries: some Collection<Delivery>, settledAs outcome: DeliveryOutcome, in store: any DeduplicationStore
+    ) async {
+        guard outcome != .requeue else { return }
+        for delivery in deliveries {
+            await store.insert(self.deduplicationKey(for: delivery.message))
         }
     }
 
     /// Whether `delivery` repeats a message the group already settled for good; such a delivery is acknowledged
     /// again and never handed to the application. Always `false` unless the guarantee is effectively-once.
     func isDuplicate(_ delivery: Delivery) async -> Bool {
-        guard let store = self.guarantee.deduplicationStore else { return false }
+        guard let store = self.deduplicationStore else { return false }
         return await store.contains(self.deduplicationKey(for: delivery.message))
     }
+
+    /// Whether deliveries whose message the group already settled are dropped (effectively-once).
+    var deduplicates: Bool { self.deduplicationStore != nil }
 
     package func recordConsumed(_ count: Int) {
         self.counters.consumed.increment(by: Int64(count))
