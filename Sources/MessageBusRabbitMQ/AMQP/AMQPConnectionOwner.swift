@@ -165,8 +165,10 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         return true
     }
 
+    /// Whether a publish can be written now: connected (not recovering), not blocked, and the confirm window has
+    /// room.
     var canPublish: Bool {
-        !self.isBlocked && self.window.count < self.configuration.confirmWindow
+        self.session != nil && !self.isBlocked && self.window.count < self.configuration.confirmWindow
     }
 
     /// Sleeps in `poll` until the socket is readable, a caller signals, or `maximum` passes (to send heartbeats and

@@ -21,6 +21,9 @@ final class CommandQueue: Sendable {
         var closedError: MessageBusError?
         /// Whether the owner thread is in (or about to enter) `poll` and must be signalled to see a new command.
         var ownerIsSleeping = false
+        /// Whether the sleeping owner would take a publish now; one that waits for confirms (its window full) is
+        /// woken by them, not by every publish queued meanwhile.
+        var ownerTakesPublishes = true
     }
 
     private let state = Mutex(State())
@@ -54,7 +57,9 @@ final class CommandQueue: Sendable {
                 } else {
                     state.control.append(command)
                 }
-                guard wakesOwner, state.ownerIsSleeping else { return .queued(mustSignal: false) }
+                guard wakesOwner, state.ownerIsSleeping, !isPublishLane || state.ownerTakesPublishes else {
+                    return .queued(mustSignal: false)
+                }
                 state.ownerIsSleeping = false
                 return .queued(mustSignal: true)
             }
@@ -89,6 +94,7 @@ final class CommandQueue: Sendable {
         self.state.withLock { state in
             if !state.control.isEmpty || (takesPublishes && !state.publishes.isEmpty) { return false }
             state.ownerIsSleeping = true
+            state.ownerTakesPublishes = takesPublishes
             return true
         }
     }
