@@ -56,7 +56,8 @@ struct RabbitMQConnectionFailureTests {
         let elapsed = ContinuousClock.now - started
         #expect(error.code == .connectionFailed, "\(error)")
         #expect(error.message.contains("10.255.255.1"))
-        #expect(elapsed < .seconds(4), "took \(elapsed)")
+        // A bound on a hang, not a speed measurement: slack for a 2-core machine running the other suites at once.
+        #expect(elapsed < .seconds(6), "took \(elapsed)")
     }
 
     @Test("endpoints are tried in order: a node that refuses is skipped for the next one")

@@ -32,7 +32,8 @@ struct RabbitMQSilentPeerTests {
         // It really waited (the socket was accepted by the kernel), and no longer than its bound; the request
         // timeout (30 s) does not apply to connecting.
         #expect(elapsed >= timeout - .milliseconds(100), "took \(elapsed)")
-        #expect(elapsed < timeout + .milliseconds(1500), "took \(elapsed)")
+        // Slack for a 2-core machine running the other suites at once; still far below the request timeout.
+        #expect(elapsed < timeout + .seconds(4), "took \(elapsed)")
     }
 }
 
