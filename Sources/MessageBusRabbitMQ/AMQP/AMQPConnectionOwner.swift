@@ -352,15 +352,15 @@ final class AMQPConnectionOwner: @unchecked Sendable {
                     .timeout, "RabbitMQ did not confirm the publish to '\(entry.request.exchange)' within \(self.publishTimeout)"))
             }
         }
-        // The lane still in the queue is looked at every 100 ms at most: it may hold thousands of sends, and
-        // deadlines are seconds long.
-        var waiting = self.publishLane.elements.compactMap(\.publishRequest)
+        // Publishes wait in submission order, and every deadline is its submission time plus the same timeout, so
+        // the waiting ones are looked at from the oldest until the first that has time left (this runs on every
+        // turn, and thousands of sends may wait). The lane still in the queue is looked at every 100 ms at most.
+        var waiting = Array(self.publishLane.elements.lazy.compactMap(\.publishRequest).prefix { $0.deadline < now })
         if now - self.lastQueuedDeadlineCheck > .milliseconds(100) {
             self.lastQueuedDeadlineCheck = now
-            waiting += self.queue.queuedPublishRequests()
+            waiting += self.queue.queuedPublishRequests().prefix { $0.deadline < now }
         }
-        for request in waiting {
-            guard request.deadline < now, !request.isFinished else { continue }
+        for request in waiting where !request.isFinished {
             self.fail(request, MessageBusError(
                 .timeout, "the publish to '\(request.exchange)' could not start within \(self.publishTimeout)"))
         }
