@@ -7,7 +7,8 @@ public enum WellKnownHeader {
     public static let id = "ce_id"
     /// The content type on backends without a content-type property (CloudEvents binding: `content-type`).
     public static let contentType = "content-type"
-    /// The creation time, RFC 3339, on backends without a timestamp property (CloudEvents `ce_time`).
+    /// The creation time, RFC 3339 (CloudEvents `ce_time`); read on Kafka when another producer sent it (MessageBus
+    /// itself carries the time in the record timestamp).
     public static let time = "ce_time"
     /// The correlation id on backends without a correlation-id property.
     public static let correlationID = "ce_correlationid"

@@ -8,8 +8,8 @@ extension RabbitMQMessageBus {
     ///
     /// The request is published mandatory (a request no queue receives fails at once with
     /// ``MessageBus/MessageBusError/Code/unroutable`` rather than at the timeout), with `reply-to` set to direct
-    /// reply-to and a correlation id: the message's own, or a new UUID. A responder answers with
-    /// ``reply(to:with:)``.
+    /// reply-to and a correlation id: the message's own, or a new ``MessageBus/Message/generateID()``. A responder
+    /// answers with ``reply(to:with:)``.
     ///
     /// A reply cannot survive the connection it was addressed to: if the connection is lost while waiting, the
     /// request fails with `.connectionFailed` (the responder may still have processed it), and is not resent.

@@ -6,7 +6,7 @@ extension MessageBus {
     ///   - destination: Where to publish it.
     ///   - key: The partitioning or routing key.
     ///   - headers: Application headers.
-    ///   - id: The message id; a random UUID when `nil`.
+    ///   - id: The message id; ``Message/generateID()`` when `nil`.
     ///   - encoder: How to encode the value.
     public func publish<Value: Encodable>(
         _ value: Value,
