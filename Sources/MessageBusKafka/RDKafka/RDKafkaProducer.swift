@@ -27,7 +27,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// How many tasks wait for delivery reports right now (a confirmed publish, a flush). While any does, the poll
     /// thread serves reports through `rd_kafka_flush`, which sends what is queued without waiting out `linger.ms`:
     /// a caller who waits has nothing more to add to the batch, so lingering would only add latency.
-    private let waitingForReports: ReportWaiting
+    private let reportWaiting: ReportWaiting
 
     /// What the poll thread shares with the tasks waiting for reports, without holding the producer.
     /// `@unchecked Sendable`: librdkafka's queue handles are thread-safe, and the handle is released once, after
@@ -65,7 +65,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let context = RDKafkaClientContext(logger: logger, tokenProvider: tokenProvider)
         self.client = try RDKafkaClient(
             kind: .producer, properties: properties, context: context, deliveryReports: true)
-        self.waitingForReports = ReportWaiting(client: self.client)
+        self.reportWaiting = ReportWaiting(client: self.client)
         self.messageMaxBytes = messageMaxBytes
         self.isTransactional = properties.contains { $0.name == "transactional.id" }
         context.deliveryReportHandler = self
@@ -73,10 +73,10 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let stop = self.stopPolling
         let destroy = self.destroyWhenStopped
         let exited = self.pollThreadExited
-        let waiting = self.waitingForReports
+        let waiting = self.reportWaiting
         DedicatedThread.start("messagebus-kafka-poll") {
             // rd_kafka_poll returns as soon as an event is served, so the 100 ms only bounds how late a stop is seen;
-            // a task that starts waiting for reports interrupts it (see `waitingForReports`) to switch to flushing.
+            // a task that starts waiting for reports interrupts it (see `whileWaitingForReports`) to switch to flushing.
             while !stop.isSet {
                 if waiting.count.load(ordering: .relaxed) > 0, rd_kafka_outq_len(client.pointer) > 0 {
                     rd_kafka_flush(client.pointer, 100)
@@ -125,15 +125,15 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             failure = MessageBusError(.brokerError, "producing to '\(topic.name)' failed", underlying: error)
         }
         if batch.complete(count: 1 + records.count - produced, error: failure) { opaque.release() }
-        try await self.waitingForReports { try await batch.wait() }
+        try await self.whileWaitingForReports { try await batch.wait() }
     }
 
-    /// Runs `wait` counted in ``waitingForReports``, having interrupted the poll thread's wait so it flushes.
-    private func waitingForReports<Result>(_ wait: () async throws -> Result) async rethrows -> Result {
-        self.waitingForReports.count.add(1, ordering: .relaxed)
-        defer { self.waitingForReports.count.subtract(1, ordering: .relaxed) }
+    /// Runs `wait` counted in ``reportWaiting``, having interrupted the poll thread's wait so it flushes.
+    private func whileWaitingForReports<Result>(_ wait: () async throws -> Result) async rethrows -> Result {
+        self.reportWaiting.count.add(1, ordering: .relaxed)
+        defer { self.reportWaiting.count.subtract(1, ordering: .relaxed) }
         self.isAlive.withLock { alive in
-            if alive { self.waitingForReports.interruptPoll() }
+            if alive { self.reportWaiting.interruptPoll() }
         }
         return try await wait()
     }
@@ -156,7 +156,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     ///
     /// - Throws: the first failure since the previous flush.
     func flushSent() async throws {
-        await self.waitingForReports {
+        await self.whileWaitingForReports {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let done = self.sendState.withLock { state in
                     if state.outstanding == 0 { return true }
@@ -369,7 +369,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             client.context.logger.debug("the Kafka poll thread did not stop within 5 s; the client is not destroyed")
             return undelivered
         }
-        let waiting = self.waitingForReports
+        let waiting = self.reportWaiting
         await DedicatedThread.run("messagebus-kafka-destroy") {
             waiting.releaseQueue()
             client.destroy()
