@@ -117,6 +117,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Examples, each runnable with `swift run NAME [URL]` (scripts/demo.sh runs them all).
+        example("Microservice", [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+        example("CodableConsumer"),
+        example("KafkaTransform"),
+        example("RabbitMQRPC"),
+
         // MARK: Benchmarks: MessageBus against the raw C libraries on the same brokers (`make bench`).
         .executableTarget(
             name: "messagebus-bench",
@@ -179,3 +189,18 @@ let package = Package(
         ),
     ]
 )
+
+/// An executable example under `Examples/NAME` on the library and every backend, plus `extra` dependencies.
+func example(_ name: String, _ extra: [Target.Dependency] = []) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            "MessageBus",
+            "MessageBusKafka",
+            "MessageBusRabbitMQ",
+            .product(name: "Logging", package: "swift-log"),
+        ] + extra,
+        path: "Examples/\(name)",
+        swiftSettings: swiftSettings
+    )
+}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the README's quick start (`swift run QuickStart URL`) and the command-line demo
+# Runs the README's quick start (`swift run QuickStart URL`), the examples under Examples/ on each URL they
+# support (each stops by itself and exits non-zero when its result is wrong), and the command-line demo
 # (`swift run messagebus demo`), which publishes, consumes, acknowledges, retries and dead-letters orders.
+# The first failing program fails the demo.
 #
 # Usage: scripts/demo.sh [BACKEND...]     BACKEND: memory, kafka, rabbitmq
 #   no backend: the demo's default (the in-memory backend), no broker needed;
@@ -12,6 +14,25 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 read -r -a swift_flags <<<"${SWIFT_FLAGS:-}"
+
+# Runs one example on `url`; `set -e` ends the demo when it fails. The echoed command shows no password.
+example() {
+    echo "demo: swift run $*" | sed -E 's#(://[^:/@]+):[^@/]*@#\1:***@#g'
+    swift run "${swift_flags[@]}" "$@"
+}
+
+# The quick start and every example that runs on `url`: KafkaTransform needs transactions (kafka://, memory://),
+# RabbitMQRPC direct reply-to (amqp://).
+run_examples() {
+    local url="$1"
+    example QuickStart "$url"
+    example Microservice "$url" --demo 5
+    example CodableConsumer "$url"
+    case "$url" in
+        kafka://* | memory://*) example KafkaTransform "$url" ;;
+        amqp://* | amqps://*) example RabbitMQRPC "$url" ;;
+    esac
+}
 
 if [[ "${1:-}" == "--run" ]]; then
     shift
@@ -25,16 +46,14 @@ if [[ "${1:-}" == "--run" ]]; then
         esac
     done
     for ((i = 1; i < ${#urls[@]}; i += 2)); do
-        echo "demo: swift run QuickStart ${urls[i]}"
-        swift run "${swift_flags[@]}" QuickStart "${urls[i]}"
+        run_examples "${urls[i]}"
     done
-    echo "demo: swift run messagebus demo ${urls[*]}"
+    echo "demo: swift run messagebus demo ${urls[*]}" | sed -E 's#(://[^:/@]+):[^@/]*@#\1:***@#g'
     exec swift run "${swift_flags[@]}" messagebus demo "${urls[@]}"
 fi
 
 if [[ $# -eq 0 ]]; then
-    echo "demo: swift run QuickStart (the README's ten lines, on memory://)"
-    swift run "${swift_flags[@]}" QuickStart
+    run_examples memory://
     echo "demo: swift run messagebus demo"
     exec swift run "${swift_flags[@]}" messagebus demo
 fi
