@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "MessageBusKafka", targets: ["MessageBusKafka"]),
         .library(name: "MessageBusRabbitMQ", targets: ["MessageBusRabbitMQ"]),
         .library(name: "MessageBusConformance", targets: ["MessageBusConformance"]),
+        .library(name: "MessageBridge", targets: ["MessageBridge"]),
         .executable(name: "messagebus", targets: ["messagebus-cli"]),
     ],
     dependencies: [
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // MARK: C libraries, found through pkg-config; module maps and shims only.
@@ -91,6 +93,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The bridge that copies messages from one bus to another (migration between brokers); any two buses,
+        // so it depends on the facade only. Its de-duplication store is SQLite through GRDB.
+        .target(
+            name: "MessageBridge",
+            dependencies: [
+                "MessageBus",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The command-line demo and tool.
         .executableTarget(
             name: "messagebus-cli",
@@ -98,6 +112,7 @@ let package = Package(
                 "MessageBus",
                 "MessageBusKafka",
                 "MessageBusRabbitMQ",
+                "MessageBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -185,6 +200,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Support/rabbitmq-test-node.sh"],
+            swiftSettings: swiftSettings
+        ),
+            .testTarget(
+            name: "MessageBridgeTests",
+            dependencies: [
+                "MessageBridge",
+                "MessageBusIntegrationSupport",
+                "MessageBusKafka",
+                "MessageBusRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

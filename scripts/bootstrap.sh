@@ -31,6 +31,8 @@ TANSU_BINARY_SHA256="38a00e200dd4ab0abae267e1c39814e3967c633908de889a7c7210290dc
 APT_PACKAGES=(
     # The two C libraries the Swift package links, and pkg-config to find them.
     librdkafka-dev librabbitmq-dev pkg-config
+    # SQLite for the bridge's de-duplication store (GRDB links the system library on Linux).
+    libsqlite3-dev
     # RabbitMQ for the integration tests (started by scripts/brokers.sh, never as a system service).
     rabbitmq-server
     # Python virtual environments (confluent-kafka and pika live in .state/venv).
