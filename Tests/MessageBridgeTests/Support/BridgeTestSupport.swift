@@ -2,14 +2,15 @@ import Foundation
 import Logging
 import MessageBridge
 import MessageBus
+import MessageBusIntegrationSupport
 
 /// Helpers shared by the bridge's tests: buses, messages with every field set, and draining a destination.
 enum BridgeTestSupport {
-    /// A logger that stays quiet unless MESSAGEBUS_TEST_LOG_LEVEL asks otherwise.
+    /// A logger at MESSAGEBUS_TEST_LOG_LEVEL (`error` by default, so the brokers' connection noise stays out).
     static func logger(_ label: String) -> Logger {
         var logger = Logger(label: label)
-        let level = ProcessInfo.processInfo.environment["MESSAGEBUS_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-        logger.logLevel = level ?? .error
+        logger.logLevel = Logger.Level(
+            rawValue: IntegrationEnvironment.value(of: "MESSAGEBUS_TEST_LOG_LEVEL", default: "error")) ?? .error
         return logger
     }
 
