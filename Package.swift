@@ -213,6 +213,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Runs the built `messagebus` executable (a dependency, so it is built first) on memory:// and the brokers.
+        .testTarget(
+            name: "MessageBusCLITests",
+            dependencies: ["MessageBusIntegrationSupport", "MessageBus", "messagebus-cli"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
 
