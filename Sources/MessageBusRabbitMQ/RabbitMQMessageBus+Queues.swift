@@ -1,6 +1,12 @@
 public import MessageBus
 
 extension RabbitMQMessageBus {
+    /// The durable queue that holds subscriber group `group` of `destination`: `<destination>.<group>`, bound to
+    /// the destination's exchange with `#`. Read the group's depth and consumers with ``inspectQueue(_:)``.
+    public static func groupQueueName(destination: String, group: String) -> String {
+        "\(destination).\(group)"
+    }
+
     /// Consumes a queue that exists (declared with ``declare(_:)-(RabbitMQQueue)`` or by another application), as
     /// it is: nothing is declared or bound.
     ///

@@ -6,7 +6,10 @@ struct MessageBusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "messagebus",
         abstract: "Publish, consume and demo MessageBus on memory://, kafka:// and amqp:// URLs.",
-        subcommands: [DemoCommand.self, PublishCommand.self, ConsumeCommand.self, CheckCommand.self],
+        subcommands: [
+            DemoCommand.self, PublishCommand.self, ConsumeCommand.self, CheckCommand.self, DeclareCommand.self,
+            DeleteCommand.self, StatsCommand.self,
+        ],
         defaultSubcommand: DemoCommand.self
     )
 }

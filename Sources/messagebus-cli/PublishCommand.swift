@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MessageBus
+import MessageBusRabbitMQ
 
 /// Publishes messages (text, a file or standard input, byte for byte) with their properties, once or as a load.
 struct PublishCommand: AsyncParsableCommand {
@@ -80,7 +81,12 @@ struct PublishCommand: AsyncParsableCommand {
         let progress = total > 1 && self.progress.isEnabled ? ProgressBar(total: total, label: "msg/s") : nil
         do {
             let summary = try await self.connection.target.withBus { bus in
-                try await run.run(on: bus, progress: progress)
+                if let rabbit = bus as? RabbitMQMessageBus {
+                    // An exchange that exists (declared with `declare exchange`, say) is then used as it is, whatever
+                    // its type, rather than declared as a topic exchange.
+                    _ = try await rabbit.exchangeExists(self.destination)
+                }
+                return try await run.run(on: bus, progress: progress)
             }
             print(summary)
         } catch let failure as PublishFailure {

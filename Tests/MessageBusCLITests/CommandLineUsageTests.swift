@@ -3,7 +3,7 @@ import Testing
 /// The tool's help and its answers to bad input: no broker needed.
 @Suite("messagebus: help and bad input", .timeLimit(.minutes(2)))
 struct CommandLineUsageTests {
-    @Test("every command's --help shows examples", arguments: ["publish", "consume", "check"])
+    @Test("every command's --help shows examples", arguments: ["publish", "consume", "check", "declare", "delete", "stats"])
     func helpHasExamples(command: String) async throws {
         let result = try await CommandLineTool.run([command, "--help"])
         #expect(result.status == 0, "\(result)")

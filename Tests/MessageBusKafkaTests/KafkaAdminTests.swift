@@ -86,3 +86,27 @@ struct KafkaExplicitPartitionTests {
         try await bus.close()
     }
 }
+
+/// Watermarks per partition, which `messagebus stats` reads.
+@Suite("Kafka topic and group statistics", .timeLimit(.minutes(2)))
+struct KafkaStatsTests {
+    @Test("watermarks count what each partition holds, on the real broker", .enabled(if: IntegrationGate.isEnabled))
+    func watermarksOnRealBroker() async throws {
+        try await KafkaBusFactory.requireRealBroker()
+        let bus = try #require(try await KafkaBusFactory.realBus() as? KafkaMessageBus)
+        let topic = KafkaTestEnvironment.uniqueName("stats")
+        try await bus.createTopic(topic, partitions: 2)
+        // One record per publish: brokers that under-report the high watermark of a batch report it exactly here.
+        for index in 0..<6 { try await bus.publish(Message(text: "m\(index)", key: "key-\(index)"), to: topic) }
+        let offsets = try await bus.partitionOffsets(of: topic)
+        #expect(offsets.map(\.partition) == [0, 1])
+        #expect(offsets.map(\.recordCount).reduce(0, +) == 6, "\(offsets)")
+        #expect(offsets.allSatisfy { $0.lowWatermark == 0 }, "\(offsets)")
+        let missing = try await #require(throws: MessageBusError.self) {
+            try await bus.partitionOffsets(of: KafkaTestEnvironment.uniqueName("stats-missing"))
+        }
+        #expect(missing.code == .unknownDestination)
+        try await bus.deleteTopic(topic)
+        try await bus.close()
+    }
+}

@@ -11,6 +11,21 @@ import Testing
     .timeLimit(.minutes(1))
 )
 struct RabbitMQTopologyManagementTests {
+    @Test("a subscriber group's queue is named by groupQueueName and shows its depth and consumers")
+    func groupQueueName() async throws {
+        try await withTopology { bus, name in
+            let subscription = try await bus.subscribe(to: name, group: "billing")
+            try await bus.publish(contentsOf: [Message(text: "1"), Message(text: "2")], to: name)
+            let queue = RabbitMQMessageBus.groupQueueName(destination: name, group: "billing")
+            #expect(queue == "\(name).billing")
+            let status = try await bus.inspectQueue(queue)
+            #expect(status.consumerCount == 1, "\(status)")
+            await subscription.cancel()
+            try await bus.deleteQueue(queue)
+            try await bus.deleteExchange(name)
+        }
+    }
+
     @Test("passive checks tell what exists; deletes remove it with its messages")
     func passiveChecksAndDeletes() async throws {
         try await withTopology { bus, name in
