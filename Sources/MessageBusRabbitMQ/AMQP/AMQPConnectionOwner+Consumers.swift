@@ -34,7 +34,7 @@ extension AMQPConnectionOwner {
             try self.ensureExchange(destination, channel: channel)
             try self.ensureExchange(deadLetterExchange, channel: channel)
             if let group {
-                queueName = RabbitMQMessageBus.groupQueueName(destination: destination, group: group)
+                queueName = "\(destination).\(group)"
                 if declareGroupQueue {
                     _ = try session.declareQueue(
                         channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
