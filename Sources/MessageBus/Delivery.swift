@@ -64,6 +64,12 @@ public final class Delivery: Sendable {
         try await self.settle(as: requeue ? .requeue : .discard)
     }
 
+    /// Gives the delivery back to be redelivered to its group, with its attempt raised, no sooner than `delay`
+    /// from now; see ``DeliveryOutcome/retry(after:)``.
+    public func retry(after delay: Duration) async throws {
+        try await self.settle(as: .retry(after: delay))
+    }
+
     /// Dead-letters the delivery: it moves to the subscription's dead-letter destination with `reason` in the
     /// ``WellKnownHeader/deadLetterReason`` header.
     public func reject(reason: String) async throws {

@@ -82,7 +82,7 @@ public final class SubscriptionContext: Sendable {
     private func remember(
         _ deliveries: some Collection<Delivery>, settledAs outcome: DeliveryOutcome, in store: any DeduplicationStore
     ) async {
-        guard outcome != .requeue else { return }
+        guard outcome.redeliveryDelay == nil else { return }
         for delivery in deliveries {
             await store.insert(self.deduplicationKey(for: delivery.message))
         }
@@ -135,7 +135,7 @@ public final class SubscriptionContext: Sendable {
             let counter: Counter
             switch outcome {
             case .ack: counter = self.acked
-            case .requeue: counter = self.requeued
+            case .requeue, .retry: counter = self.requeued
             case .discard: counter = self.discarded
             case .deadLetter: counter = self.deadLettered
             }

@@ -17,7 +17,7 @@ public enum ConformanceSuite {
     /// Every case, in a stable order.
     public static var cases: [ConformanceCase] {
         MessagePropertyCases.all + GroupCases.all + SettlementCases.all + GuaranteeCases.all + LifecycleCases.all
-            + ConvenienceCases.all
+            + ConvenienceCases.all + RedeliveryCases.all
     }
 
     /// Runs `testCase` on `backend`, closing every bus it opened, within the backend's case timeout.

@@ -27,7 +27,8 @@ extension RabbitMQMessageBus {
         let context = self.poller.context(for: queue) {
             let settler = RabbitMQSettler(
                 subscriptionID: self.poller.request.subscriptionID, inbox: self.poller.request.inbox,
-                destination: queue, group: nil, deadLetterDestination: nil, bus: self)
+                destination: queue, group: nil, deadLetterDestination: nil, ownQueue: nil, brokerCountsRequeues: false,
+                bus: self)
             return SubscriptionContext(
                 backend: self.backend, destination: queue, group: nil, options: SubscriptionOptions(),
                 configuration: self.configuration, settler: settler, logger: self.logger)

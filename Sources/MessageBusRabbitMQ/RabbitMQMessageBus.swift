@@ -40,7 +40,7 @@ public final class RabbitMQMessageBus: MessageBus {
     public let backend = "rabbitmq"
     /// Dead-lettering. No broker transactions (so no exactly-once), no replay from an offset, and no per-key
     /// ordering promise: competing consumers and requeues reorder messages.
-    public let capabilities: MessageBusCapabilities = [.deadLettering]
+    public let capabilities: MessageBusCapabilities = [.delayedRedelivery, .deadLettering]
     /// The configuration the bus was opened with.
     public let configuration: MessageBusConfiguration
     /// The RabbitMQ settings the bus was opened with.
@@ -51,6 +51,10 @@ public final class RabbitMQMessageBus: MessageBus {
     let poller: RabbitMQPoller
     let logger: Logger
     private let isClosed = Atomic(false)
+    /// The retry queues this bus has declared (``RabbitMQRedelivery``), so that each is declared once.
+    let declaredRetryQueues = Mutex<Set<String>>([])
+    /// `messagebus.published`.
+    let published: PublishedCounter
     private let nextSubscriptionID = Atomic<UInt64>(1)
 
     /// Connects to RabbitMQ.
@@ -71,6 +75,7 @@ public final class RabbitMQMessageBus: MessageBus {
         var logger = logger
         logger[metadataKey: MessageBusLoggingKeys.backend] = "rabbitmq"
         self.logger = logger
+        self.published = PublishedCounter(backend: "rabbitmq", configuration: configuration)
         self.configuration = configuration
         self.rabbitMQConfiguration = rabbitMQ
         self.owner = try await AMQPConnectionOwner.start(
@@ -135,7 +140,12 @@ public final class RabbitMQMessageBus: MessageBus {
             self.logger.debug("start position .latest applies only to a new group's first subscription")
         }
         return try await self.startSubscription(
-            .destination(destination, group: group, deadLetterExchange: deadLetterDestination), destination: destination,
+            .destination(
+                destination, group: group,
+                queue: group.map { RabbitMQName.groupQueue(destination: destination, group: $0) }
+                    ?? RabbitMQName.broadcastQueue(destination: destination),
+                deadLetterExchange: deadLetterDestination),
+            destination: destination,
             group: group, options: options, deadLetterDestination: deadLetterDestination)
     }
 
@@ -159,9 +169,12 @@ public final class RabbitMQMessageBus: MessageBus {
             subscriptionID: id, source: source, prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,
             completion: { done.fulfill($0) })))
         try await done.value
+        let ownQueue: String? =
+            if case .destination(_, _, let queue, _) = source { queue } else { nil }
         let settler = RabbitMQSettler(
             subscriptionID: id, inbox: inbox, destination: destination, group: group,
-            deadLetterDestination: deadLetterDestination, bus: self)
+            deadLetterDestination: deadLetterDestination, ownQueue: ownQueue,
+            brokerCountsRequeues: group != nil && self.rabbitMQConfiguration.groupQueueType == .quorum, bus: self)
         let context = SubscriptionContext(
             backend: self.backend, destination: destination, group: group, options: options,
             configuration: self.configuration, settler: settler, logger: self.logger)

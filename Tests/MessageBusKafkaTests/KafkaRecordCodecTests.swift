@@ -22,7 +22,8 @@ struct KafkaRecordCodecTests {
             topic: "t", partition: 0, offset: 7, key: record.key, value: record.value,
             headers: [("ce_id", Array((record.messageID ?? "").utf8))] + record.headers,
             timestampMilliseconds: record.timestampMilliseconds)
-        let (received, attempt) = KafkaRecordCodec.decode(incoming)
+        let decoded = KafkaRecordCodec.decode(incoming)
+        let (received, attempt) = (decoded.message, decoded.attempt)
         #expect(attempt == 3)
         #expect(received.id == "id-1")
         #expect(received.key == "k")
@@ -35,13 +36,28 @@ struct KafkaRecordCodecTests {
         #expect(!record.headers.contains { $0.name == "ce_time" })
     }
 
+    @Test("a retry record's routing survives encode and decode, its headers stripped from the message")
+    func retryRouting() {
+        let routing = KafkaRetryRouting(group: "orders.billing", source: "orders", dueMilliseconds: 1_800_000_000_123)
+        let record = KafkaRecordCodec.encode(Message(text: "x", headers: ["a": "1"]), attempt: 2, extraHeaders: routing.headers)
+        let incoming = InMemoryKafkaRecord(
+            topic: "orders.billing.retry", partition: 0, offset: 3, key: nil, value: record.value,
+            headers: record.headers, timestampMilliseconds: 1)
+        let decoded = KafkaRecordCodec.decode(incoming)
+        #expect(decoded.retry == routing)
+        #expect(decoded.attempt == 2)
+        #expect(Array(decoded.message.headers) == [MessageHeader(name: "a", value: "1")])
+        #expect(KafkaRecordCodec.decode(InMemoryKafkaRecord(
+            topic: "t", partition: 0, offset: 1, key: nil, value: [], headers: [], timestampMilliseconds: 1)).retry == nil)
+    }
+
     @Test("a ce_time header from another producer gives the time")
     func timeHeaderIsRead() {
         let incoming = InMemoryKafkaRecord(
             topic: "t", partition: 0, offset: 1, key: nil, value: [],
             headers: [("ce_id", Array("x".utf8)), ("ce_time", Array("2026-11-25T13:24:05.123Z".utf8))],
             timestampMilliseconds: 5)
-        let (received, _) = KafkaRecordCodec.decode(incoming)
+        let received = KafkaRecordCodec.decode(incoming).message
         #expect(received.timestamp.map { abs($0.timeIntervalSince1970 - 1_795_613_045.123) < 0.0005 } == true)
         #expect(received.headers.isEmpty)
     }
@@ -51,7 +67,8 @@ struct KafkaRecordCodecTests {
         let incoming = InMemoryKafkaRecord(
             topic: "t", partition: 2, offset: 9, key: nil, value: [], headers: [("x", [0xFF]), ("messagebus-attempt", Array("x".utf8))],
             timestampMilliseconds: 1_700_000_000_250)
-        let (received, attempt) = KafkaRecordCodec.decode(incoming)
+        let decoded = KafkaRecordCodec.decode(incoming)
+        let (received, attempt) = (decoded.message, decoded.attempt)
         #expect(attempt == 1)
         #expect(received.id == "t-2-9")
         #expect(received.key == nil)

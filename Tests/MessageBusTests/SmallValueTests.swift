@@ -7,13 +7,31 @@ struct SmallValueTests {
         var description: String { "boom" }
     }
 
-    @Test func retryPolicyRequeuesUntilTheLastAttempt() {
-        let policy = RetryPolicy(maxAttempts: 3)
-        #expect(policy.outcome(afterFailedAttempt: 1, error: Boom()) == .requeue)
-        #expect(policy.outcome(afterFailedAttempt: 2, error: Boom()) == .requeue)
+    @Test func retryPolicyRetriesUntilTheLastAttempt() {
+        let policy = RetryPolicy(maxAttempts: 3, backoff: .constant(.seconds(1)))
+        #expect(policy.outcome(afterFailedAttempt: 1, error: Boom()) == .retry(after: .seconds(1)))
+        #expect(policy.outcome(afterFailedAttempt: 2, error: Boom()) == .retry(after: .seconds(1)))
         #expect(policy.outcome(afterFailedAttempt: 3, error: Boom()) == .deadLetter(reason: "failed 3 of 3 attempts: boom"))
+        #expect(RetryPolicy(maxAttempts: 2, backoff: .none).outcome(afterFailedAttempt: 1, error: Boom()) == .requeue)
         #expect(RetryPolicy(maxAttempts: 1, onExhaustion: .discard).outcome(afterFailedAttempt: 1, error: Boom()) == .discard)
         #expect(RetryPolicy(maxAttempts: 0).maxAttempts == 1)
+    }
+
+    @Test func backoffGrowsExponentiallyUpToItsMaximumWithJitterBelowTheNominalWait() {
+        let backoff = RetryPolicy.Backoff(initial: .milliseconds(100), multiplier: 2, maximum: .seconds(1), jitter: 0.5)
+        #expect(backoff.nominalDelay(afterAttempt: 1) == .milliseconds(100))
+        #expect(backoff.nominalDelay(afterAttempt: 2) == .milliseconds(200))
+        #expect(backoff.nominalDelay(afterAttempt: 4) == .milliseconds(800))
+        #expect(backoff.nominalDelay(afterAttempt: 5) == .seconds(1))
+        #expect(backoff.nominalDelay(afterAttempt: 10_000) == .seconds(1))
+        var generator = SystemRandomNumberGenerator()
+        for attempt in 1...20 {
+            let delay = backoff.delay(afterAttempt: attempt, using: &generator)
+            let nominal = backoff.nominalDelay(afterAttempt: attempt)
+            #expect(delay <= nominal && delay >= nominal * 0.5, "attempt \(attempt): \(delay) against \(nominal)")
+        }
+        #expect(RetryPolicy.Backoff(initial: .seconds(-1), multiplier: .nan, maximum: .zero, jitter: 7).jitter == 1)
+        #expect(RetryPolicy.Backoff.none.delay(afterAttempt: 3) == .zero)
     }
 
     @Test func deduplicationStoreForgetsTheOldestFirst() async {

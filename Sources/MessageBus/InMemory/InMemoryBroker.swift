@@ -39,7 +39,7 @@ final class InMemoryBroker: Sendable {
     func mutate<Result, Failure: Error>(
         _ body: (inout InMemoryBrokerState) throws(Failure) -> (Result, InMemoryBrokerState.Effects)
     ) throws(Failure) -> Result {
-        let (result, toResume) = try self.locked.withLock { (locked) throws(Failure) in
+        let (result, toResume, delayed) = try self.locked.withLock { (locked) throws(Failure) in
             let (result, effects) = try body(&locked.state)
             var toResume: [CheckedContinuation<Void, Never>] = []
             for id in effects.woken {
@@ -47,10 +47,19 @@ final class InMemoryBroker: Sendable {
                     toResume.append(contentsOf: waiters.map(\.continuation))
                 }
             }
-            return (result, toResume)
+            return (result, toResume, effects.delayed)
         }
         for continuation in toResume { continuation.resume() }
+        for entries in delayed { self.returnAfterDelay(entries) }
         return result
+    }
+
+    /// Waits out a retry's delay off the lock (a timer, as a broker's retry queue), then gives the entries back.
+    private func returnAfterDelay(_ delayed: InMemoryBrokerState.Delayed) {
+        Task {
+            try? await Task.sleep(for: delayed.delay)
+            self.mutate { state in ((), state.returnDelayed(delayed)) }
+        }
     }
 
     /// Ends a consumer's subscription and wakes its waiters so they see it ended.

@@ -53,6 +53,16 @@ package struct InMemoryBrokerState: Sendable {
     package struct Effects: Sendable, Equatable {
         /// Consumers that have new pending deliveries.
         package var woken: Set<ConsumerID> = []
+        /// Entries given back with a delay: the caller hands them to ``returnDelayed(_:)`` once it has passed.
+        package var delayed: [Delayed] = []
+    }
+
+    /// Entries settled with ``DeliveryOutcome/retry(after:)``, waiting out their delay outside the state.
+    package struct Delayed: Sendable, Equatable {
+        package var destination: String
+        package var group: String
+        package var entries: [Entry]
+        package var delay: Duration
     }
 
     private var destinations: [String: Destination] = [:]
@@ -229,8 +239,12 @@ package struct InMemoryBrokerState: Sendable {
         switch outcome {
         case .ack, .discard:
             break
-        case .requeue:
+        case .requeue, .retry(after: .zero):
             self.requeueAtFront(entries, destination: destination, group: group)
+        case .retry(let delay):
+            if !entries.isEmpty {
+                effects.delayed.append(Delayed(destination: destination, group: group, entries: entries, delay: delay))
+            }
         case .deadLetter(let reason):
             let deadLetters = entries.map { entry in
                 var message = entry.message
@@ -243,6 +257,16 @@ package struct InMemoryBrokerState: Sendable {
             effects.woken.formUnion(self.publish(deadLetters, to: deadLetterDestination).woken)
         }
         self.dispatch(destination: destination, group: group, into: &effects)
+        return effects
+    }
+
+    /// Gives delayed entries back to the end of their group's queue, once their delay has passed, as a broker's
+    /// retry queue does; a group that has gone since (a broadcast group whose subscriber left) drops them.
+    package mutating func returnDelayed(_ delayed: Delayed) -> Effects {
+        var effects = Effects()
+        guard self.destinations[delayed.destination]?.groups[delayed.group] != nil else { return effects }
+        self.destinations[delayed.destination]!.groups[delayed.group]!.ready.append(contentsOf: delayed.entries)
+        self.dispatch(destination: delayed.destination, group: delayed.group, into: &effects)
         return effects
     }
 

@@ -37,9 +37,9 @@ public final class InMemoryMessageBus: MessageBus {
 
     /// `memory`.
     public let backend = "memory"
-    /// Transactions, per-key ordering, replay, dead-lettering and fault injection.
+    /// Transactions, per-key ordering, replay, delayed redelivery, dead-lettering and fault injection.
     public let capabilities: MessageBusCapabilities = [
-        .transactions, .perKeyOrdering, .replay, .deadLettering, .faultInjection,
+        .transactions, .perKeyOrdering, .replay, .delayedRedelivery, .deadLettering, .faultInjection,
     ]
     /// The configuration the bus was opened with.
     public let configuration: MessageBusConfiguration
@@ -50,7 +50,7 @@ public final class InMemoryMessageBus: MessageBus {
     private let identity: Identity
     private let logger: Logger
     private let failingPublishes = Atomic(0)
-    private let published: Counter
+    private let published: PublishedCounter
 
     /// Opens a bus on the in-process broker named `brokerName`.
     ///
@@ -78,9 +78,7 @@ public final class InMemoryMessageBus: MessageBus {
         var logger = logger
         logger[metadataKey: MessageBusLoggingKeys.backend] = "memory"
         self.logger = logger
-        self.published = Counter(
-            label: "messagebus.published", dimensions: [("backend", "memory")],
-            factory: configuration.metricsFactory ?? MetricsSystem.factory)
+        self.published = PublishedCounter(backend: "memory", configuration: configuration)
         self.logger.debug("opened in-memory bus", metadata: ["broker": .string(self.broker.name)])
     }
 
@@ -112,7 +110,7 @@ public final class InMemoryMessageBus: MessageBus {
         try self.consumeInjectedFailure(destination: destination)
         let prepared = Self.prepareForPublish(messages)
         self.broker.mutate { state in ((), state.publish(prepared, to: destination)) }
-        self.published.increment(by: Int64(messages.count))
+        self.published.record(messages.count)
     }
 
     /// Publishing in memory completes at once, so sending is publishing.
@@ -173,7 +171,7 @@ public final class InMemoryMessageBus: MessageBus {
         }
         try self.identity.ensureOpen()
         try transaction.commit()
-        self.published.increment(by: Int64(transaction.publishedCount))
+        self.published.record(transaction.publishedCount)
         return result
     }
 

@@ -49,7 +49,7 @@ public final class KafkaMessageBus: MessageBus {
         logger: Logger,
         mockCluster: KafkaMockCluster? = nil
     ) async throws {
-        var capabilities: MessageBusCapabilities = [.transactions, .perKeyOrdering, .replay, .deadLettering]
+        var capabilities: MessageBusCapabilities = [.transactions, .perKeyOrdering, .replay, .delayedRedelivery, .deadLettering]
         if mockCluster != nil { capabilities.insert(.faultInjection) }
         self.capabilities = capabilities
         try kafka.validate()
@@ -75,7 +75,9 @@ public final class KafkaMessageBus: MessageBus {
             throw error
         }
         let topics = KafkaTopicRegistry(client: producer.client, configuration: kafka, mockCluster: mockCluster)
-        self.publisher = KafkaPublisher(producer: producer, topics: topics, publishTimeout: configuration.publishTimeout)
+        self.publisher = KafkaPublisher(
+            producer: producer, topics: topics, publishTimeout: configuration.publishTimeout,
+            published: PublishedCounter(backend: "kafka", configuration: configuration))
         if configuration.guarantee.kind == .exactlyOnce {
             self.transactions = KafkaTransactionCoordinator(
                 kafka: kafka, configuration: configuration, publisher: self.publisher, logger: logger)
@@ -167,13 +169,21 @@ public final class KafkaMessageBus: MessageBus {
         let label = target.label
         let groupID = group.map { self.kafkaConfiguration.groupNaming.groupID(group: $0, destination: label) }
             ?? "messagebus-broadcast-\(label)-\(UUID().uuidString.lowercased())"
+        // A group reads its own retry topic besides its topics (created like them, before the group joins, so that
+        // its first requeue has somewhere to go).
+        let retryRoute = KafkaRetryRoute(groupID: groupID, topic: group.map { KafkaRetryRoute.topic(label: label, group: $0) })
+        var consumedTopics = topics
+        if let retryTopic = retryRoute.topic {
+            _ = try await self.publisher.topics.partitionCount(of: retryTopic)
+            consumedTopics.append(retryTopic)
+        }
         let start = Self.startOffset(options.effectiveStartPosition(group: group))
         let subscription = KafkaSubscription(
             prefetch: options.prefetch, requiresAcknowledgement: self.configuration.guarantee.requiresAcknowledgement
         ) { [weak self] subscription in
             self?.subscriptions.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(subscription)) }
         }
-        let settler = KafkaDeliverySettler(subscription: subscription, publisher: self.publisher)
+        let settler = KafkaDeliverySettler(subscription: subscription, publisher: self.publisher, retryRoute: retryRoute)
         let makeContext = { @Sendable [backend, configuration, logger] (destination: String) in
             SubscriptionContext(
                 backend: backend, destination: destination, group: group, options: options,
@@ -185,10 +195,11 @@ public final class KafkaMessageBus: MessageBus {
         let consumer = try RDKafkaConsumer(
             properties: self.kafkaConfiguration.consumerProperties(
                 clientName: self.configuration.clientName, groupID: groupID, start: start),
-            topics: topics,
+            topics: consumedTopics,
             settings: .init(
                 start: start, commitBeforeDelivery: !self.configuration.guarantee.requiresAcknowledgement,
-                maxBatch: 1000, lookupTimeoutMilliseconds: Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))),
+                maxBatch: 1000, lookupTimeoutMilliseconds: Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout)),
+                groupID: groupID),
             owner: subscription, logger: context.logger, tokenProvider: self.kafkaConfiguration.security.sasl?.tokenProvider)
         subscription.attach(consumer: consumer)
         self.subscriptions.withLock { subscriptions in

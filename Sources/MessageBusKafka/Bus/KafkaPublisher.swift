@@ -10,11 +10,13 @@ final class KafkaPublisher: Sendable {
     private let isClosed = Atomic(false)
     /// Rotates the partition that a batch's keyless messages share.
     private let keylessRotation = Atomic<UInt64>(0)
+    private let published: PublishedCounter
 
-    init(producer: RDKafkaProducer, topics: KafkaTopicRegistry, publishTimeout: Duration) {
+    init(producer: RDKafkaProducer, topics: KafkaTopicRegistry, publishTimeout: Duration, published: PublishedCounter) {
         self.producer = producer
         self.topics = topics
         self.publishTimeout = publishTimeout
+        self.published = published
     }
 
     /// Marks the publisher closed; `false` when it already was.
@@ -52,6 +54,7 @@ final class KafkaPublisher: Sendable {
         try await self.producer.publish(
             self.records(for: messages, partitions: topic.partitions), to: topic.name,
             deadline: .now.advanced(by: self.publishTimeout))
+        self.published.record(messages.count)
     }
 
     /// Hands messages to the producer without waiting for the broker.
@@ -61,6 +64,7 @@ final class KafkaPublisher: Sendable {
         try await self.producer.send(
             self.records(for: messages, partitions: topic.partitions), to: topic.name,
             deadline: .now.advanced(by: self.publishTimeout))
+        self.published.record(messages.count)
     }
 
     /// Publishes prepared records (requeues, dead letters) and waits for every delivery report.

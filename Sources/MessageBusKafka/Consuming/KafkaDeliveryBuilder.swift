@@ -17,18 +17,29 @@ struct KafkaDeliveryBuilder {
 
     /// The delivery of `message`, read from `partition` at `offset`; `nil` when the subscription has no context
     /// for the topic (it is closing).
+    ///
+    /// - Parameter source: For a retry record, the topic the message was first consumed from: the delivery
+    ///   reports it as its destination, and its position names the retry topic it was read from.
     mutating func delivery(
-        of message: Message, attempt: Int, partition: KafkaTopicPartition, offset: Int64
+        of message: Message, attempt: Int, partition: KafkaTopicPartition, offset: Int64, source: String? = nil
     ) -> Delivery? {
-        // The consumer thread hands every record of a topic the same string, so this compares storage, not bytes.
-        if partition.topic != self.topic {
-            self.topic = partition.topic
-            self.context = self.subscription.context(forTopic: partition.topic)
+        guard let source, source != partition.topic else {
+            // The consumer thread hands every record of a topic the same string, so this compares storage, not bytes.
+            if partition.topic != self.topic {
+                self.topic = partition.topic
+                self.context = self.subscription.context(forTopic: partition.topic)
+            }
+            guard let context = self.context else { return nil }
+            self.lastTag &+= 1
+            return Delivery(
+                message: message, attempt: attempt, tag: self.lastTag,
+                position: DeliveryPosition(partition: partition.partition, offset: offset), context: context)
         }
-        guard let context = self.context else { return nil }
+        guard let context = self.subscription.context(forTopic: source) else { return nil }
         self.lastTag &+= 1
         return Delivery(
             message: message, attempt: attempt, tag: self.lastTag,
-            position: DeliveryPosition(partition: partition.partition, offset: offset), context: context)
+            position: DeliveryPosition(partition: partition.partition, offset: offset, topic: partition.topic),
+            context: context)
     }
 }

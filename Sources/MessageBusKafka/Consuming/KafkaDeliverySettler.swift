@@ -1,11 +1,13 @@
+import Foundation
 import MessageBus
 
 /// Settles the deliveries of one Kafka subscription.
 ///
 /// Kafka has no per-record acknowledgement, so every outcome ends as "done" for the offset bookkeeping, after the
-/// outcome's own step: a requeue republishes the record to its topic with its attempt raised (so the partition's
-/// other records are not held up), a dead-letter publishes it to the dead-letter topic with the reason; only when
-/// that publish is confirmed is the original marked done.
+/// outcome's own step: a requeue or retry publishes a retry record for the subscription's group alone, with its
+/// attempt raised and the time it is due (``KafkaRetryRoute``), so the partition's other records are not held up;
+/// a dead-letter publishes the record to the dead-letter topic with the reason. Only when that publish is
+/// confirmed is the original marked done.
 ///
 /// The subscription is held weakly: it holds this settler (through its context), and a subscription its user
 /// dropped must be able to go away and end its consumer. Settling a delivery of a subscription that is gone only
@@ -13,6 +15,7 @@ import MessageBus
 final class KafkaDeliverySettler: DeliverySettler {
     private weak let subscription: KafkaSubscription?
     private let publisher: KafkaPublisher
+    private let retryRoute: KafkaRetryRoute
 
     /// The consumer of the subscription, for sending its offsets with a transaction.
     var subscriptionConsumer: RDKafkaConsumer? { self.subscription?.consumer }
@@ -34,15 +37,16 @@ final class KafkaDeliverySettler: DeliverySettler {
         self.subscription?.markDone(deliveries)
     }
 
-    init(subscription: KafkaSubscription, publisher: KafkaPublisher) {
+    init(subscription: KafkaSubscription, publisher: KafkaPublisher, retryRoute: KafkaRetryRoute) {
         self.subscription = subscription
         self.publisher = publisher
+        self.retryRoute = retryRoute
     }
 
     func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws {
         switch outcome {
         case .ack, .discard: self.subscription?.markDone(delivery)
-        case .requeue, .deadLetter: try await self.settle([delivery], as: outcome)
+        case .requeue, .retry, .deadLetter: try await self.settle([delivery], as: outcome)
         }
     }
 
@@ -51,12 +55,15 @@ final class KafkaDeliverySettler: DeliverySettler {
         switch outcome {
         case .ack, .discard:
             break
-        case .requeue:
+        case .requeue, .retry:
+            let delay = outcome.redeliveryDelay ?? .zero
+            let due = delay > .zero ? Int64((Date().timeIntervalSince1970 * 1000).rounded(.up)) + Self.milliseconds(delay) : nil
             for (destination, group) in Self.byDestination(deliveries) {
+                let routing = KafkaRetryRouting(group: self.retryRoute.groupID, source: destination, dueMilliseconds: due)
                 let records = group.map { delivery in
-                    KafkaRecordCodec.encode(delivery.message, attempt: delivery.attempt + 1)
+                    KafkaRecordCodec.encode(delivery.message, attempt: delivery.attempt + 1, extraHeaders: routing.headers)
                 }
-                try await self.publisher.publishRecords(records, to: destination)
+                try await self.publisher.publishRecords(records, to: self.retryRoute.topic ?? destination)
             }
         case .deadLetter(let reason):
             guard let context = deliveries.first?.context else { return }
@@ -73,6 +80,11 @@ final class KafkaDeliverySettler: DeliverySettler {
             try await self.publisher.publishRecords(records, to: context.deadLetterDestination)
         }
         self.subscription?.markDone(deliveries)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
     }
 
     private static func byDestination(_ deliveries: [Delivery]) -> [(String, [Delivery])] {

@@ -208,8 +208,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             var partitions: [KafkaTopicPartition: KafkaSubscriptionState.Partition] = [:]
             var result: [KafkaTopicPartition: Int64] = [:]
             for delivery in deliveries {
-                guard let position = delivery.position, let partition = position.partition else { continue }
-                let key = KafkaTopicPartition(topic: delivery.destination, partition: partition)
+                guard let key = KafkaTopicPartition(of: delivery) else { continue }
                 guard var entry = partitions[key] ?? state.partitions[key] else { continue }
                 if let committable = entry.acknowledge(CollectionOfOne(delivery)).committable {
                     result[key] = committable

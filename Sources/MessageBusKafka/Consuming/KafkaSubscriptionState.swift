@@ -99,8 +99,8 @@ struct KafkaSubscriptionState {
 
     /// ``acknowledge(_:)`` for one delivery: the common case of `ack()` in a consume loop, without an array.
     mutating func acknowledge(_ delivery: Delivery) {
-        guard let partition = delivery.position?.partition else { return }
-        self.acknowledge(CollectionOfOne(delivery), of: KafkaTopicPartition(topic: delivery.destination, partition: partition))
+        guard let key = KafkaTopicPartition(of: delivery) else { return }
+        self.acknowledge(CollectionOfOne(delivery), of: key)
     }
 
     private mutating func acknowledge(_ run: some Sequence<Delivery>, of key: KafkaTopicPartition) {
@@ -135,12 +135,12 @@ struct KafkaSubscriptionState {
             let first = deliveries[start]
             var end = start + 1
             while end < deliveries.endIndex, deliveries[end].position?.partition == first.position?.partition,
-                deliveries[end].context === first.context
+                deliveries[end].context === first.context, deliveries[end].position?.topic == first.position?.topic
             {
                 end += 1
             }
-            if let partition = first.position?.partition {
-                body(KafkaTopicPartition(topic: first.destination, partition: partition), deliveries[start..<end])
+            if let key = KafkaTopicPartition(of: first) {
+                body(key, deliveries[start..<end])
             }
             start = end
         }
@@ -157,8 +157,8 @@ struct KafkaSubscriptionState {
         }
         let before = self.bufferedCount
         let kept = self.buffer[self.bufferStart...].filter { delivery in
-            guard let partition = delivery.position?.partition else { return true }
-            return !revoked.contains(KafkaTopicPartition(topic: delivery.destination, partition: partition))
+            guard let key = KafkaTopicPartition(of: delivery) else { return true }
+            return !revoked.contains(key)
         }
         self.buffer = Array(kept)
         self.bufferStart = 0

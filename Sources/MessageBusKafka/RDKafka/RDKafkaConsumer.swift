@@ -21,6 +21,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         var maxBatch: Int
         /// How long blocking lookups at assignment (committed offsets, watermarks) may take, in milliseconds.
         var lookupTimeoutMilliseconds: Int32
+        /// The consumer group id: retry records for any other group are skipped.
+        var groupID: String
     }
 
     let client: RDKafkaClient
@@ -37,6 +39,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// How many times the consumer paused its partitions because the application fell a prefetch behind (read by
     /// tests; the pause itself is the backpressure).
     let pauseCount = Atomic(0)
+    /// Thread-confined to the consumer thread: partitions held back at a retry record that is not due yet (paused,
+    /// and moved back to that record), with the time it is due in milliseconds since 1970.
+    private var held: [KafkaTopicPartition: Int64] = [:]
     /// Thread-confined to the consumer thread: partitions started by time, with that time in milliseconds, until
     /// their first record at or after it. Records before it are skipped here, because some brokers answer a
     /// lookup by time with the start of the log (Tansu) or not at all (the mock cluster).
@@ -204,6 +209,13 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         } else {
             for partition in moved { self.skipBefore[partition] = nil }
         }
+        // A seek replaces a hold at a retry record: the partition reads from its new position at once.
+        let released = moved.filter { self.held.removeValue(forKey: $0) != nil }
+        if !released.isEmpty, !self.isPaused {
+            let resume = Self.makeList(released.map { ($0, 0) })
+            defer { rd_kafka_topic_partition_list_destroy(resume) }
+            _ = rd_kafka_resume_partitions(self.client.pointer, resume)
+        }
         // Buffered and handed-out deliveries of these partitions belong to the old position: drop them first,
         // keeping what was acknowledged of them.
         self.storeAcknowledgedOffsets()
@@ -221,6 +233,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
 
     private func run() {
         while !self.stop.isSet {
+            if !self.held.isEmpty { self.releaseDuePartitions() }
             self.storeAcknowledgedOffsets()
             if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
             let room = self.owner?.availableRoom() ?? 0
@@ -289,9 +302,20 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 if let time = view.timestampMilliseconds, time < start { continue }
                 self.skipBefore[partition] = nil
             }
+            // The rest of a held partition's batch comes again once its retry record is due.
+            if !self.held.isEmpty, self.held[partition] != nil { continue }
             let decoded = KafkaRecordCodec.decode(view)
+            if let retry = decoded.retry {
+                // Another group's retry record: not for this group (its offset is a gap in the bookkeeping).
+                guard retry.group == nil || retry.group == self.settings.groupID else { continue }
+                if let due = retry.dueMilliseconds, due > Self.nowMilliseconds() {
+                    self.hold(partition, at: view.offset, until: due)
+                    continue
+                }
+            }
             guard let delivery = builder?.delivery(
-                of: decoded.message, attempt: decoded.attempt, partition: partition, offset: view.offset)
+                of: decoded.message, attempt: decoded.attempt, partition: partition, offset: view.offset,
+                source: decoded.retry?.source)
             else { continue }
             deliveries.append(delivery)
             if deliveries.count == Self.handOffChunk, !self.settings.commitBeforeDelivery, let builder {
@@ -312,6 +336,39 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             }
         }
         self.owner?.received(deliveries, builtBy: builder)
+    }
+
+    /// Holds `partition` back at the retry record at `offset` until `due`: paused, and moved back to the record so
+    /// that it and everything after it (already fetched or not) is read again once it is due. The rest of the
+    /// partition goes on only then, as in a retry queue; other partitions are not held.
+    private func hold(_ partition: KafkaTopicPartition, at offset: Int64, until due: Int64) {
+        let list = Self.makeList([(partition, offset)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = rd_kafka_pause_partitions(self.client.pointer, list)
+        if let error = RDKafkaError.consume(
+            rd_kafka_seek_partitions(self.client.pointer, list, self.settings.lookupTimeoutMilliseconds),
+            "moving \(partition) back to its retry record at \(offset)")
+        {
+            self.logger.debug("\(error.message)")
+        }
+        self.held[partition] = due
+    }
+
+    /// Resumes the held partitions whose retry record is due (unless the whole assignment is paused for room: the
+    /// resume of the assignment then takes them along).
+    private func releaseDuePartitions() {
+        let now = Self.nowMilliseconds()
+        let due = self.held.filter { $0.value <= now }.map(\.key)
+        guard !due.isEmpty else { return }
+        for partition in due { self.held[partition] = nil }
+        guard !self.isPaused else { return }
+        let list = Self.makeList(due.map { ($0, 0) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = rd_kafka_resume_partitions(self.client.pointer, list)
+    }
+
+    private static func nowMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
 
     /// The name of the topic behind `handle`, decoded once per topic; the same string for every record of it.
@@ -352,6 +409,12 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             self.pauseCount.add(1, ordering: .relaxed)
         } else {
             _ = rd_kafka_resume_partitions(self.client.pointer, assignment)
+            if !self.held.isEmpty {
+                // Partitions held at a retry record stay paused until it is due.
+                let list = Self.makeList(self.held.keys.map { ($0, 0) })
+                defer { rd_kafka_topic_partition_list_destroy(list) }
+                _ = rd_kafka_pause_partitions(self.client.pointer, list)
+            }
         }
         self.isPaused = paused
     }
@@ -382,6 +445,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             self.owner?.assigned(list)
         } else {
             self.storeAcknowledgedOffsets()
+            for partition in list { self.held[partition] = nil }
             self.owner?.revoking(list)
             // Commit what was acknowledged before the partitions move, so the next owner starts after it.
             let error = rd_kafka_commit(client, nil, 0)

@@ -13,12 +13,30 @@ import MessageBus
 enum KafkaRecordCodec {
     /// The header that carries the delivery attempt of a requeued record (absent on the first attempt).
     static let attemptHeader = WellKnownHeader.attempt
+    /// On a retry record: the consumer group it is for. Every other group skips it, so a requeue reaches only the
+    /// group that asked for it even where the retry record shares a topic with other groups.
+    static let retryGroupHeader = "messagebus-retry-group"
+    /// On a retry record: the topic the message was first consumed from, which its redelivery reports as its
+    /// destination.
+    static let retrySourceHeader = "messagebus-retry-source"
+    /// On a retry record: when it may be delivered, in milliseconds since 1970 (absent: at once).
+    static let retryAtHeader = "messagebus-retry-at"
 
     /// The headers the codec owns, stripped from a consumed message's headers.
     static let ownedHeaders: Set<String> = [
         WellKnownHeader.id, WellKnownHeader.contentType, WellKnownHeader.correlationID, WellKnownHeader.time,
-        attemptHeader,
+        attemptHeader, retryGroupHeader, retrySourceHeader, retryAtHeader,
     ]
+
+    /// What a consumed record says about itself beyond its message.
+    struct Decoded {
+        /// The message.
+        var message: Message
+        /// The delivery attempt: 1 unless the record is a redelivery.
+        var attempt: Int
+        /// Set on a retry record: who it is for, where it came from and when it is due.
+        var retry: KafkaRetryRouting?
+    }
 
     /// The record for `message`.
     ///
@@ -49,17 +67,19 @@ enum KafkaRecordCodec {
             partition: partition)
     }
 
-    /// The message a consumed record carries, and its delivery attempt (1 unless the record is a requeue).
+    /// The message a consumed record carries, its delivery attempt (1 unless the record is a redelivery) and, on a
+    /// retry record, its routing.
     ///
     /// Runs for every consumed record, so the owned headers are recognised by their bytes and read without an
     /// intermediate `String` or array; only the application's own headers are copied into the message.
-    static func decode(_ record: some KafkaConsumedRecord) -> (message: Message, attempt: Int) {
+    static func decode(_ record: some KafkaConsumedRecord) -> Decoded {
         var headers = MessageHeaders()
         var id: String?
         var contentType: String?
         var correlationID: String?
         var time: Date?
         var attempt = 1
+        var retry: KafkaRetryRouting?
         record.forEachHeader { name, value in
             switch OwnedHeader(name) {
             case .id: id = String(decoding: value, as: UTF8.self)
@@ -67,6 +87,11 @@ enum KafkaRecordCodec {
             case .correlationID: correlationID = String(decoding: value, as: UTF8.self)
             case .time: time = RFC3339Time.parse(value)
             case .attempt: attempt = max(1, Self.decimal(value) ?? 1)
+            case .retryGroup: retry = retry ?? KafkaRetryRouting(); retry?.group = String(decoding: value, as: UTF8.self)
+            case .retrySource: retry = retry ?? KafkaRetryRouting(); retry?.source = String(decoding: value, as: UTF8.self)
+            case .retryAt:
+                retry = retry ?? KafkaRetryRouting()
+                retry?.dueMilliseconds = Self.decimal(value).map(Int64.init)
             case nil: headers.append(MessageHeader(name: String(decoding: name, as: UTF8.self), value: Array(value)))
             }
         }
@@ -78,17 +103,20 @@ enum KafkaRecordCodec {
             timestamp: time ?? record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) },
             contentType: contentType,
             correlationID: correlationID)
-        return (message, attempt)
+        return Decoded(message: message, attempt: attempt, retry: retry)
     }
 
     /// The headers the codec reads back into message properties, recognised by their bytes.
     private enum OwnedHeader {
-        case id, contentType, correlationID, time, attempt
+        case id, contentType, correlationID, time, attempt, retryGroup, retrySource, retryAt
 
         private static let names: [(OwnedHeader, [UInt8])] = [
             (.id, Array(WellKnownHeader.id.utf8)), (.contentType, Array(WellKnownHeader.contentType.utf8)),
             (.correlationID, Array(WellKnownHeader.correlationID.utf8)), (.time, Array(WellKnownHeader.time.utf8)),
             (.attempt, Array(KafkaRecordCodec.attemptHeader.utf8)),
+            (.retryGroup, Array(KafkaRecordCodec.retryGroupHeader.utf8)),
+            (.retrySource, Array(KafkaRecordCodec.retrySourceHeader.utf8)),
+            (.retryAt, Array(KafkaRecordCodec.retryAtHeader.utf8)),
         ]
 
         init?(_ name: UnsafeRawBufferPointer) {

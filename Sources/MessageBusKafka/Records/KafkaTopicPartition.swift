@@ -1,3 +1,5 @@
+import MessageBus
+
 /// A topic and one of its partitions.
 struct KafkaTopicPartition: Sendable, Hashable, CustomStringConvertible {
     /// The topic.
@@ -14,4 +16,13 @@ struct KafkaTopicPartition: Sendable, Hashable, CustomStringConvertible {
 
     /// `topic[partition]`.
     var description: String { "\(self.topic)[\(self.partition)]" }
+}
+
+extension KafkaTopicPartition {
+    /// The partition `delivery` was read from: its destination's, or its retry topic's for a redelivery; `nil`
+    /// for a delivery without a partition.
+    init?(of delivery: Delivery) {
+        guard let position = delivery.position, let partition = position.partition else { return nil }
+        self.init(topic: position.topic ?? delivery.destination, partition: partition)
+    }
 }

@@ -30,23 +30,29 @@ extension AMQPConnectionOwner {
         try session.setPrefetch(channel, count: request.prefetch)
         let queueName: String
         switch request.source {
-        case .destination(let destination, let group, let deadLetterExchange):
+        case .destination(let destination, let group, let queue, let deadLetterExchange):
             try self.ensureExchange(destination, channel: channel)
             try self.ensureExchange(deadLetterExchange, channel: channel)
+            queueName = queue
             if let group {
-                queueName = "\(destination).\(group)"
                 if declareGroupQueue {
-                    _ = try session.declareQueue(
-                        channel, name: queueName, durable: true, exclusive: false, autoDelete: false,
-                        arguments: self.groupQueueArguments)
-                    try session.bindQueue(channel, queue: queueName, exchange: destination, routingKey: "#")
-                    self.topology.record(.groupQueue(queue: queueName, destination: destination))
+                    // The group's queue on the dead-letter destination too: a dead letter published before anyone
+                    // reads that destination is kept there, never dropped (and is what the group reads from it).
+                    for (name, exchange) in [
+                        (queue, destination),
+                        (RabbitMQName.groupQueue(destination: deadLetterExchange, group: group), deadLetterExchange),
+                    ] {
+                        _ = try session.declareQueue(
+                            channel, name: name, durable: true, exclusive: false, autoDelete: false,
+                            arguments: self.groupQueueArguments)
+                        try session.bindQueue(channel, queue: name, exchange: exchange, routingKey: "#")
+                        self.topology.record(.groupQueue(queue: name, destination: exchange))
+                    }
                 }
             } else {
-                // A broadcast subscriber gets its own server-named queue that disappears with it.
-                queueName = try session.declareQueue(
-                    channel, name: "", durable: false, exclusive: true, autoDelete: true).name
-                try session.bindQueue(channel, queue: queueName, exchange: destination, routingKey: "#")
+                // A broadcast subscriber gets its own queue that disappears with it.
+                _ = try session.declareQueue(channel, name: queue, durable: false, exclusive: true, autoDelete: true)
+                try session.bindQueue(channel, queue: queue, exchange: destination, routingKey: "#")
             }
             _ = try session.consume(channel, queue: queueName)
         case .queue(let queue, var arguments):

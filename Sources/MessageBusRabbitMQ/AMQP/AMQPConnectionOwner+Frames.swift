@@ -158,10 +158,10 @@ extension AMQPConnectionOwner {
     }
 
     private func complete(_ assembly: AMQPContentAssembly, for consumer: AMQPConsumer) {
-        let attempt = assembly.properties.deliveryCount.map { $0 + 1 } ?? (assembly.redelivered ? 2 : 1)
+        let (message, attempt) = RabbitMQRedelivery.decode(
+            assembly.properties, routingKey: assembly.routingKey, body: assembly.body, redelivered: assembly.redelivered)
         let delivery = InboundDelivery(
-            message: AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body),
-            attempt: attempt, amqpTag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset,
+            message: message, attempt: attempt, amqpTag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset,
             properties: assembly.properties.extra,
             channelEpoch: consumer.channelEpoch)
         if let offset = assembly.properties.streamOffset { consumer.nextStreamOffset = offset + 1 }

@@ -64,13 +64,13 @@ extension AMQPConnectionOwner {
         defer { amqp_destroy_message(&message) }
         guard read.reply_type == AMQP_RESPONSE_NORMAL else { throw AMQPFailure.from(read, channel: channel) }
         let properties = withUnsafePointer(to: &message.properties) { AMQPMessageDecoder.properties($0) }
-        let attempt = properties.deliveryCount.map { $0 + 1 } ?? (ok.redelivered != 0 ? 2 : 1)
+        let (received, attempt) = RabbitMQRedelivery.decode(
+            properties, routingKey: ok.routing_key.swiftString, body: message.body.byteArray, redelivered: ok.redelivered != 0)
         if !noAck {
             consumer.unsettled.insert(ok.delivery_tag)
         }
         return InboundDelivery(
-            message: AMQPMessageDecoder.message(properties, routingKey: ok.routing_key.swiftString, body: message.body.byteArray),
-            attempt: attempt, amqpTag: ok.delivery_tag, streamOffset: properties.streamOffset,
+            message: received, attempt: attempt, amqpTag: ok.delivery_tag, streamOffset: properties.streamOffset,
             properties: properties.extra,
             channelEpoch: consumer.channelEpoch)
     }

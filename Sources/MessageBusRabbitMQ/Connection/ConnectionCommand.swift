@@ -78,9 +78,11 @@ enum ConnectionCommand: Sendable {
 struct SubscribeRequest: Sendable {
     /// What a subscription consumes.
     enum Source: Sendable {
-        /// A destination (topic exchange): the group's queue, or for `nil` a broadcast queue of its own, bound with
-        /// `#`; the dead-letter exchange is declared with it.
-        case destination(String, group: String?, deadLetterExchange: String)
+        /// A destination (topic exchange): the group's durable queue, or for `nil` a broadcast queue of its own
+        /// (exclusive, auto-delete), named `queue` and bound with `#`. The dead-letter exchange is declared with it,
+        /// and for a group the group's queue on it too, so that its dead letters are kept even before anyone reads
+        /// them.
+        case destination(String, group: String?, queue: String, deadLetterExchange: String)
         /// A queue that exists, consumed as it is, with consume arguments (such as `x-stream-offset`).
         case queue(String, arguments: AMQPArguments)
         /// No consumer: a channel for `basic.get` from any queue.
@@ -96,7 +98,7 @@ struct SubscribeRequest: Sendable {
     /// The subscription in words, for logs and errors.
     var summary: String {
         switch self.source {
-        case .destination(let destination, let group, _):
+        case .destination(let destination, let group, _, _):
             "'\(destination)'" + (group.map { " as group '\($0)'" } ?? "")
         case .queue(let queue, _):
             "queue '\(queue)'"

@@ -1,9 +1,12 @@
 import MessageBus
 
-/// Settles the deliveries of one RabbitMQ subscription: `basic.ack` / `basic.nack` on its channel. Dead-lettering
-/// publishes a confirmed copy to the dead-letter exchange before the original is acknowledged; for a subscription
-/// to a queue (no dead-letter destination) it is `basic.nack` without requeue, which the queue's own
-/// `x-dead-letter-exchange` routes.
+/// Settles the deliveries of one RabbitMQ subscription: `basic.ack` / `basic.nack` on its channel.
+///
+/// Dead-lettering publishes a confirmed, mandatory copy to the dead-letter exchange before the original is
+/// acknowledged (a copy that reaches no queue fails the settlement and leaves the original unsettled: a dead letter
+/// is never dropped); for a subscription to a queue without a dead-letter destination it is `basic.nack` without
+/// requeue, which the queue's own `x-dead-letter-exchange` routes. Requeues and retries follow
+/// ``RabbitMQRedelivery``.
 final class RabbitMQSettler: DeliverySettler {
     private let subscriptionID: UInt64
     private let inbox: RabbitMQInbox
@@ -11,17 +14,24 @@ final class RabbitMQSettler: DeliverySettler {
     private let group: String?
     /// `nil`: the broker dead-letters by the queue's arguments.
     private let deadLetterDestination: String?
+    /// The subscription's own queue (group or broadcast), which redeliveries are published to; `nil` for a
+    /// subscription to an application's queue, which requeues as the broker does.
+    private let ownQueue: String?
+    /// Whether `basic.nack` with requeue counts the redelivery (a quorum group queue's `x-delivery-count`).
+    private let brokerCountsRequeues: Bool
     private let bus: RabbitMQMessageBus
 
     init(
         subscriptionID: UInt64, inbox: RabbitMQInbox, destination: String, group: String?,
-        deadLetterDestination: String?, bus: RabbitMQMessageBus
+        deadLetterDestination: String?, ownQueue: String?, brokerCountsRequeues: Bool, bus: RabbitMQMessageBus
     ) {
         self.subscriptionID = subscriptionID
         self.inbox = inbox
         self.destination = destination
         self.group = group
         self.deadLetterDestination = deadLetterDestination
+        self.ownQueue = ownQueue
+        self.brokerCountsRequeues = brokerCountsRequeues
         self.bus = bus
     }
 
@@ -30,25 +40,62 @@ final class RabbitMQSettler: DeliverySettler {
         let amqpOutcome: SettleRequest.Outcome
         switch outcome {
         case .ack: amqpOutcome = .ack
-        case .requeue: amqpOutcome = .requeue
         case .discard: amqpOutcome = .discard
+        case .requeue, .retry:
+            let delay = outcome.redeliveryDelay ?? .zero
+            guard let queue = self.ownQueue else {
+                // An application's queue requeues as the broker does; a delay is waited out here, with the
+                // deliveries unsettled meanwhile (the queue is the application's: no retry queue is added to it).
+                let claim = self.inbox.claim(deliveries.map(\.tag))
+                if delay > .zero {
+                    Task {
+                        try? await Task.sleep(for: delay)
+                        await self.submit(claim, as: .requeue)
+                    }
+                } else {
+                    await self.submit(claim, as: .requeue)
+                }
+                try self.throwIfUnknown(claim)
+                return
+            }
+            if delay == .zero && self.brokerCountsRequeues {
+                amqpOutcome = .requeue
+            } else {
+                let target = delay > .zero ? RabbitMQRedelivery.retryQueue(of: queue, delay: delay) : queue
+                if delay > .zero { try await self.bus.ensureRetryQueue(target, returningTo: queue, isGroupQueue: self.group != nil) }
+                try await self.bus.publish(
+                    contentsOf: deliveries.map { RabbitMQRedelivery.copy(of: $0, to: target) }, to: "",
+                    options: RabbitMQPublishOptions(
+                        mandatory: true, properties: RabbitMQMessageProperties(expiration: delay > .zero ? delay : nil)),
+                    checkingDestination: false)
+                amqpOutcome = .ack
+            }
         case .deadLetter(let reason):
             if let deadLetterDestination = self.deadLetterDestination {
                 // The copy must be safe at the dead-letter destination before the original goes away.
                 let copies = deliveries.map { self.deadLetterCopy(of: $0, reason: reason) }
-                try await self.bus.publish(contentsOf: copies, to: deadLetterDestination)
+                try await self.bus.publish(
+                    contentsOf: copies, to: deadLetterDestination, options: RabbitMQPublishOptions(mandatory: true),
+                    checkingDestination: false)
                 amqpOutcome = .ack
             } else {
                 amqpOutcome = .discard
             }
         }
         let claim = self.inbox.claim(deliveries.map(\.tag))
-        // The inbox forgets a delivery the moment its connection or subscription ends, so a claimed one belongs to
-        // the live channel: the owner thread writes its ack in order with every later command, and the caller
-        // need not wait for that write (which proves no more than the queued command: an ack on a connection that
-        // then drops is lost either way, and the broker redelivers). Not waiting keeps the consumer from stalling
-        // on a round trip to the owner thread for every settled batch; not waking a sleeping owner for every
-        // settlement (only when the inbox says they must go now) lets it send many as one `multiple` ack.
+        await self.submit(claim, as: amqpOutcome)
+        try self.throwIfUnknown(claim)
+    }
+
+    /// Hands the claimed deliveries' settlement to the owner thread.
+    ///
+    /// The inbox forgets a delivery the moment its connection or subscription ends, so a claimed one belongs to
+    /// the live channel: the owner thread writes its ack in order with every later command, and the caller need
+    /// not wait for that write (which proves no more than the queued command: an ack on a connection that then
+    /// drops is lost either way, and the broker redelivers). Not waiting keeps the consumer from stalling on a
+    /// round trip to the owner thread for every settled batch; not waking a sleeping owner for every settlement
+    /// (only when the inbox says they must go now) lets it send many as one `multiple` ack.
+    private func submit(_ claim: RabbitMQInbox.Claim, as outcome: SettleRequest.Outcome) async {
         var remaining = claim.found[...]
         while let channelEpoch = remaining.first?.channelEpoch {
             // Almost always one channel opening: a batch only spans two across a connection recovery.
@@ -57,9 +104,12 @@ final class RabbitMQSettler: DeliverySettler {
             await self.bus.queue.submit(
                 .settle(SettleRequest(
                     subscriptionID: self.subscriptionID, channelEpoch: channelEpoch,
-                    amqpTags: sameChannel.map(\.amqpTag), outcome: amqpOutcome)),
+                    amqpTags: sameChannel.map(\.amqpTag), outcome: outcome)),
                 wakesOwner: claim.mustFlush || !remaining.isEmpty)
         }
+    }
+
+    private func throwIfUnknown(_ claim: RabbitMQInbox.Claim) throws {
         let unknown = claim.unknown
         if !unknown.isEmpty {
             throw MessageBusError(

@@ -29,3 +29,28 @@ struct RabbitMQConformanceTests {
         }
     }
 }
+
+/// The conformance suite on classic group queues (`queue_type=classic`), which count redeliveries only through
+/// the library (quorum queues count them in `x-delivery-count`).
+@Suite(
+    "Conformance: rabbitmq-classic",
+    .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
+    .timeLimit(.minutes(5))
+)
+struct RabbitMQClassicConformanceTests {
+    static let backend = ConformanceBackend(name: "rabbitmq-classic", quietPeriod: .milliseconds(500)) { configuration in
+        try await RabbitMQTestBus.open(configuration, query: "queue_type=classic", label: "conformance.rabbitmq-classic")
+    }
+
+    init() {
+        ConformanceTraceInstrument.bootstrap()
+    }
+
+    @Test(arguments: ConformanceSuite.cases)
+    func conformance(_ testCase: ConformanceCase) async throws {
+        try await RabbitMQTestBus.requireBroker()
+        if let failure = await ConformanceSuite.runAndReport(testCase, on: Self.backend) {
+            Issue.record(Comment(rawValue: failure))
+        }
+    }
+}
