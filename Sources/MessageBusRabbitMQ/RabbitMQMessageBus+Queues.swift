@@ -1,10 +1,11 @@
 public import MessageBus
 
 extension RabbitMQMessageBus {
-    /// The durable queue that holds subscriber group `group` of `destination`: `<destination>.<group>`, bound to
+    /// The durable queue that holds subscriber group `group` of `destination`: `<destination>.<group>` (shortened
+    /// with a hash to AMQP's 255 bytes when longer), bound to
     /// the destination's exchange with `#`. Read the group's depth and consumers with ``inspectQueue(_:)``.
     public static func groupQueueName(destination: String, group: String) -> String {
-        "\(destination).\(group)"
+        RabbitMQName.groupQueue(destination: destination, group: group)
     }
 
     /// Consumes a queue that exists (declared with ``declare(_:)-(RabbitMQQueue)`` or by another application), as

@@ -34,6 +34,18 @@ struct SmallValueTests {
         #expect(RetryPolicy.Backoff.none.delay(afterAttempt: 3) == .zero)
     }
 
+    @Test func derivedNamesFitTheBrokerLimitAndStayDistinct() {
+        #expect(DestinationName.fitting("orders.billing", maxLength: 255) == "orders.billing")
+        let long = String(repeating: "d", count: 200) + "." + String(repeating: "g", count: 200)
+        let other = String(repeating: "d", count: 200) + "." + String(repeating: "g", count: 199) + "h"
+        let fitted = DestinationName.fitting(long, maxLength: 255)
+        #expect(fitted.utf8.count == 255)
+        #expect(fitted != DestinationName.fitting(other, maxLength: 255))
+        #expect(fitted == DestinationName.fitting(long, maxLength: 255))
+        #expect(DestinationName.stableHash("orders") == DestinationName.stableHash("orders"))
+        #expect(DestinationName.stableHash("orders").utf8.count == 16)
+    }
+
     @Test func deduplicationStoreForgetsTheOldestFirst() async {
         let store = InMemoryDeduplicationStore(capacity: 2)
         await store.insert("a")
