@@ -41,3 +41,8 @@ public struct ConformanceBackend: Sendable {
         self.makeBus = makeBus
     }
 }
+
+extension ConformanceBackend: CustomStringConvertible {
+    /// The backend's name, as test runners show it.
+    public var description: String { self.name }
+}

@@ -5,52 +5,34 @@ import MessageBusConformance
 import MessageBusRabbitMQ
 import Testing
 
-/// The conformance suite, unchanged, on the real RabbitMQ at MESSAGEBUS_AMQP_URL: every case must pass, or be
-/// unsupported with a reason. A broker that does not answer fails every case with a message naming the URL.
+/// The conformance suite, unchanged, on the real RabbitMQ at MESSAGEBUS_AMQP_URL, with quorum group queues (the
+/// default, which count redeliveries in `x-delivery-count`) and with classic ones (`queue_type=classic`, which
+/// count them only through the library): every case must pass, or be unsupported with a reason. A broker that
+/// does not answer fails every case with a message naming the URL.
 @Suite(
     "Conformance: rabbitmq",
     .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
     .timeLimit(.minutes(5))
 )
 struct RabbitMQConformanceTests {
-    static let backend = ConformanceBackend(name: "rabbitmq", quietPeriod: .milliseconds(500)) { configuration in
-        try await RabbitMQTestBus.open(configuration, label: "conformance.rabbitmq")
-    }
+    static let backends = [
+        ConformanceBackend(name: "rabbitmq", quietPeriod: .milliseconds(500)) { configuration in
+            try await RabbitMQTestBus.open(configuration, label: "conformance.rabbitmq")
+        },
+        ConformanceBackend(name: "rabbitmq-classic", quietPeriod: .milliseconds(500)) { configuration in
+            try await RabbitMQTestBus.open(configuration, query: "queue_type=classic", label: "conformance.rabbitmq-classic")
+        },
+    ]
 
     init() {
         ConformanceTraceInstrument.bootstrap()
     }
 
-    @Test(arguments: ConformanceSuite.cases)
-    func conformance(_ testCase: ConformanceCase) async throws {
+    @Test(arguments: Self.backends, ConformanceSuite.cases)
+    func conformance(_ backend: ConformanceBackend, _ testCase: ConformanceCase) async throws {
         try await RabbitMQTestBus.requireBroker()
-        if let failure = await ConformanceSuite.runAndReport(testCase, on: Self.backend) {
-            Issue.record(Comment(rawValue: failure))
-        }
-    }
-}
-
-/// The conformance suite on classic group queues (`queue_type=classic`), which count redeliveries only through
-/// the library (quorum queues count them in `x-delivery-count`).
-@Suite(
-    "Conformance: rabbitmq-classic",
-    .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
-    .timeLimit(.minutes(5))
-)
-struct RabbitMQClassicConformanceTests {
-    static let backend = ConformanceBackend(name: "rabbitmq-classic", quietPeriod: .milliseconds(500)) { configuration in
-        try await RabbitMQTestBus.open(configuration, query: "queue_type=classic", label: "conformance.rabbitmq-classic")
-    }
-
-    init() {
-        ConformanceTraceInstrument.bootstrap()
-    }
-
-    @Test(arguments: ConformanceSuite.cases)
-    func conformance(_ testCase: ConformanceCase) async throws {
-        try await RabbitMQTestBus.requireBroker()
-        if let failure = await ConformanceSuite.runAndReport(testCase, on: Self.backend) {
-            Issue.record(Comment(rawValue: failure))
+        if let failure = await ConformanceSuite.runAndReport(testCase, on: backend) {
+            Issue.record(Comment(rawValue: "\(backend.name): \(failure)"))
         }
     }
 }
