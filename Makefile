@@ -5,6 +5,7 @@
 #   make demo                      the CLI demo on the in-memory backend
 #   make demo BACKENDS="memory kafka rabbitmq"   the demo on real brokers too (started and stopped)
 #   make bench                     MessageBus against raw librdkafka / rabbitmq-c and Python clients (release build)
+#   make docs                      the DocC catalogs of MessageBus, MessageBusKafka and MessageBusRabbitMQ (warnings fail)
 #   make brokers-start / brokers-stop / brokers-status
 #
 # SWIFT_FLAGS is passed to swift build/test/run, e.g. SWIFT_FLAGS="--scratch-path .build-mine".
@@ -16,7 +17,7 @@ SWIFT_FLAGS ?=
 BACKENDS ?=
 export SWIFT_FLAGS
 
-.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test demo bench clean-state
+.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test demo bench docs clean-state
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -49,6 +50,14 @@ demo: bootstrap
 # passed on (e.g. "--kafka-messages 500000", "--rounds 1", "--no-python", "--slow-consumer"; --help lists them).
 bench: bootstrap
 	@scripts/with-brokers.sh kafka rabbitmq -- $(SWIFT) run -c release $(SWIFT_FLAGS) messagebus-bench $(BENCH_FLAGS)
+
+# DocC archives through swift-docc-plugin, one per module plus a combined one (the backends' pages link to the
+# facade's symbols, which only combined documentation resolves), under .build/plugins/Swift-DocC/outputs.
+# Any DocC warning (a broken symbol link, an undocumented parameter) fails the build.
+DOCS_TARGETS := MessageBus MessageBusKafka MessageBusRabbitMQ
+docs: bootstrap
+	$(SWIFT) package $(SWIFT_FLAGS) generate-documentation $(addprefix --target ,$(DOCS_TARGETS)) \
+		--enable-experimental-combined-documentation --warnings-as-errors
 
 # Stops the local brokers and removes everything bootstrap and the brokers left in .state/ (the venv,
 # Tansu, broker data and logs). Installed system packages and /usr/local's librdkafka stay.

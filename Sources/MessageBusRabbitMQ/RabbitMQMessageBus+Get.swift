@@ -11,11 +11,11 @@ extension RabbitMQMessageBus {
     ///
     /// All polled deliveries share one channel: when the broker closes it (a `get` from a queue that does not
     /// exist, say), every polled delivery not yet settled goes back to its queue and settling it throws
-    /// ``MessageBus/MessageBusError/Code/alreadySettled``.
+    /// ``/MessageBus/MessageBusError/Code/alreadySettled``.
     ///
     /// - Parameter queue: The queue's name.
     /// - Returns: The delivery, or `nil` when the queue is empty.
-    /// - Throws: ``MessageBus/MessageBusError`` with `.unknownDestination` when the queue does not exist and
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.unknownDestination` when the queue does not exist and
     ///   `.closed` after ``close(deadline:)``.
     public func get(from queue: String) async throws -> Delivery? {
         try self.ensureOpen()

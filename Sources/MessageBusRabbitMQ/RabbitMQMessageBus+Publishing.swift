@@ -9,7 +9,7 @@ extension RabbitMQMessageBus {
     ///   - messages: The messages, published in order.
     ///   - destination: The destination (topic exchange).
     ///   - options: Mandatory routing and the AMQP properties set on every message.
-    /// - Throws: ``MessageBus/MessageBusError`` with `.unroutable` (naming the exchange and routing key) when a
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.unroutable` (naming the exchange and routing key) when a
     ///   mandatory message reached no queue, `.invalidConfiguration` for a property out of range, `.timeout` when
     ///   the confirm did not come within the publish timeout, and `.closed` after ``close(deadline:)``.
     public func publish(contentsOf messages: [Message], to destination: String, options: RabbitMQPublishOptions)
@@ -56,7 +56,7 @@ extension RabbitMQMessageBus {
     ///   - messages: The messages, published in order.
     ///   - destination: The destination (topic exchange).
     ///   - options: Mandatory routing and the AMQP properties set on every message.
-    /// - Throws: ``MessageBus/MessageBusError`` with `.invalidConfiguration` for a property out of range and
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.invalidConfiguration` for a property out of range and
     ///   `.closed` after ``close(deadline:)``.
     public func send(contentsOf messages: [Message], to destination: String, options: RabbitMQPublishOptions)
         async throws

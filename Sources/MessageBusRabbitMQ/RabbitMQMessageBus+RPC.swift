@@ -7,8 +7,8 @@ extension RabbitMQMessageBus {
     /// Publishes a request and waits for its reply.
     ///
     /// The request is published mandatory (a request no queue receives fails at once with
-    /// ``MessageBus/MessageBusError/Code/unroutable`` rather than at the timeout), with `reply-to` set to direct
-    /// reply-to and a correlation id: the message's own, or a new ``MessageBus/Message/generateID()``. A responder
+    /// ``/MessageBus/MessageBusError/Code/unroutable`` rather than at the timeout), with `reply-to` set to direct
+    /// reply-to and a correlation id: the message's own, or a new ``/MessageBus/Message/generateID()``. A responder
     /// answers with ``reply(to:with:)``.
     ///
     /// A reply cannot survive the connection it was addressed to: if the connection is lost while waiting, the
@@ -20,7 +20,7 @@ extension RabbitMQMessageBus {
     ///     ``declare(_:)-(RabbitMQExchange)``, or `amq.direct`).
     ///   - timeout: How long to wait for the reply, publishing included.
     /// - Returns: The reply.
-    /// - Throws: ``MessageBus/MessageBusError`` with `.timeout` when no reply came in time, `.unroutable` when no
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.timeout` when no reply came in time, `.unroutable` when no
     ///   queue received the request, `.connectionFailed` when the connection was lost meanwhile,
     ///   `.invalidConfiguration` when a request with the same correlation id is still waiting for its reply (the
     ///   replies could not be told apart), and `.closed` after ``close(deadline:)``.
@@ -57,7 +57,7 @@ extension RabbitMQMessageBus {
     /// A requester that stopped waiting (its timeout passed, its connection closed) is not an error: RabbitMQ
     /// drops a reply to a reply-to address nobody consumes.
     ///
-    /// - Throws: ``MessageBus/MessageBusError`` with `.invalidConfiguration` when the delivery has no reply-to,
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.invalidConfiguration` when the delivery has no reply-to,
     ///   and `.closed` after ``close(deadline:)``.
     public func reply(to request: Delivery, with response: Message) async throws {
         try self.ensureOpen()

@@ -11,7 +11,7 @@ import MessageBus
 extension RabbitMQMessageBus {
     /// Declares an exchange (`exchange.declare`).
     ///
-    /// - Throws: ``MessageBus/MessageBusError`` with `.invalidConfiguration` when it exists with other settings
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.invalidConfiguration` when it exists with other settings
     ///   (`PRECONDITION_FAILED`) or a name is too long, `.authenticationFailed` without the permission, and
     ///   `.closed` after ``close(deadline:)``.
     public func declare(_ exchange: RabbitMQExchange) async throws {
@@ -22,7 +22,7 @@ extension RabbitMQMessageBus {
     /// Declares a queue (`queue.declare`) and returns its name and counts.
     ///
     /// - Returns: The queue's status; its ``RabbitMQQueueStatus/name`` is the broker's choice for an empty name.
-    /// - Throws: ``MessageBus/MessageBusError`` with `.invalidConfiguration` for a setting out of range or a
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.invalidConfiguration` for a setting out of range or a
     ///   queue that exists with other settings (`PRECONDITION_FAILED`), `.invalidConfiguration` for an exclusive
     ///   queue another connection owns (`RESOURCE_LOCKED`), and `.closed` after ``close(deadline:)``.
     @discardableResult
@@ -36,7 +36,7 @@ extension RabbitMQMessageBus {
 
     /// Binds a queue or an exchange to an exchange (`queue.bind` or `exchange.bind`).
     ///
-    /// - Throws: ``MessageBus/MessageBusError`` with `.unknownDestination` when either side does not exist
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.unknownDestination` when either side does not exist
     ///   (`NOT_FOUND`).
     public func bind(_ binding: RabbitMQBinding) async throws {
         try Self.validate(binding)
@@ -46,7 +46,7 @@ extension RabbitMQMessageBus {
     /// Removes a binding made with ``bind(_:)`` (`queue.unbind` or `exchange.unbind`); the same key and
     /// arguments identify it.
     ///
-    /// - Throws: ``MessageBus/MessageBusError`` with `.unknownDestination` when either side does not exist, and
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.unknownDestination` when either side does not exist, and
     ///   `.closed` after ``close(deadline:)``. Removing a binding that does not exist is not an error.
     public func unbind(_ binding: RabbitMQBinding) async throws {
         try Self.validate(binding)
@@ -56,7 +56,7 @@ extension RabbitMQMessageBus {
     /// Whether an exchange exists (a passive `exchange.declare`). An exchange found here is then used as it is
     /// by ``publish(contentsOf:to:options:)``, whatever its type.
     ///
-    /// - Throws: ``MessageBus/MessageBusError`` with `.invalidConfiguration` for a name longer than 255 bytes,
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.invalidConfiguration` for a name longer than 255 bytes,
     ///   `.authenticationFailed` without the permission, and `.closed` after ``close(deadline:)``.
     public func exchangeExists(_ name: String) async throws -> Bool {
         try RabbitMQName.validate(name, role: "exchange")
@@ -70,7 +70,7 @@ extension RabbitMQMessageBus {
 
     /// A queue's ready messages and consumers (a passive `queue.declare`).
     ///
-    /// - Throws: ``MessageBus/MessageBusError`` with `.unknownDestination` when the queue does not exist.
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.unknownDestination` when the queue does not exist.
     public func inspectQueue(_ name: String) async throws -> RabbitMQQueueStatus {
         try RabbitMQName.validate(name, role: "queue")
         guard case .queue(let status) = try await self.runTopology(.inspectQueue(name)) else {
@@ -90,7 +90,7 @@ extension RabbitMQMessageBus {
     }
 
     /// Deletes a queue (`queue.delete`) with its messages; its consumers are cancelled (their subscriptions end
-    /// with ``MessageBus/MessageBusError/Code/unknownDestination``).
+    /// with ``/MessageBus/MessageBusError/Code/unknownDestination``).
     ///
     /// - Parameters:
     ///   - name: The queue.

@@ -2,7 +2,7 @@ public import Logging
 public import MessageBus
 import Synchronization
 
-/// The RabbitMQ backend: a ``MessageBus/MessageBus`` on one AMQP 0-9-1 connection through rabbitmq-c.
+/// The RabbitMQ backend: a ``/MessageBus/MessageBus`` on one AMQP 0-9-1 connection through rabbitmq-c.
 ///
 /// ## Mapping
 /// A destination `orders` is the durable topic exchange `orders`. A group `billing` is the durable queue
@@ -14,14 +14,14 @@ import Synchronization
 /// and marks messages persistent; a `basic.nack` fails the publish with `.brokerError`, and a mandatory publish
 /// that reaches no queue with `.unroutable` (``RabbitMQConfiguration/mandatory``). The prefetch is `basic.qos`;
 /// ack, requeue and discard are `basic.ack` and `basic.nack` (with `multiple` where that is exact).
-/// ``MessageBus/Delivery/reject(reason:)`` publishes a copy with the dead-letter headers to the exchange
+/// ``/MessageBus/Delivery/reject(reason:)`` publishes a copy with the dead-letter headers to the exchange
 /// `<destination>.dlq` (declared on subscribe), waits for its confirm, then acknowledges the original.
 ///
 /// ## Start positions
 /// A group's queue exists from the first `subscribe` of that group (which returns once it is declared and bound)
 /// and keeps what is published from then on. So for a new group `.earliest` and `.latest` both mean "from now":
 /// RabbitMQ drops what was published while no queue was bound. An existing group resumes where it left off.
-/// The portable ``MessageBus/MessageBusCapabilities/replay`` is not claimed; RabbitMQ's replay is a stream queue,
+/// The portable ``/MessageBus/MessageBusCapabilities/replay`` is not claimed; RabbitMQ's replay is a stream queue,
 /// consumed from a position with ``subscribe(toQueue:options:streamOffset:)``.
 ///
 /// ## Beyond the common interface
@@ -33,8 +33,8 @@ import Synchronization
 /// On by default (``RabbitMQConfiguration/recovery``): a lost connection is re-established with backoff across the
 /// endpoints, every exchange, queue and binding declared through the bus is declared again, consumers restart,
 /// and unconfirmed publishes are republished (or fail when recovery gives up; never silently dropped). Deliveries
-/// handed out before the loss can no longer be settled (``MessageBus/MessageBusError/Code/alreadySettled``): the broker
-/// redelivers them.
+/// handed out before the loss can no longer be settled (``/MessageBus/MessageBusError/Code/alreadySettled``): the
+/// broker redelivers them.
 public final class RabbitMQMessageBus: MessageBus {
     /// `rabbitmq`.
     public let backend = "rabbitmq"
@@ -63,7 +63,7 @@ public final class RabbitMQMessageBus: MessageBus {
     ///   - rabbitMQ: Where and how to connect.
     ///   - configuration: The settings every backend honours.
     ///   - logger: Where the bus logs (connection, recovery, consumer cancellation); never a password.
-    /// - Throws: ``MessageBus/MessageBusError`` with `.unsupported` for exactly-once, `.invalidConfiguration` for a
+    /// - Throws: ``/MessageBus/MessageBusError`` with `.unsupported` for exactly-once, `.invalidConfiguration` for a
     ///   setting out of range or a missing vhost, `.authenticationFailed` for refused credentials and
     ///   `.connectionFailed` when no endpoint answers within the connection timeout.
     public init(
@@ -184,7 +184,8 @@ public final class RabbitMQMessageBus: MessageBus {
             context: context)
     }
 
-    /// RabbitMQ has no transactions that give exactly-once; always throws ``MessageBus/MessageBusError/Code/unsupported``.
+    /// RabbitMQ has no transactions that give exactly-once; always throws
+    /// ``/MessageBus/MessageBusError/Code/unsupported``.
     public func withTransaction<Result: Sendable>(
         _ body: (any MessageBusTransaction) async throws -> Result
     ) async throws -> Result {

@@ -6,12 +6,13 @@ extension KafkaMessageBus {
     /// Creates `topic` (Admin API `CreateTopics`; an existing topic is not an error, and keeps its settings).
     ///
     /// - Parameters:
+    ///   - topic: The topic's name.
     ///   - partitions: The partition count; ``KafkaConfiguration/topicPartitions`` when `nil`.
     ///   - replicationFactor: The replication factor; the broker's default when `nil`.
     ///   - configs: Topic-level configuration, such as `["retention.ms": "604800000", "cleanup.policy":
     ///     "compact"]`; the broker validates names and values. Ignored by librdkafka's mock cluster.
-    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` for a bad name or count, or the broker's refusal
-    ///   (naming the topic), such as an invalid config.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidConfiguration`` for a bad name or count, or the broker's
+    ///   refusal (naming the topic), such as an invalid config.
     public func createTopic(
         _ topic: String, partitions: Int? = nil, replicationFactor: Int? = nil, configs: [String: String] = [:]
     ) async throws {
@@ -71,7 +72,7 @@ extension KafkaMessageBus {
     /// How far subscriber group `group` is behind on `destination`, per partition (its committed offsets against
     /// the high watermarks).
     ///
-    /// - Throws: ``MessageBusError/Code/unknownDestination`` when the topic does not exist.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/unknownDestination`` when the topic does not exist.
     public func consumerLag(group: String, destination: String) async throws -> [KafkaPartitionLag] {
         guard let partitions = try await self.partitionCount(of: destination) else {
             throw MessageBusError(.unknownDestination, "topic '\(destination)' does not exist")

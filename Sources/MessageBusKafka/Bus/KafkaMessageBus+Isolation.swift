@@ -33,7 +33,7 @@ extension KafkaMessageBus {
     /// one in a transaction it commits to a fresh probe topic, then reads both back with `read_committed`.
     ///
     /// Run it before relying on exactly-once with a broker you have not verified; opening a bus with
-    /// ``DeliveryGuarantee/exactlyOnce`` runs it and refuses a broker that fails it.
+    /// ``/MessageBus/DeliveryGuarantee/exactlyOnce`` runs it and refuses a broker that fails it.
     ///
     /// - Returns: what the probe found; the result is cached per bootstrap address for the process.
     public func checkTransactionIsolation() async throws -> KafkaTransactionIsolation {

@@ -4,8 +4,8 @@ extension KafkaMessageBus {
     /// Publishes `messages` to one explicit `partition` of topic `destination`, bypassing the partitioner, and
     /// waits for every delivery report.
     ///
-    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` when the topic has no such partition, and the
-    ///   errors of ``publish(contentsOf:to:)``.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidConfiguration`` when the topic has no such partition, and
+    ///   the errors of ``publish(contentsOf:to:)``.
     public func publish(contentsOf messages: [Message], to destination: String, partition: Int32) async throws {
         try self.publisher.ensureOpen()
         try DestinationName.validate(destination)

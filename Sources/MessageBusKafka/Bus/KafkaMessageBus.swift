@@ -3,16 +3,16 @@ public import MessageBus
 import Foundation
 import Synchronization
 
-/// The Kafka backend: a ``MessageBus`` on librdkafka.
+/// The Kafka backend: a ``/MessageBus/MessageBus`` on librdkafka.
 ///
 /// Destinations are topics (created on first use, see ``KafkaConfiguration/createTopics``); a subscriber group is a
 /// Kafka consumer group (named as ``KafkaConfiguration/groupNaming`` says); a broadcast subscription is a consumer
 /// group of its own that starts at the end of the log. Each subscription is a group member polling on a thread of
 /// its own; acknowledgements commit, per partition, the offset below which everything is acknowledged.
 ///
-/// Open one with ``MessageBusConnector/connect(to:configuration:backends:logger:)`` and ``MessageBusBackend/kafka``
-/// (`kafka://host:9092`, or `kafka-mock://` for librdkafka's in-process mock cluster), or with
-/// ``init(kafka:configuration:logger:mockCluster:)``.
+/// Open one with ``/MessageBus/MessageBusConnector/connect(to:configuration:backends:logger:)`` and
+/// ``MessageBus/MessageBusBackend/kafka`` (`kafka://host:9092`, or `kafka-mock://` for librdkafka's in-process mock
+/// cluster), or with ``init(kafka:configuration:logger:mockCluster:)``.
 public final class KafkaMessageBus: MessageBus {
     /// `kafka`.
     public let backend = "kafka"
@@ -39,10 +39,10 @@ public final class KafkaMessageBus: MessageBus {
     ///   - configuration: The settings every backend honours.
     ///   - logger: Where the bus logs; librdkafka's own log lines go there too.
     ///   - mockCluster: The mock cluster `kafka` points at, kept alive by the bus.
-    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` for a setting or librdkafka property that is out of
-    ///   range, ``MessageBusError/Code/connectionFailed`` when no broker answers within
-    ///   ``KafkaConfiguration/connectTimeout``, and ``MessageBusError/Code/unsupported`` for
-    ///   ``DeliveryGuarantee/exactlyOnce`` on a broker that fails ``checkTransactionIsolation()``.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidConfiguration`` for a setting or librdkafka property that is
+    ///   out of range, ``/MessageBus/MessageBusError/Code/connectionFailed`` when no broker answers within
+    ///   ``KafkaConfiguration/connectTimeout``, and ``/MessageBus/MessageBusError/Code/unsupported`` for
+    ///   ``/MessageBus/DeliveryGuarantee/exactlyOnce`` on a broker that fails ``checkTransactionIsolation()``.
     public init(
         kafka: KafkaConfiguration,
         configuration: MessageBusConfiguration = MessageBusConfiguration(),
@@ -97,8 +97,8 @@ public final class KafkaMessageBus: MessageBus {
     // MARK: Publishing
 
     /// Publishes `messages` to topic `destination` and returns once librdkafka reported every one delivered
-    /// (`acks` as configured); see ``MessageBus/publish(contentsOf:to:)``. Keyless messages of one call share a
-    /// partition, so they keep their order.
+    /// (`acks` as configured); see ``/MessageBus/MessageBus/publish(contentsOf:to:)``. Keyless messages of one call
+    /// share a partition, so they keep their order.
     public func publish(contentsOf messages: [Message], to destination: String) async throws {
         try await self.publisher.publish(messages, to: destination)
     }
@@ -119,8 +119,9 @@ public final class KafkaMessageBus: MessageBus {
     /// Joins the consumer group for `group` on topic `destination` (a group of its own, starting at the end, when
     /// `group` is `nil`) and returns once the group has assigned this member its partitions and start offsets.
     ///
-    /// - Throws: ``MessageBusError/Code/timeout`` when no assignment arrives within
-    ///   ``KafkaConfiguration/groupJoinTimeout``, and the errors of ``MessageBus/subscribe(to:group:options:)``.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/timeout`` when no assignment arrives within
+    ///   ``KafkaConfiguration/groupJoinTimeout``, and the errors of
+    ///   ``/MessageBus/MessageBus/subscribe(to:group:options:)``.
     public func subscribe(
         to destination: String, group: String?, options: SubscriptionOptions
     ) async throws -> Subscription {
@@ -285,7 +286,7 @@ public final class KafkaMessageBus: MessageBus {
     /// Ends every subscription (committing what was acknowledged and leaving the groups), then flushes the
     /// producer within what is left of `deadline` and destroys the clients.
     ///
-    /// - Throws: ``MessageBusError/Code/timeout`` naming how many sent records were not delivered in time.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/timeout`` naming how many sent records were not delivered in time.
     public func close(deadline: Duration) async throws {
         guard self.publisher.close() else { return }
         let end = ContinuousClock.now.advanced(by: deadline)
@@ -310,15 +311,15 @@ public final class KafkaMessageBus: MessageBus {
 
 extension KafkaMessageBus {
     /// Runs `body` in a Kafka transaction on the bus's transactional producer; see
-    /// ``MessageBus/withTransaction(_:)``.
+    /// ``/MessageBus/MessageBus/withTransaction(_:)``.
     ///
-    /// - Throws: ``MessageBusError/Code/unsupported`` unless the bus was opened with
-    ///   ``DeliveryGuarantee/exactlyOnce``; ``MessageBusError/Code/transactionAborted`` when the transaction failed
-    ///   in a way that aborting recovers from (it was aborted, its acknowledged deliveries went back to their groups:
-    ///   run it again); ``MessageBusError/Code/closed`` when the transactional producer was fenced by a newer one
-    ///   with the same transactional id (or failed fatally): this and every later transaction of the bus fail at
-    ///   once with that error, and only a new bus can run transactions again. Errors librdkafka calls retriable
-    ///   are retried inside.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/unsupported`` unless the bus was opened with
+    ///   ``/MessageBus/DeliveryGuarantee/exactlyOnce``; ``/MessageBus/MessageBusError/Code/transactionAborted`` when
+    ///   the transaction failed in a way that aborting recovers from (it was aborted, its acknowledged deliveries went
+    ///   back to their groups: run it again); ``/MessageBus/MessageBusError/Code/closed`` when the transactional
+    ///   producer was fenced by a newer one with the same transactional id (or failed fatally): this and every later
+    ///   transaction of the bus fail at once with that error, and only a new bus can run transactions again. Errors
+    ///   librdkafka calls retriable are retried inside.
     public func withTransaction<Result: Sendable>(
         _ body: (any MessageBusTransaction) async throws -> Result
     ) async throws -> Result {

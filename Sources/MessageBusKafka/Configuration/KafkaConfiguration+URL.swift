@@ -23,9 +23,9 @@ extension KafkaConfiguration {
     /// A user and password in the URL turn on SASL (PLAIN unless `saslMechanism` says otherwise); hosts without a
     /// port use 9092.
     ///
-    /// - Throws: ``MessageBusError/Code/invalidURL`` for a URL that is not `kafka://` or has no host, and
-    ///   ``MessageBusError/Code/invalidConfiguration`` for a query key that is neither an option nor a librdkafka
-    ///   property, or a value out of range.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidURL`` for a URL that is not `kafka://` or has no host, and
+    ///   ``/MessageBus/MessageBusError/Code/invalidConfiguration`` for a query key that is neither an option nor a
+    ///   librdkafka property, or a value out of range.
     public init(url: MessageBusURL) throws {
         guard url.scheme == "kafka" else {
             throw MessageBusError(.invalidURL, "'\(url)' is not a kafka:// URL")

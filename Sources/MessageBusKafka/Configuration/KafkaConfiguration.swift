@@ -29,19 +29,20 @@ public struct KafkaConfiguration: Sendable {
     public var messageMaxBytes: Int = 4 << 20
     /// The partitioner for keyed records (`partitioner`); librdkafka's `consistent_random` when `nil`.
     public var partitioner: String?
-    /// The transactional id (`transactional.id`) for a bus opened with ``DeliveryGuarantee/exactlyOnce``; a unique
-    /// one per bus when `nil`. Give each producer instance a stable id to have a restarted one fence its predecessor.
+    /// The transactional id (`transactional.id`) for a bus opened with ``/MessageBus/DeliveryGuarantee/exactlyOnce``; a
+    /// unique one per bus when `nil`. Give each producer instance a stable id to have a restarted one fence its
+    /// predecessor.
     public var transactionalID: String?
-    /// Whether opening a bus with ``DeliveryGuarantee/exactlyOnce`` first proves that the broker isolates aborted
-    /// transactions (``KafkaMessageBus/checkTransactionIsolation()``) and refuses it otherwise. On by default; turn
-    /// it off only for a broker you verified yourself, or to exercise the transactional calls on a broker that
+    /// Whether opening a bus with ``/MessageBus/DeliveryGuarantee/exactlyOnce`` first proves that the broker isolates
+    /// aborted transactions (``KafkaMessageBus/checkTransactionIsolation()``) and refuses it otherwise. On by default;
+    /// turn it off only for a broker you verified yourself, or to exercise the transactional calls on a broker that
     /// lacks isolation (the mock cluster) knowing that `read_committed` consumers will see aborted records there.
     public var requiresVerifiedTransactionIsolation: Bool = true
 
     // MARK: Consumer
 
-    /// How subscriber groups become Kafka group ids (`group.id`). Default ``KafkaGroupNaming/scopedByDestination(prefix:)``
-    /// with no prefix.
+    /// How subscriber groups become Kafka group ids (`group.id`). Default
+    /// ``KafkaGroupNaming/scopedByDestination(prefix:)`` with no prefix.
     public var groupNaming: KafkaGroupNaming = .scopedByDestination(prefix: "")
     /// Which transactional records consumers see (`isolation.level`). Default ``KafkaIsolationLevel/readCommitted``.
     public var isolationLevel: KafkaIsolationLevel = .readCommitted
@@ -65,7 +66,7 @@ public struct KafkaConfiguration: Sendable {
     /// The most data per partition in one fetch (`max.partition.fetch.bytes`); librdkafka's default when `nil`.
     public var maxPartitionFetchBytes: Int?
     /// How long a subscription waits for its group to assign it partitions before it fails with
-    /// ``MessageBusError/Code/timeout``.
+    /// ``/MessageBus/MessageBusError/Code/timeout``.
     public var groupJoinTimeout: Duration = .seconds(60)
 
     // MARK: Topics and connection
@@ -77,12 +78,12 @@ public struct KafkaConfiguration: Sendable {
     /// The replication factor of topics the backend creates; the broker's default (`-1`) when `nil`.
     public var topicReplicationFactor: Int?
     /// How long opening the bus waits for a broker to answer before it fails with
-    /// ``MessageBusError/Code/connectionFailed``.
+    /// ``/MessageBus/MessageBusError/Code/connectionFailed``.
     public var connectTimeout: Duration = .seconds(10)
     /// TLS and SASL.
     public var security = KafkaSecurity()
     /// Any other librdkafka property, set last (so it overrides the typed settings). Invalid names or values fail
-    /// the bus's opening with ``MessageBusError/Code/invalidConfiguration`` naming them.
+    /// the bus's opening with ``/MessageBus/MessageBusError/Code/invalidConfiguration`` naming them.
     public var additionalProperties: [String: String] = [:]
 
     /// Creates a configuration for a cluster.
@@ -92,7 +93,7 @@ public struct KafkaConfiguration: Sendable {
         self.bootstrapServers = bootstrapServers
     }
 
-    /// Throws ``MessageBusError/Code/invalidConfiguration`` naming the first setting out of range.
+    /// Throws ``/MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first setting out of range.
     public func validate() throws {
         guard !self.bootstrapServers.isEmpty, self.bootstrapServers.allSatisfy({ !$0.isEmpty }) else {
             throw MessageBusError(

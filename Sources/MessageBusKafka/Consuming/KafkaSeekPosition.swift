@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Where ``MessageBus/Subscription/seek(to:partition:)`` moves a Kafka subscription's partitions.
+/// Where ``MessageBus/Subscription/seek(to:partition:timeout:)`` moves a Kafka subscription's partitions.
 public enum KafkaSeekPosition: Sendable, Hashable {
     /// The oldest retained record.
     case beginning

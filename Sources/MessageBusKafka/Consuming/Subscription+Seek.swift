@@ -17,8 +17,9 @@ extension Subscription {
     /// offsets and partition numbers name no topic: only `.beginning`, `.end` and `.timestamp` of every partition
     /// are accepted.
     ///
-    /// - Throws: ``MessageBusError/Code/unsupported`` for a subscription of another backend, and
-    ///   ``MessageBusError/Code/invalidConfiguration`` for an offset or a partition on a multi-topic subscription.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/unsupported`` for a subscription of another backend, and
+    ///   ``/MessageBus/MessageBusError/Code/invalidConfiguration`` for an offset or a partition on a multi-topic
+    ///   subscription.
     @discardableResult
     public func seek(to position: KafkaSeekPosition, partition: Int32? = nil, timeout: Duration = .seconds(10))
         async throws -> [Int32]

@@ -23,7 +23,7 @@ public final class KafkaMockCluster: Sendable {
     /// - Parameters:
     ///   - brokers: How many brokers, 1 to 32; 3 by default, so a broker can go down without losing the cluster.
     ///   - logger: Where the cluster's librdkafka host logs.
-    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` for a broker count out of range.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidConfiguration`` for a broker count out of range.
     public init(brokers: Int = 3, logger: Logger) throws {
         self.cluster = try RDKafkaMockCluster(brokers: brokers, logger: logger)
         self.brokerCount = brokers
@@ -36,9 +36,9 @@ public final class KafkaMockCluster: Sendable {
         DedicatedThread.start("messagebus-kafka-mock-destroy") { cluster.destroy() }
     }
 
-    /// Stops the cluster and returns once it is gone; every later call throws ``MessageBusError/Code/closed``.
-    /// Without it, the cluster stops when the last reference to it goes away (and no bus keeps it), in the
-    /// background.
+    /// Stops the cluster and returns once it is gone; every later call throws
+    /// ``/MessageBus/MessageBusError/Code/closed``. Without it, the cluster stops when the last reference to it goes
+    /// away (and no bus keeps it), in the background.
     public func shutdown() async {
         let cluster = self.cluster
         await DedicatedThread.run("messagebus-kafka-mock-destroy") { cluster.destroy() }
@@ -46,7 +46,8 @@ public final class KafkaMockCluster: Sendable {
 
     /// The cluster named `name` in this process, started with `brokers` brokers on first use.
     ///
-    /// - Throws: ``MessageBusError/Code/invalidConfiguration`` when the cluster exists with another broker count.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidConfiguration`` when the cluster exists with another broker
+    ///   count.
     public static func named(_ name: String, brokers: Int = 3, logger: Logger) throws -> KafkaMockCluster {
         try self.registry.withLock { (registry) throws -> KafkaMockCluster in
             if let cluster = registry[name] {
@@ -67,7 +68,8 @@ public final class KafkaMockCluster: Sendable {
 
     /// Creates `topic` with `partitions` partitions.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error when the cluster refuses.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``; a broker error when the cluster
+    ///   refuses.
     public func createTopic(_ topic: String, partitions: Int = 4, replicationFactor: Int = 1) async throws {
         let cluster = self.cluster
         try await DedicatedThread.run("messagebus-kafka-mock") {
@@ -77,7 +79,8 @@ public final class KafkaMockCluster: Sendable {
 
     /// Takes broker `id` down: its connections close and it refuses new ones; leadership does not move.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown
+    ///   broker.
     public func setBrokerDown(_ id: Int32) async throws {
         let cluster = self.cluster
         try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setBroker(id, up: false) }
@@ -85,7 +88,8 @@ public final class KafkaMockCluster: Sendable {
 
     /// Brings broker `id` back up.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown
+    ///   broker.
     public func setBrokerUp(_ id: Int32) async throws {
         let cluster = self.cluster
         try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setBroker(id, up: true) }
@@ -93,7 +97,8 @@ public final class KafkaMockCluster: Sendable {
 
     /// Delays every answer of broker `id` by `delay`.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown
+    ///   broker.
     public func setRoundTripTime(of id: Int32, to delay: Duration) async throws {
         let cluster = self.cluster
         let milliseconds = KafkaConfiguration.milliseconds(delay)
@@ -104,7 +109,8 @@ public final class KafkaMockCluster: Sendable {
 
     /// Moves the leadership of `topic`'s `partition` to broker `broker`.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown topic or broker.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown topic
+    ///   or broker.
     public func setLeader(of topic: String, partition: Int32, to broker: Int32) async throws {
         let cluster = self.cluster
         try await DedicatedThread.run("messagebus-kafka-mock") {
@@ -114,7 +120,8 @@ public final class KafkaMockCluster: Sendable {
 
     /// Moves the coordinator of consumer group `groupID` to broker `broker`.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown broker.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown
+    ///   broker.
     public func setCoordinator(ofGroup groupID: String, to broker: Int32) async throws {
         let cluster = self.cluster
         try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setCoordinator(group: groupID, broker: broker) }
@@ -124,14 +131,14 @@ public final class KafkaMockCluster: Sendable {
     ///
     /// Synchronous: it only appends to the cluster's list under a lock, it does not wait for the cluster's thread.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``.
     public func injectErrors(_ errors: [KafkaProtocolError], into api: KafkaAPIKey) throws {
         try self.cluster.pushRequestErrors(apiKey: api.rawValue, errors: errors.map(\.rawValue))
     }
 
     /// Removes every injected error for `api` that has not fired yet; synchronous, like ``injectErrors(_:into:)``.
     ///
-    /// - Throws: ``MessageBusError/Code/closed`` after ``shutdown()``.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``.
     public func clearInjectedErrors(for api: KafkaAPIKey) throws {
         try self.cluster.clearRequestErrors(apiKey: api.rawValue)
     }

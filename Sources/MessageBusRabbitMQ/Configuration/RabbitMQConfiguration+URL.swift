@@ -18,8 +18,8 @@ extension RabbitMQConfiguration {
     /// The path is the percent-encoded virtual host (`%2F` is `/`; no path means `/`). User and password default
     /// to `guest`. Ports default to 5672, or 5671 for `amqps://`.
     ///
-    /// - Throws: ``MessageBus/MessageBusError/Code/invalidURL`` for another scheme or no host, and
-    ///   ``MessageBus/MessageBusError/Code/invalidConfiguration`` for an unknown option or a value out of range.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidURL`` for another scheme or no host, and
+    ///   ``/MessageBus/MessageBusError/Code/invalidConfiguration`` for an unknown option or a value out of range.
     public init(url: MessageBusURL) throws {
         guard url.scheme == "amqp" || url.scheme == "amqps" else {
             throw MessageBusError(.invalidURL, "'\(url)' is not an amqp:// or amqps:// URL")

@@ -1,7 +1,7 @@
 import MessageBus
 
 /// Everything the RabbitMQ backend needs to connect, beyond the settings every backend shares
-/// (``MessageBus/MessageBusConfiguration``).
+/// (``/MessageBus/MessageBusConfiguration``).
 ///
 /// Build one directly, or from an `amqp://` / `amqps://` URL with ``init(url:)``. The password is never part of
 /// ``description``, a log line or an error message.
@@ -38,7 +38,7 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
     /// The most publishes awaiting the broker's confirmation at once (the pipelined window); later publishes wait.
     public var confirmWindow: Int
     /// Whether every publish is mandatory: a message that reaches no queue (no group or broadcast subscriber is
-    /// bound to its destination) fails its publish with ``MessageBus/MessageBusError/Code/unroutable`` instead of
+    /// bound to its destination) fails its publish with ``/MessageBus/MessageBusError/Code/unroutable`` instead of
     /// being dropped by RabbitMQ. Off by default; ``RabbitMQPublishOptions/mandatory`` overrides it per publish.
     /// Dead-letter copies follow it too: rejecting to a dead-letter destination nobody subscribed to then fails
     /// (and the original stays unsettled) rather than losing the message.
@@ -96,7 +96,7 @@ public struct RabbitMQConfiguration: Sendable, CustomStringConvertible {
         self.mandatory = mandatory
     }
 
-    /// Throws ``MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first setting out of range.
+    /// Throws ``/MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first setting out of range.
     public func validate() throws {
         guard !self.endpoints.isEmpty else {
             throw MessageBusError.invalidSetting(key: "endpoints", value: "[]", expected: "at least one host")

@@ -1,7 +1,7 @@
 /// How a lost connection is re-established: on by default, as in RabbitMQ's official clients.
 public struct RabbitMQRecoveryPolicy: Sendable, Hashable {
     /// Whether a lost connection is recovered at all. When `false`, the bus fails every pending call with
-    /// ``MessageBusError/Code/connectionFailed`` and closes.
+    /// ``/MessageBus/MessageBusError/Code/connectionFailed`` and closes.
     public var isEnabled: Bool
     /// The wait before the first reconnection attempt; doubled after each failed round over every host.
     public var initialBackoff: Duration

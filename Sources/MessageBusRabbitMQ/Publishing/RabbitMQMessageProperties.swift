@@ -1,6 +1,6 @@
 public import MessageBus
 
-/// The AMQP 0-9-1 basic properties that ``MessageBus/Message`` has no field for, set per publish through
+/// The AMQP 0-9-1 basic properties that ``/MessageBus/Message`` has no field for, set per publish through
 /// ``RabbitMQPublishOptions``.
 ///
 /// The message's id, content type, correlation id, timestamp and headers already map onto their AMQP properties;
@@ -49,7 +49,7 @@ public struct RabbitMQMessageProperties: Sendable, Hashable {
         self.expiration.map { String($0.wholeMilliseconds) }
     }
 
-    /// Throws ``MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first property out of range.
+    /// Throws ``/MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first property out of range.
     public func validate() throws {
         if let expiration, expiration < .zero {
             throw MessageBusError.invalidConfiguration(
@@ -69,7 +69,7 @@ public struct RabbitMQMessageProperties: Sendable, Hashable {
 }
 
 extension Delivery {
-    /// The AMQP properties the message arrived with beyond ``MessageBus/Message``'s fields (reply-to,
+    /// The AMQP properties the message arrived with beyond ``/MessageBus/Message``'s fields (reply-to,
     /// expiration, priority, type, app id, content encoding); all absent on other backends and for messages
     /// published without them.
     public var rabbitMQProperties: RabbitMQMessageProperties {

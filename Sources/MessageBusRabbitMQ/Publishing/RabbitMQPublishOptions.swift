@@ -1,8 +1,8 @@
-/// RabbitMQ-specific settings for one publish, beyond what ``MessageBus/Message`` carries; see
+/// RabbitMQ-specific settings for one publish, beyond what ``/MessageBus/Message`` carries; see
 /// ``RabbitMQMessageBus/publish(contentsOf:to:options:)``.
 public struct RabbitMQPublishOptions: Sendable, Hashable {
     /// Whether the broker must route each message to at least one queue, failing the publish with
-    /// ``MessageBus/MessageBusError/Code/unroutable`` otherwise; `nil` uses ``RabbitMQConfiguration/mandatory``.
+    /// ``/MessageBus/MessageBusError/Code/unroutable`` otherwise; `nil` uses ``RabbitMQConfiguration/mandatory``.
     public var mandatory: Bool?
     /// The AMQP properties set on every message of the publish.
     public var properties: RabbitMQMessageProperties

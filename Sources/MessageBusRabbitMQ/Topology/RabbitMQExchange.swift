@@ -1,7 +1,7 @@
 /// An exchange to declare with ``RabbitMQMessageBus/declare(_:)-(RabbitMQExchange)``.
 ///
 /// Declaring is idempotent: declaring the same exchange again with the same settings does nothing, and with other
-/// settings fails with ``MessageBus/MessageBusError/Code/invalidConfiguration`` (RabbitMQ's
+/// settings fails with ``/MessageBus/MessageBusError/Code/invalidConfiguration`` (RabbitMQ's
 /// `PRECONDITION_FAILED`). A declared exchange is declared again after a connection recovery.
 public struct RabbitMQExchange: Sendable, Hashable {
     /// The exchange name (at most 255 bytes of UTF-8; names starting with `amq.` are RabbitMQ's own).

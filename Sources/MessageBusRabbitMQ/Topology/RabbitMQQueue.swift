@@ -3,7 +3,7 @@ import MessageBus
 /// A queue to declare with ``RabbitMQMessageBus/declare(_:)-(RabbitMQQueue)``.
 ///
 /// Every setting maps to a `queue.declare` flag or to the `x-` argument named on it. Declaring is idempotent;
-/// declaring an existing queue with other settings fails with ``MessageBus/MessageBusError/Code/invalidConfiguration``
+/// declaring an existing queue with other settings fails with ``/MessageBus/MessageBusError/Code/invalidConfiguration``
 /// (RabbitMQ's `PRECONDITION_FAILED`). A declared queue and its bindings are declared again after a connection
 /// recovery (a server-named queue is not: its name dies with the connection).
 public struct RabbitMQQueue: Sendable, Hashable {

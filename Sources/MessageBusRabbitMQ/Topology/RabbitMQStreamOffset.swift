@@ -9,7 +9,7 @@ public enum RabbitMQStreamOffset: Sendable, Hashable {
     case last
     /// Only messages written after the consumer starts.
     case next
-    /// The message at this offset (each delivery's ``MessageBus/Delivery/position`` carries its offset).
+    /// The message at this offset (each delivery's ``/MessageBus/Delivery/position`` carries its offset).
     case offset(Int64)
     /// The first chunk written at or after this time (second precision).
     case timestamp(Date)
