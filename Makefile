@@ -53,7 +53,9 @@ bench: bootstrap
 
 # DocC archives through swift-docc-plugin, one per module plus a combined one (the backends' pages link to the
 # facade's symbols, which only combined documentation resolves), under .build/plugins/Swift-DocC/outputs.
-# Any DocC warning (a broken symbol link, an undocumented parameter) fails the build.
+# Any DocC warning (a broken symbol link, an undocumented parameter) fails the build. From the backends' doc
+# comments, link to the facade's symbols with an absolute path: ``/MessageBus/MessageBusError/Code/closed``
+# (``MessageBus/...`` would name the extended-module page, or the protocol).
 DOCS_TARGETS := MessageBus MessageBusKafka MessageBusRabbitMQ
 docs: bootstrap
 	$(SWIFT) package $(SWIFT_FLAGS) generate-documentation $(addprefix --target ,$(DOCS_TARGETS)) \

@@ -2,8 +2,8 @@
 //
 // Publishes payment requests as JSON (`bus.publish(value, to:key:)`). `Subscription.process(_:retry:handler:)`
 // decodes each into a `PaymentRequest` before the handler sees it: the good ones are charged; the poison one makes
-// the handler throw every time, so `RetryPolicy(maxAttempts: 3)` redelivers it twice, then dead-letters it with
-// the error as the reason; a payload that is not a `PaymentRequest` never reaches the handler and is dead-lettered
+// the handler throw every time, so `RetryPolicy(maxAttempts: 3)` redelivers it twice (after 0.2 s, then about
+// 0.4 s: its default backoff), then dead-letters it with the error as the reason; a payload that is not a `PaymentRequest` never reaches the handler and is dead-lettered
 // at once. A second subscription reads `<destination>.dlq` and prints what arrived there and why.
 //
 //   swift run CodableConsumer [URL]     URL: memory:// (default), kafka://127.0.0.1:9092, amqp://...

@@ -12,8 +12,8 @@ public struct MessageBusConfiguration: Sendable {
     /// How long ``MessageBus/publish(contentsOf:to:)`` waits for the broker's acknowledgement before it throws
     /// ``MessageBusError/Code/timeout``.
     public var publishTimeout: Duration
-    /// Where counters are reported (`messagebus.consumed`, `messagebus.settled`, `messagebus.duplicates.dropped`,
-    /// and `messagebus.published` on the in-memory backend); `nil` uses the process-wide `MetricsSystem.factory`.
+    /// Where counters are reported (`messagebus.published`, `messagebus.consumed`, `messagebus.settled`,
+    /// `messagebus.duplicates.dropped`); `nil` uses the process-wide `MetricsSystem.factory`.
     public var metricsFactory: (any MetricsFactory)?
 
     /// Creates a configuration.

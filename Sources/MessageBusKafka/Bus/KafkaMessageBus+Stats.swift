@@ -5,7 +5,7 @@ public import MessageBus
 extension KafkaMessageBus {
     /// The low and high watermarks of every partition of `topic`.
     ///
-    /// - Throws: ``MessageBus/MessageBusError/Code/unknownDestination`` when the topic does not exist, and the
+    /// - Throws: ``/MessageBus/MessageBusError/Code/unknownDestination`` when the topic does not exist, and the
     ///   broker's error (naming the partition) when a partition cannot be queried.
     public func partitionOffsets(of topic: String) async throws -> [KafkaPartitionOffsets] {
         guard let partitions = try await self.partitionCount(of: topic) else {
