@@ -144,6 +144,7 @@ let package = Package(
         example("CodableConsumer"),
         example("KafkaTransform"),
         example("RabbitMQRPC"),
+        example("Migration", ["MessageBridge"], exclude: ["README.md"]),
 
         // MARK: Benchmarks: MessageBus against the raw C libraries on the same brokers (`make bench`).
         .executableTarget(
@@ -225,8 +226,9 @@ let package = Package(
     ]
 )
 
-/// An executable example under `Examples/NAME` on the library and every backend, plus `extra` dependencies.
-func example(_ name: String, _ extra: [Target.Dependency] = []) -> Target {
+/// An executable example under `Examples/NAME` on the library and every backend, plus `extra` dependencies;
+/// `exclude` names files of the folder that are not sources (its README).
+func example(_ name: String, _ extra: [Target.Dependency] = [], exclude: [String] = []) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
@@ -236,6 +238,7 @@ func example(_ name: String, _ extra: [Target.Dependency] = []) -> Target {
             .product(name: "Logging", package: "swift-log"),
         ] + extra,
         path: "Examples/\(name)",
+        exclude: exclude,
         swiftSettings: swiftSettings
     )
 }

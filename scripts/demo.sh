@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the README's quick start (`swift run QuickStart URL`), the examples under Examples/ on each URL they
-# support (each stops by itself and exits non-zero when its result is wrong), and the command-line demo
+# support and the Migration walkthrough between every two of them (each stops by itself and exits non-zero when
+# its result is wrong), and the command-line demo
 # (`swift run messagebus demo`), which publishes, consumes, acknowledges, retries and dead-letters orders.
 # The first failing program fails the demo.
 #
@@ -34,6 +35,21 @@ run_examples() {
     esac
 }
 
+# The migration walkthrough between every two brokers given, both ways (memory://legacy to memory://target for
+# the in-memory backend).
+run_migrations() {
+    local from to
+    for from in "$@"; do
+        if [[ "$from" == memory://* ]]; then
+            example Migration memory://legacy memory://target
+            continue
+        fi
+        for to in "$@"; do
+            [[ "$to" == "$from" || "$to" == memory://* ]] || example Migration "$from" "$to"
+        done
+    done
+}
+
 if [[ "${1:-}" == "--run" ]]; then
     shift
     urls=()
@@ -45,15 +61,19 @@ if [[ "${1:-}" == "--run" ]]; then
             *) echo "demo: unknown backend '$backend' (expected memory, kafka or rabbitmq)" >&2; exit 2 ;;
         esac
     done
+    plain_urls=()
     for ((i = 1; i < ${#urls[@]}; i += 2)); do
         run_examples "${urls[i]}"
+        plain_urls+=("${urls[i]}")
     done
+    run_migrations "${plain_urls[@]}"
     echo "demo: swift run messagebus demo ${urls[*]}" | sed -E 's#(://[^:/@]+):[^@/]*@#\1:***@#g'
     exec swift run "${swift_flags[@]}" messagebus demo "${urls[@]}"
 fi
 
 if [[ $# -eq 0 ]]; then
     run_examples memory://
+    run_migrations memory://
     echo "demo: swift run messagebus demo"
     exec swift run "${swift_flags[@]}" messagebus demo
 fi
