@@ -162,6 +162,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Chaos: faults between the clients and real brokers, one table row per scenario (`make chaos`).
+        .executableTarget(
+            name: "messagebus-chaos",
+            dependencies: [
+                "MessageBus",
+                "MessageBusKafka",
+                "MessageBusRabbitMQ",
+                "MessageBusIntegrationSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Chaos/MessageBusChaos",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests.
         .testTarget(
             name: "MessageBusTests",
@@ -179,7 +194,7 @@ let package = Package(
         // Shared by the integration test targets: the opt-out gate and the unreachable-broker failure.
         .target(
             name: "MessageBusIntegrationSupport",
-            dependencies: ["MessageBus"],
+            dependencies: ["MessageBus", .product(name: "DequeModule", package: "swift-collections")],
             path: "Tests/MessageBusIntegrationSupport",
             swiftSettings: swiftSettings
         ),
