@@ -6,6 +6,8 @@
 #   make demo BACKENDS="memory kafka rabbitmq"   the demo on real brokers too (started and stopped)
 #   make bench                     MessageBus against raw librdkafka / rabbitmq-c and Python clients (release build)
 #   make docs                      the DocC catalogs of MessageBus, MessageBusKafka and MessageBusRabbitMQ (warnings fail)
+#   make chaos                     faults (proxy cuts, stalls, slow links, node restart, killed consumer, churn,
+#                                  slow consumer) against the brokers; a table; fails on a lost confirmed message
 #   make brokers-start / brokers-stop / brokers-status
 #
 # SWIFT_FLAGS is passed to swift build/test/run, e.g. SWIFT_FLAGS="--scratch-path .build-mine".
@@ -15,9 +17,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SWIFT_FLAGS ?=
 BACKENDS ?=
+CHAOS_FLAGS ?=
 export SWIFT_FLAGS
 
-.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test demo bench docs clean-state
+.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test demo bench docs chaos clean-state
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -60,6 +63,13 @@ DOCS_TARGETS := MessageBus MessageBusKafka MessageBusRabbitMQ
 docs: bootstrap
 	$(SWIFT) package $(SWIFT_FLAGS) generate-documentation $(addprefix --target ,$(DOCS_TARGETS)) \
 		--enable-experimental-combined-documentation --warnings-as-errors
+
+# Chaos scenarios against the real brokers (Chaos/MessageBusChaos), one table row each: published, confirmed,
+# consumed, duplicates, lost, recovery time; exits non-zero when a confirmed message was lost or a scenario
+# failed. About 12 minutes; CHAOS_FLAGS="--short" is the CI setting (about 4 minutes), "--only TEXT" picks scenarios,
+# "--list" lists them.
+chaos: bootstrap
+	@scripts/with-brokers.sh kafka rabbitmq -- $(SWIFT) run $(SWIFT_FLAGS) messagebus-chaos $(CHAOS_FLAGS)
 
 # Stops the local brokers and removes everything bootstrap and the brokers left in .state/ (the venv,
 # Tansu, broker data and logs). Installed system packages and /usr/local's librdkafka stay.

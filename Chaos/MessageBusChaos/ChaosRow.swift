@@ -56,6 +56,10 @@ enum ChaosTable {
         return text
     }
 
+    static func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.1f ms", duration / .milliseconds(1))
+    }
+
     static func seconds(_ duration: Duration) -> String {
         String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }

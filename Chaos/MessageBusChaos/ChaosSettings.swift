@@ -14,11 +14,12 @@ struct ChaosSettings {
     var subscriptions: Int
     var kafkaSubscriptions: Int
     var consumerKills: Int
+    var killMessages: Int
 
     static let full = ChaosSettings(
         warmUp: .seconds(3), slowLink: .seconds(20), sustainedLoad: .seconds(120), subscriptions: 1_000,
-        kafkaSubscriptions: 100, consumerKills: 3)
+        kafkaSubscriptions: 50, consumerKills: 3, killMessages: 6_000)
     static let short = ChaosSettings(
         warmUp: .milliseconds(1_500), slowLink: .seconds(5), sustainedLoad: .seconds(15), subscriptions: 1_000,
-        kafkaSubscriptions: 20, consumerKills: 1)
+        kafkaSubscriptions: 5, consumerKills: 1, killMessages: 2_000)
 }

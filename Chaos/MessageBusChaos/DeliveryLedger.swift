@@ -102,6 +102,12 @@ final class DeliveryLedger: Sendable {
         self.state.withLock { state in state.confirmed.count { state.deliveries[$0] == nil } }
     }
 
+    /// Whether `ids` contain every confirmed message.
+    func isConsumedCompletely(by ids: Set<String>) -> Bool {
+        let confirmed = self.state.withLock { $0.confirmed }
+        return confirmed.allSatisfy { ids.contains(self.id($0)) }
+    }
+
     /// How many distinct messages of this run were consumed.
     var consumedCount: Int { self.state.withLock { $0.deliveries.count } }
 
