@@ -182,6 +182,7 @@ let package = Package(
             name: "MessageBusTests",
             dependencies: [
                 "MessageBus",
+                "MessageBusIntegrationSupport",
                 "MessageBusConformance",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),

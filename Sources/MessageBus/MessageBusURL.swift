@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed broker URL: `scheme://[user[:password]@]host[:port][,host[:port]...][/path][?key=value&...]`.
 ///
 /// Several comma-separated hosts name a cluster (`kafka://a:9092,b:9092`). User, password, path and query values
@@ -160,14 +162,60 @@ public struct MessageBusURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `string` with anything between `://` and the last `@` before the host replaced, for error messages about
-    /// text that could not be parsed.
+    /// `string` with its credentials replaced by `***`, for error messages about text that could not be parsed:
+    /// everything from the scheme's end to the last `@` before the query (also when the `://` is mistyped, as
+    /// `kafka//u:p@h` or `amqp:///u:p@h`), and the value of every secret query option (``isSecret(queryKey:)``).
     public static func redact(_ string: String) -> String {
-        guard let schemeEnd = string.firstRange(of: "://") else { return string }
-        let afterScheme = string[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
-        guard let at = afterScheme[..<authorityEnd].lastIndex(of: "@") else { return string }
-        return String(string[..<schemeEnd.upperBound]) + "***" + String(afterScheme[at...])
+        let userStart: String.Index
+        let queryStart: String.Index
+        if let schemeEnd = string.firstRange(of: "://")?.upperBound {
+            userStart = schemeEnd
+            queryStart = string[userStart...].firstIndex(of: "?") ?? string.endIndex
+        } else {
+            // Not a URL at all: everything up to the last `@` may be user information.
+            let lastAt = string.lastIndex(of: "@")
+            userStart = min(Self.endOfSchemePrefix(string), lastAt ?? string.endIndex)
+            queryStart = string[(lastAt ?? userStart)...].firstIndex(of: "?") ?? string.endIndex
+        }
+        var redacted = String(string[..<userStart])
+        if let at = string[userStart..<queryStart].lastIndex(of: "@") {
+            redacted += "***" + String(string[at..<queryStart])
+        } else {
+            redacted += String(string[userStart..<queryStart])
+        }
+        guard queryStart < string.endIndex else { return redacted }
+        // Items end at `&`, and at a further `?` too: text that is not a well-formed query is masked generously.
+        var query = ""
+        var item = ""
+        func flush() {
+            if let equals = item.firstIndex(of: "=") {
+                let key = String(item[..<equals])
+                query += Self.isSecret(queryKey: key.removingPercentEncoding ?? key) ? key + "=***" : item
+            } else {
+                query += item
+            }
+            item = ""
+        }
+        for character in string[string.index(after: queryStart)...] {
+            if character == "&" || character == "?" {
+                flush()
+                query.append(character)
+            } else {
+                item.append(character)
+            }
+        }
+        flush()
+        return redacted + "?" + query
+    }
+
+    /// Where a mistyped scheme prefix ends: after leading scheme characters and the `:` and `/` that follow them.
+    private static func endOfSchemePrefix(_ text: String) -> String.Index {
+        var index = text.startIndex
+        while index < text.endIndex, text[index].isLetter || text[index].isNumber || "+-.".contains(text[index]) {
+            index = text.index(after: index)
+        }
+        while index < text.endIndex, text[index] == ":" || text[index] == "/" { index = text.index(after: index) }
+        return index
     }
 
     private static func parseHost(_ text: Substring, url: String) throws -> Host {
