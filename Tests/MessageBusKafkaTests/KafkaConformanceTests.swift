@@ -25,6 +25,21 @@ struct KafkaConformanceTests {
         ConformanceTraceInstrument.bootstrap()
     }
 
+    /// Set on brokers that implement transaction isolation (Apache Kafka, as the hosted CI workflow runs): the
+    /// exactly-once case must then run for real instead of being reported unsupported.
+    static let requiresExactlyOnce = IntegrationEnvironment.value(of: "MESSAGEBUS_REQUIRE_EXACTLY_ONCE", default: "") == "1"
+
+    @Test(
+        "the broker isolates aborted transactions (MESSAGEBUS_REQUIRE_EXACTLY_ONCE=1)",
+        .enabled(if: requiresExactlyOnce, "only on brokers that implement isolation, such as Apache Kafka"))
+    func brokerIsolatesTransactions() async throws {
+        try await KafkaBusFactory.requireRealBroker()
+        let bus = try await KafkaBusFactory.realBus()
+        let isolation = try await (bus as? KafkaMessageBus)?.checkTransactionIsolation()
+        try await bus.close()
+        #expect(isolation == .isolated, "exactly-once would be unsupported here: \(String(describing: isolation))")
+    }
+
     @Test(arguments: ConformanceSuite.cases)
     func conformance(_ testCase: ConformanceCase) async throws {
         try await KafkaBusFactory.requireRealBroker()
