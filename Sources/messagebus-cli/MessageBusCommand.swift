@@ -8,7 +8,7 @@ struct MessageBusCommand: AsyncParsableCommand {
         abstract: "Publish, consume and demo MessageBus on memory://, kafka:// and amqp:// URLs.",
         subcommands: [
             DemoCommand.self, PublishCommand.self, ConsumeCommand.self, CheckCommand.self, DeclareCommand.self,
-            DeleteCommand.self, StatsCommand.self,
+            DeleteCommand.self, StatsCommand.self, BridgeCommand.self,
         ],
         defaultSubcommand: DemoCommand.self
     )

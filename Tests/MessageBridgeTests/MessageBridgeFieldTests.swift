@@ -1,0 +1,86 @@
+import Foundation
+import MessageBridge
+import MessageBus
+import MessageBusIntegrationSupport
+import Testing
+
+/// Every field of a message crosses the bridge between the real brokers, in both directions.
+///
+/// What the bridge must keep is what the source backend delivered; the test compares the target's deliveries with
+/// a witness group's deliveries on the source. One limit belongs to AMQP 0-9-1, not to the bridge: its `timestamp`
+/// property has whole seconds, so on Kafka -> RabbitMQ the time is kept to the second.
+@Suite(
+    "Message bridge fields (Kafka <-> RabbitMQ)", .enabled(if: IntegrationGate.isEnabled, BridgeBrokers.skipComment),
+    .timeLimit(.minutes(3)))
+struct MessageBridgeFieldTests {
+    @Test func kafkaToRabbitMQKeepsEveryField() async throws {
+        let kafka = try await BridgeBrokers.kafka()
+        let rabbit = try await BridgeBrokers.rabbitMQ()
+        let (sourceSide, targetSide) = try await self.bridge(from: kafka, to: rabbit, witnessFirst: false)
+
+        for (expected, copied) in zip(sourceSide, targetSide) {
+            #expect(copied.payload == expected.payload)
+            #expect(copied.key == expected.key)
+            #expect(copied.headers == expected.headers)
+            #expect(copied.id == expected.id)
+            #expect(copied.contentType == expected.contentType)
+            #expect(copied.correlationID == expected.correlationID)
+            let seconds = try #require(expected.timestamp).timeIntervalSince1970.rounded(.down)
+            #expect(copied.timestamp == Date(timeIntervalSince1970: seconds))
+        }
+        try await kafka.close()
+        try await rabbit.close()
+    }
+
+    @Test func rabbitMQToKafkaKeepsEveryField() async throws {
+        let kafka = try await BridgeBrokers.kafka()
+        let rabbit = try await BridgeBrokers.rabbitMQ()
+        let (sourceSide, targetSide) = try await self.bridge(from: rabbit, to: kafka, witnessFirst: true)
+
+        // Every field, the timestamp included, compared at once.
+        #expect(targetSide == sourceSide)
+        #expect(targetSide.allSatisfy { $0.timestamp != nil && $0.contentType != nil && $0.correlationID != nil })
+        try await kafka.close()
+        try await rabbit.close()
+    }
+
+    /// Publishes rich messages on `source`, bridges them to `target` and returns what a witness group read on the
+    /// source and what a group read on the target, both sorted by id.
+    private func bridge(
+        from source: any MessageBus, to target: any MessageBus, witnessFirst: Bool
+    ) async throws -> (source: [Message], target: [Message]) {
+        let destination = IntegrationEnvironment.uniqueName("bridge-fields")
+        let options = SubscriptionOptions(startPosition: .earliest, prefetch: 100)
+        // Queues exist only once subscribed: the RabbitMQ side's groups are created before anything is published.
+        let check = try await target.subscribe(to: destination, group: "check", options: options)
+        let witness = try await source.subscribe(to: destination, group: "witness", options: options)
+        if witnessFirst { try await source.subscribe(to: destination, group: "bridge", options: options).cancel() }
+        let sent = (0..<20).map { BridgeTestSupport.richMessage($0) }
+        try await source.publish(contentsOf: sent, to: destination)
+
+        let report = try await MessageBridge(
+            from: source, to: target, source: .destination(destination, group: "bridge"),
+            options: MessageBridgeOptions(batchSize: 8, maxInFlight: 16, cutOverIdle: .seconds(2)),
+            logger: BridgeTestSupport.logger("test.bridge")
+        ).run()
+
+        #expect(report.copied == sent.count)
+        let copied = try await Self.take(sent.count, from: check)
+        let delivered = try await Self.take(sent.count, from: witness)
+        #expect(Set(delivered.map(\.id)) == Set(sent.map(\.id)))
+        return (delivered.sorted { $0.id < $1.id }, copied.sorted { $0.id < $1.id })
+    }
+
+    private static func take(_ count: Int, from subscription: Subscription) async throws -> [Message] {
+        var messages: [Message] = []
+        while messages.count < count {
+            let batch = try await subscription.receive(max: count - messages.count, timeout: .seconds(10))
+            guard !batch.isEmpty else { break }
+            try await batch.ackAll()
+            messages += batch.map(\.message)
+        }
+        await subscription.cancel()
+        #expect(messages.count == count)
+        return messages
+    }
+}
