@@ -226,6 +226,7 @@ let package = Package(
             name: "MessageBridgeTests",
             dependencies: [
                 "MessageBridge",
+                "messagebus-cli",
                 "MessageBusIntegrationSupport",
                 "MessageBusKafka",
                 "MessageBusRabbitMQ",

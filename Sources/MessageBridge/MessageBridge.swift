@@ -82,6 +82,7 @@ public struct MessageBridge: Sendable {
             sources.append((try self.consuming.deadLetterSource(options: subscriptionOptions), true))
         }
         let statistics = BridgeStatistics()
+        let confirmation = TargetConfirmation(target: self.target)
         var subscriptions: [Subscription] = []
         do {
             var lanes: [BridgeLane] = []
@@ -89,7 +90,7 @@ public struct MessageBridge: Sendable {
                 let subscription = try await source.open(on: self.source, options: subscriptionOptions)
                 subscriptions.append(subscription)
                 lanes.append(BridgeLane(
-                    subscription: subscription, target: self.target, options: self.options,
+                    subscription: subscription, target: self.target, confirmation: confirmation, options: self.options,
                     carriesDeadLetters: carriesDeadLetters, statistics: statistics, logger: self.logger))
             }
             self.logger.debug("bridge started", metadata: ["lanes": "\(lanes.count)"])

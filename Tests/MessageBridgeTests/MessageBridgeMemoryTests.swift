@@ -179,4 +179,36 @@ struct MessageBridgeMemoryTests {
         let received = try await BridgeTestSupport.drain(target, destination: "migrated.invoices", group: "c", expected: 5)
         #expect(received.count == 5)
     }
+
+    @Test func aFailingTargetStopsTheBridgeAndNothingIsLost() async throws {
+        let source = try await BridgeTestSupport.memoryBus()
+        let target = try #require(try await BridgeTestSupport.memoryBus() as? InMemoryMessageBus)
+        let sent = (0..<30).map { BridgeTestSupport.richMessage($0) }
+        try await source.publish(contentsOf: sent, to: "orders")
+        let store = try SQLiteDeduplicationStore(path: ":memory:")
+        func bridge() -> MessageBridge {
+            MessageBridge(
+                from: source, to: target, source: .destination("orders", group: "bridge"),
+                options: MessageBridgeOptions(batchSize: 10, maxInFlight: 20, deduplicationStore: store,
+                    cutOverIdle: .milliseconds(300)))
+        }
+        // The second send fails: the first batch may be copied, the others go back to the source unacknowledged.
+        target.failNextPublishes(0)
+        let failing = Task {
+            target.failNextPublishes(1)
+            return try await bridge().run()
+        }
+        await #expect {
+            _ = try await failing.value
+        } throws: { error in
+            (error as? MessageBusError)?.code == .connectionFailed
+        }
+        let retried = try await bridge().run()
+
+        let received = try await BridgeTestSupport.drain(target, destination: "orders", group: "c", expected: 30)
+        #expect(Set(received.map(\.id)) == Set(sent.map(\.id)))
+        #expect(received.count == 30)
+        #expect(retried.copied + retried.duplicatesSkipped >= 30 - 10)
+        #expect(try await store.count() == 30)
+    }
 }

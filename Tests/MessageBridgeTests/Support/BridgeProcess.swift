@@ -1,0 +1,94 @@
+import Foundation
+import MessageBusIntegrationSupport
+
+/// A `messagebus bridge` process started from the executable SwiftPM built next to this test bundle, whose JSON
+/// lines can be read while it runs and which can be killed like a crashed process.
+final class BridgeProcess: @unchecked Sendable {
+    // `@unchecked`: the process and the file paths are set once in `init`; Process itself is thread-safe for the
+    // calls made here (isRunning, terminationStatus, and signals by PID).
+    private let process = Process()
+    private let directory: URL
+    private let outputURL: URL
+    private let errorURL: URL
+
+    /// The executable: `$MESSAGEBUS_CLI` when set, else `messagebus` beside the test runner.
+    static var executable: URL {
+        let override = IntegrationEnvironment.value(of: "MESSAGEBUS_CLI", default: "")
+        if !override.isEmpty { return URL(fileURLWithPath: override) }
+        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        return runner.deletingLastPathComponent().appendingPathComponent("messagebus")
+    }
+
+    /// Starts `messagebus` with `arguments`, its output going to files.
+    init(_ arguments: [String]) throws {
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        self.outputURL = self.directory.appendingPathComponent("stdout")
+        self.errorURL = self.directory.appendingPathComponent("stderr")
+        try Data().write(to: self.outputURL)
+        try Data().write(to: self.errorURL)
+        self.process.executableURL = Self.executable
+        self.process.arguments = arguments
+        self.process.standardInput = FileHandle.nullDevice
+        self.process.standardOutput = try FileHandle(forWritingTo: self.outputURL)
+        self.process.standardError = try FileHandle(forWritingTo: self.errorURL)
+        try self.process.run()
+    }
+
+    deinit {
+        if self.process.isRunning { _ = Foundation.kill(self.process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+
+    /// The JSON objects printed so far, one per complete line.
+    var jsonLines: [[String: Any]] {
+        let text = (try? String(contentsOf: self.outputURL, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: true).compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+    }
+
+    /// Standard output and error, for failure messages.
+    var transcript: String {
+        let output = (try? String(contentsOf: self.outputURL, encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOf: self.errorURL, encoding: .utf8)) ?? ""
+        return "stdout:\n\(output)\nstderr:\n\(errors)"
+    }
+
+    /// Waits until `condition` holds for the JSON lines printed so far; throws after `limit` or when the process
+    /// ended first.
+    func waitUntil(limit: Duration, _ condition: ([[String: Any]]) -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while !condition(self.jsonLines) {
+            guard self.process.isRunning, ContinuousClock.now < deadline else {
+                throw BridgeProcessFailure(description: "condition not met within \(limit)\n\(self.transcript)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Kills the process with SIGKILL, as a crash or `kill -9` would, and waits for it to end.
+    func kill() async throws {
+        _ = Foundation.kill(self.process.processIdentifier, SIGKILL)
+        _ = try await self.exitStatus(limit: .seconds(10))
+    }
+
+    /// Waits for the process to end and returns its exit status (128 + n for signal n); terminates it after `limit`.
+    func exitStatus(limit: Duration) async throws -> Int32 {
+        let process = self.process
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            process.terminate()
+        }
+        defer { watchdog.cancel() }
+        return try await onDedicatedThread("bridge-cli-wait") {
+            process.waitUntilExit()
+            return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        }
+    }
+}
+
+/// A bridge process that did not do what the test waited for.
+struct BridgeProcessFailure: Error, CustomStringConvertible {
+    var description: String
+}
