@@ -15,9 +15,11 @@ public import MessageBus
 ///   the source delivers it again.
 /// - **No duplicates across restarts** with a ``MessageBridgeOptions/deduplicationStore``: ids of copied messages
 ///   are remembered (per target destination) after the target confirmed them and before the source is
-///   acknowledged, so a redelivered message is acknowledged without being published again. Only a crash between
-///   the target's confirmation and the store's commit (one batch) can publish a batch twice; consumers of the
-///   target under ``MessageBus/DeliveryGuarantee/effectivelyOnce(deduplicatingWith:)`` drop those by id.
+///   acknowledged, so a redelivered message is acknowledged without being published again. Only a process killed
+///   between the target's confirmation and the store's commit publishes again what it had in flight (at most
+///   ``MessageBridgeOptions/maxInFlight`` messages); consumers of the target under
+///   ``MessageBus/DeliveryGuarantee/effectivelyOnce(deduplicatingWith:)`` drop those by id. Cancelling the task
+///   does not: the batches already sent are confirmed, recorded and acknowledged before ``run(progress:)`` returns.
 /// - **Bounded memory.** At most ``MessageBridgeOptions/maxInFlight`` deliveries are unacknowledged at once.
 ///
 /// ```swift

@@ -15,7 +15,8 @@ struct BridgeCommand: AsyncParsableCommand {
             Reads DESTINATION as subscriber group GROUP on --from and publishes every message unchanged (payload, \
             key, headers, id, content type, correlation id, timestamp) to --to. A source message is acknowledged \
             only after the target confirmed it. With --state-file the ids copied are kept in an SQLite file, so a \
-            restarted bridge does not publish them again. On a terminal a progress line is shown; otherwise every \
+            restarted bridge does not publish them again (a killed process may publish again what it had in flight, \
+            at most --max-in-flight messages, which effectively-once consumers drop by id). On a terminal a progress line is shown; otherwise every \
             second a JSON line is printed, and a JSON report at the end. SIGINT or SIGTERM stops the bridge \
             between batches and prints the report.
 
