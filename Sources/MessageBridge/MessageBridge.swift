@@ -6,8 +6,7 @@ public import MessageBus
 ///
 /// The bridge consumes a ``MessageBridgeSource`` on the source bus and publishes each message to the target bus
 /// unchanged: payload, key, headers, id, content type, correlation id and timestamp as the source backend
-/// delivered them (the target backend then maps them onto its own fields, see the README's table; AMQP
-/// timestamps have whole seconds).
+/// delivered them (the target backend then maps them onto its own fields, see the README's table).
 ///
 /// ## Guarantees
 /// - **At-least-once.** A source delivery is acknowledged only after the target confirmed the publish of its

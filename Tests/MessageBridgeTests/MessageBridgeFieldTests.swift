@@ -7,8 +7,9 @@ import Testing
 /// Every field of a message crosses the bridge between the real brokers, in both directions.
 ///
 /// What the bridge must keep is what the source backend delivered; the test compares the target's deliveries with
-/// a witness group's deliveries on the source. One limit belongs to AMQP 0-9-1, not to the bridge: its `timestamp`
-/// property has whole seconds, so on Kafka -> RabbitMQ the time is kept to the second.
+/// a witness group's deliveries on the source, every field at once: payload, key, headers, id, content type,
+/// correlation id and the timestamp to the millisecond (AMQP's own timestamp has whole seconds; the RabbitMQ backend
+/// carries the milliseconds in its `timestamp_in_ms` header).
 @Suite(
     "Message bridge fields (Kafka <-> RabbitMQ)", .enabled(if: IntegrationGate.isEnabled, BridgeBrokers.skipComment),
     .timeLimit(.minutes(3)))
@@ -18,16 +19,10 @@ struct MessageBridgeFieldTests {
         let rabbit = try await BridgeBrokers.rabbitMQ()
         let (sourceSide, targetSide) = try await self.bridge(from: kafka, to: rabbit, witnessFirst: false)
 
-        for (expected, copied) in zip(sourceSide, targetSide) {
-            #expect(copied.payload == expected.payload)
-            #expect(copied.key == expected.key)
-            #expect(copied.headers == expected.headers)
-            #expect(copied.id == expected.id)
-            #expect(copied.contentType == expected.contentType)
-            #expect(copied.correlationID == expected.correlationID)
-            let seconds = try #require(expected.timestamp).timeIntervalSince1970.rounded(.down)
-            #expect(copied.timestamp == Date(timeIntervalSince1970: seconds))
-        }
+        #expect(targetSide == sourceSide)
+        #expect(targetSide.allSatisfy { $0.timestamp != nil && $0.contentType != nil && $0.correlationID != nil })
+        // The source's times have milliseconds, which must have survived.
+        #expect(targetSide.allSatisfy { $0.timestamp!.timeIntervalSince1970.truncatingRemainder(dividingBy: 1) > 0 })
         try await kafka.close()
         try await rabbit.close()
     }
@@ -37,7 +32,6 @@ struct MessageBridgeFieldTests {
         let rabbit = try await BridgeBrokers.rabbitMQ()
         let (sourceSide, targetSide) = try await self.bridge(from: rabbit, to: kafka, witnessFirst: true)
 
-        // Every field, the timestamp included, compared at once.
         #expect(targetSide == sourceSide)
         #expect(targetSide.allSatisfy { $0.timestamp != nil && $0.contentType != nil && $0.correlationID != nil })
         try await kafka.close()

@@ -46,6 +46,10 @@ enum AMQPMessageDecoder {
                     decoded.streamOffset = Self.integer(entry.value).map(Int64.init)
                     continue
                 }
+                if name == AMQPHeaderName.timestampInMilliseconds, let milliseconds = Self.integer(entry.value) {
+                    decoded.timestamp = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+                    continue
+                }
                 decoded.headers.append(MessageHeader(name: name, value: Self.bytes(entry.value)))
             }
         }

@@ -36,14 +36,17 @@ final class AMQPPublisher {
             flags |= UInt32(AMQP_BASIC_CORRELATION_ID_FLAG)
             properties.correlation_id = self.put(correlationID, at: &cursor)
         }
+        var milliseconds: Int64?
         if let timestamp = message.timestamp {
             flags |= UInt32(AMQP_BASIC_TIMESTAMP_FLAG)
             properties.timestamp = UInt64(max(0, timestamp.timeIntervalSince1970))
+            milliseconds = AMQPHeaderName.millisecondsBeyondSeconds(of: timestamp)
         }
         let headers = message.headers.filter {
             $0.name != AMQPHeaderName.deliveryCount && $0.name != AMQPHeaderName.streamOffset
+                && $0.name != AMQPHeaderName.timestampInMilliseconds
         }
-        if !headers.isEmpty {
+        if !headers.isEmpty || milliseconds != nil {
             flags |= UInt32(AMQP_BASIC_HEADERS_FLAG)
             for (index, header) in headers.enumerated() {
                 var entry = amqp_table_entry_t()
@@ -55,7 +58,15 @@ final class AMQPPublisher {
                 entry.value.value.bytes = self.put(bytes: header.value, at: &cursor)
                 self.entries[index] = entry
             }
-            properties.headers = amqp_table_t(num_entries: Int32(headers.count), entries: self.entries.baseAddress)
+            if let milliseconds {
+                var entry = amqp_table_entry_t()
+                entry.key = self.put(AMQPHeaderName.timestampInMilliseconds, at: &cursor)
+                entry.value.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue)
+                entry.value.value.i64 = milliseconds
+                self.entries[headers.count] = entry
+            }
+            let count = headers.count + (milliseconds == nil ? 0 : 1)
+            properties.headers = amqp_table_t(num_entries: Int32(count), entries: self.entries.baseAddress)
         }
         if let extra = request.properties {
             self.put(extra, into: &properties, flags: &flags, at: &cursor)
@@ -108,13 +119,15 @@ final class AMQPPublisher {
         }
         bytes += (message.contentType?.utf8.count ?? 0) + (message.correlationID?.utf8.count ?? 0)
         for header in message.headers { bytes += header.name.utf8.count + header.value.count }
+        bytes += AMQPHeaderName.timestampInMilliseconds.utf8.count
         if bytes > self.scratch.count {
             self.scratch.deallocate()
             self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, self.scratch.count * 2), alignment: 8)
         }
-        if message.headers.count > self.entries.count {
+        // One entry more for the timestamp's milliseconds.
+        if message.headers.count + 1 > self.entries.count {
             self.entries.deallocate()
-            self.entries = .allocate(capacity: max(message.headers.count, self.entries.count * 2))
+            self.entries = .allocate(capacity: max(message.headers.count + 1, self.entries.count * 2))
         }
     }
 
@@ -142,4 +155,15 @@ enum AMQPHeaderName {
     static let deliveryCount = "x-delivery-count"
     /// A stream message's offset, which the broker adds to each delivery from a stream queue.
     static let streamOffset = "x-stream-offset"
+    /// The message's time in milliseconds since 1970 (a 64-bit integer; the name RabbitMQ's message-timestamp plugin
+    /// uses). AMQP's `timestamp` property has whole seconds, so the backend adds this header when the time has
+    /// milliseconds and reads it back into ``MessageBus/Message/timestamp``: a message keeps the millisecond time
+    /// it keeps on Kafka, through a bridge too.
+    static let timestampInMilliseconds = "timestamp_in_ms"
+
+    /// The time in whole milliseconds when it is not a whole second (the header is then needed), else `nil`.
+    static func millisecondsBeyondSeconds(of timestamp: Date) -> Int64? {
+        let milliseconds = Int64((timestamp.timeIntervalSince1970 * 1000).rounded(.down))
+        return milliseconds > 0 && milliseconds % 1000 != 0 ? milliseconds : nil
+    }
 }
