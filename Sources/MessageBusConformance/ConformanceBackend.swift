@@ -18,6 +18,9 @@ public struct ConformanceBackend: Sendable {
     public var caseTimeout: Duration
     /// Opens a bus.
     public var makeBus: Factory
+    /// Why the broker under test lacks a feature a case needs, or `nil` when it has it; a case that needs a feature
+    /// the broker lacks is reported unsupported with that reason. Answer from a probe of the broker, not a guess.
+    public var lacks: @Sendable (ConformanceBrokerFeature) async -> String?
 
     /// Describes a backend under test.
     ///
@@ -26,20 +29,30 @@ public struct ConformanceBackend: Sendable {
     ///   - receiveTimeout: How long to wait for an expected delivery.
     ///   - quietPeriod: How long silence must last to prove absence; longer for brokers that batch fetches.
     ///   - caseTimeout: The longest a case may take.
+    ///   - lacks: Why the broker lacks a feature, from a probe; `nil` for a feature it has (the default: all).
     ///   - makeBus: Opens a bus on the broker under test.
     public init(
         name: String,
         receiveTimeout: Duration = .seconds(20),
         quietPeriod: Duration = .milliseconds(500),
         caseTimeout: Duration = .seconds(120),
+        lacks: @escaping @Sendable (ConformanceBrokerFeature) async -> String? = { _ in nil },
         makeBus: @escaping Factory
     ) {
+        self.lacks = lacks
         self.name = name
         self.receiveTimeout = receiveTimeout
         self.quietPeriod = quietPeriod
         self.caseTimeout = caseTimeout
         self.makeBus = makeBus
     }
+}
+
+/// What a broker may lack that a backend needs for some cases.
+public enum ConformanceBrokerFeature: Sendable, Hashable {
+    /// Keeping what the backend stores with a group's committed position (Kafka: offset commit metadata), which
+    /// counts a redelivery to another member after a cancel, a rebalance or a crash.
+    case groupPositionMetadata
 }
 
 extension ConformanceBackend: CustomStringConvertible {

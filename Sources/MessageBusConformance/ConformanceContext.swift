@@ -29,6 +29,13 @@ public final class ConformanceContext: Sendable {
         try await self.openBus(MessageBusConfiguration(guarantee: guarantee))
     }
 
+    /// Throws ``ConformanceUnsupported`` when the broker under test lacks `feature`.
+    public func require(_ feature: ConformanceBrokerFeature) async throws {
+        if let reason = await self.backend.lacks(feature) {
+            throw ConformanceUnsupported(description: reason)
+        }
+    }
+
     /// A destination name no other case or run uses.
     public func uniqueName(_ label: String) -> String {
         "conformance.\(label).\(UUID().uuidString.prefix(8).lowercased())"

@@ -16,7 +16,8 @@ import Testing
 )
 struct KafkaConformanceTests {
     static let backend = ConformanceBackend(
-        name: "kafka", receiveTimeout: .seconds(30), quietPeriod: .seconds(2), caseTimeout: .seconds(240)
+        name: "kafka", receiveTimeout: .seconds(30), quietPeriod: .seconds(2), caseTimeout: .seconds(240),
+        lacks: { feature in await KafkaBrokerProbes.shared.lacks(feature) }
     ) { configuration in
         try await KafkaBusFactory.realBus(configuration)
     }
@@ -45,6 +46,36 @@ struct KafkaConformanceTests {
         try await KafkaBusFactory.requireRealBroker()
         if let failure = await ConformanceSuite.runAndReport(testCase, on: Self.backend) {
             Issue.record(Comment(rawValue: failure))
+        }
+    }
+}
+
+/// What the broker under test lacks, found by the backend's probes once per run.
+actor KafkaBrokerProbes {
+    static let shared = KafkaBrokerProbes()
+    private var commitMetadata: Result<Bool, any Error>?
+
+    func lacks(_ feature: ConformanceBrokerFeature) async -> String? {
+        switch feature {
+        case .groupPositionMetadata:
+            if self.commitMetadata == nil {
+                do {
+                    let bus = try await KafkaBusFactory.realBus()
+                    let kept = try await (bus as? KafkaMessageBus)?.checkCommitMetadata()
+                    try await bus.close()
+                    self.commitMetadata = .success(kept ?? false)
+                } catch {
+                    self.commitMetadata = .failure(error)
+                }
+            }
+            switch self.commitMetadata {
+            case .success(true): return nil
+            case .success(false):
+                return "the broker drops offset commit metadata (checkCommitMetadata() is false; Tansu 0.6 does), "
+                    + "where the Kafka backend counts redeliveries to another member"
+            case .failure(let error): return "the commit metadata probe failed: \(error)"
+            case nil: return nil
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ import MessageBus
 enum RedeliveryCases {
     static let all = [
         requeueReachesOnlyItsGroup, retryWaitsItsDelayWithoutHoldingTheGroup, attemptsCountEveryRedelivery,
+        attemptsCountAcrossCancel,
         deadLetterKeptBeforeAnyoneReads, poisonMessageAmongManyGoodOnes, settlementsAreCounted,
     ]
 
@@ -71,6 +72,27 @@ enum RedeliveryCases {
             }
         }
         try check(seen == [1, 2, 3, 4, 5], "attempts were \(seen)")
+    }
+
+    static let attemptsCountAcrossCancel = ConformanceCase(
+        "a delivery given back by a cancelled subscription comes to the next member with its attempt raised"
+    ) { context in
+        try await context.require(.groupPositionMetadata)
+        let bus = try await context.openBus()
+        let destination = context.uniqueName("attempts-cancel")
+        let options = SubscriptionOptions(startPosition: .earliest)
+        let first = try await bus.subscribe(to: destination, group: "readers", options: options)
+        try await bus.publish(Message(text: "again", key: "k", id: "again"), to: destination)
+        let original = try await context.receive(1, from: first)[0]
+        try await original.nack(requeue: true)
+        let requeued = try await context.receive(1, from: first, what: "redeliveries")[0]
+        try check(requeued.attempt == 2, "the requeued delivery has attempt \(requeued.attempt), expected 2")
+        await first.cancel()  // requeued is left unsettled: it goes back to the group
+        let next = try await bus.subscribe(to: destination, group: "readers", options: options)
+        let again = try await context.receive(1, from: next, what: "deliveries given back")[0]
+        try check(again.message.id == "again", "the next member got \(again.message.id)")
+        try check(again.attempt == 3, "the next member got attempt \(again.attempt), expected 3")
+        try await again.ack()
     }
 
     static let deadLetterKeptBeforeAnyoneReads = ConformanceCase(

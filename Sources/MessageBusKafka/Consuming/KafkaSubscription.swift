@@ -176,6 +176,19 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         self.onCancel(self)
     }
 
+    /// Ends the subscription as if its process had died: buffered deliveries are dropped and the consumer thread
+    /// ends without committing or leaving the group; see ``RDKafkaConsumer/simulateCrash(timeout:)``.
+    func simulateCrash() async {
+        self.state.withLock { state in
+            state.isClosed = true
+            state.buffer.removeAll()
+            state.bufferStart = 0
+            self.publishInFlight(state)
+        }
+        await self.consumer?.simulateCrash(timeout: .seconds(30))
+        self.onCancel(self)
+    }
+
     // MARK: Settling
 
     /// Marks `deliveries` done: their offsets become committable once everything before them is done too, and

@@ -91,7 +91,9 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// Destroys the client; blocks until librdkafka's threads end. Call it on a dedicated thread.
-    func destroy() {
+    /// Destroys the handle; with `leavingGroup` `false`, a consumer neither commits nor leaves its group, as if its
+    /// process had died (for tests of what the group does after a crash).
+    func destroy(leavingGroup: Bool = true) {
         let first = self.usage.withLock { usage -> Bool in
             guard !usage.isDestroyed else { return false }
             usage.isDestroyed = true
@@ -104,7 +106,11 @@ final class RDKafkaClient: @unchecked Sendable {
         while self.usage.withLock({ $0.callsInside }) > 0 {
             usleep(1000)
         }
-        rd_kafka_destroy(self.pointer)
+        if leavingGroup {
+            rd_kafka_destroy(self.pointer)
+        } else {
+            rd_kafka_destroy_flags(self.pointer, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
+        }
     }
 
     /// Marks a blocking call on the handle as running, so ``destroy()`` waits for it; pair with ``leave()``.

@@ -29,6 +29,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     private let settings: Settings
     private weak var owner: (any RDKafkaConsumerOwner)?
     private let stop = StopFlag()
+    /// Set by ``simulateCrash()``: the thread ends without storing, committing or leaving the group.
+    private let crashes = Atomic(false)
     /// Whether the client still exists; calls from other threads check it under this lock, and the consumer
     /// thread clears it under the same lock before destroying the client, so no call reaches a destroyed handle.
     private let isAlive = Mutex(true)
@@ -42,6 +44,14 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// Thread-confined to the consumer thread: partitions held back at a retry record that is not due yet (paused,
     /// and moved back to that record), with the time it is due in milliseconds since 1970.
     private var held: [KafkaTopicPartition: Int64] = [:]
+    /// Thread-confined to the consumer thread: how often the records of each assigned partition were handed out
+    /// before, committed with its offset (``KafkaDeliveryLedger``); unused at-most-once, where nothing is redelivered.
+    private var ledgers = KafkaDeliveryLedgers()
+    /// Thread-confined: when the ledgers that changed without an offset to store were last committed.
+    private var ledgersCommittedAt = ContinuousClock.now
+    /// How often ledgers that changed are committed when no acknowledgement carries them: a record handed out
+    /// this long before a crash counts the crash as a redelivery.
+    static let ledgerCommitInterval = Duration.milliseconds(500)
     /// Thread-confined to the consumer thread: partitions started by time, with that time in milliseconds, until
     /// their first record at or after it. Records before it are skipped here, because some brokers answer a
     /// lookup by time with the start of the log (Tansu) or not at all (the mock cluster).
@@ -115,6 +125,15 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         self.wake()
     }
 
+    /// Ends the thread as a crash would: nothing more is stored or committed, the group is not left (its other
+    /// members get the partitions once the session times out), and the client is destroyed. For tests of what the
+    /// group does after a consumer process dies.
+    func simulateCrash(timeout: Duration) async {
+        self.crashes.store(true, ordering: .releasing)
+        self.requestStop()
+        _ = try? await self.exited.wait(timeout: timeout)
+    }
+
     /// Wakes the thread from its poll, so that freed room is used at once.
     func wake() {
         self.roomFreed.signal()
@@ -140,10 +159,30 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             return offsets
         }
         guard !offsets.isEmpty else { return }
-        let list = Self.makeList(offsets)
+        let list = Self.makeList(offsets.map { partition, offset in
+            (partition, offset, self.tracksLedgers ? self.ledgers.stored(offset, for: partition) : nil)
+        })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         // Offsets of partitions no longer assigned are refused by librdkafka, which is what they deserve.
         _ = rd_kafka_offsets_store(self.client.pointer, list)
+    }
+
+    /// Whether deliveries are counted across members (every guarantee that redelivers).
+    private var tracksLedgers: Bool { !self.settings.commitBeforeDelivery }
+
+    /// Commits the ledgers of `partitions` (every changed one when `nil`) with their offsets, so that the next
+    /// member counts what this one handed out. librdkafka commits a stored offset only when it advanced, so a
+    /// ledger that changed without an acknowledgement is committed here.
+    private func commitLedgers(_ partitions: [KafkaTopicPartition]? = nil, async: Bool) {
+        self.ledgersCommittedAt = .now
+        let commits = self.ledgers.toCommit(partitions)
+        guard !commits.isEmpty else { return }
+        let list = Self.makeList(commits)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_commit(self.client.pointer, list, async ? 1 : 0)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            self.logger.debug("committing delivery counts: \(RDKafkaError.text(error))")
+        }
     }
 
     // MARK: The consumer thread
@@ -209,6 +248,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         } else {
             for partition in moved { self.skipBefore[partition] = nil }
         }
+        for partition in moved { self.ledgers.seeked(partition) }
         // A seek replaces a hold at a retry record: the partition reads from its new position at once.
         let released = moved.filter { self.held.removeValue(forKey: $0) != nil }
         if !released.isEmpty, !self.isPaused {
@@ -235,6 +275,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         while !self.stop.isSet {
             if !self.held.isEmpty { self.releaseDuePartitions() }
             self.storeAcknowledgedOffsets()
+            if !self.ledgers.changed.isEmpty, ContinuousClock.now - self.ledgersCommittedAt >= Self.ledgerCommitInterval {
+                self.commitLedgers(async: true)
+            }
             if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
             let room = self.owner?.availableRoom() ?? 0
             if room <= 0 {
@@ -256,16 +299,19 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             let count = self.poll(limit: min(room, self.settings.maxBatch))
             if count > 0 { self.handle(UnsafeMutableBufferPointer(rebasing: self.slots[0..<count])) }
         }
-        // Leaving the group runs the revoke callback (storing and committing what was acknowledged) on this thread;
-        // with nothing assigned there is no callback, so the stores are made here too.
-        self.storeAcknowledgedOffsets()
-        let closeError = rd_kafka_consumer_close(self.client.pointer)
-        if closeError != RD_KAFKA_RESP_ERR_NO_ERROR {
-            self.logger.debug("consumer close: \(RDKafkaError.text(closeError))")
+        let crashed = self.crashes.load(ordering: .acquiring)
+        if !crashed {
+            // Leaving the group runs the revoke callback (storing and committing what was acknowledged) on this
+            // thread; with nothing assigned there is no callback, so the stores are made here too.
+            self.storeAcknowledgedOffsets()
+            let closeError = rd_kafka_consumer_close(self.client.pointer)
+            if closeError != RD_KAFKA_RESP_ERR_NO_ERROR {
+                self.logger.debug("consumer close: \(RDKafkaError.text(closeError))")
+            }
         }
         self.isAlive.withLock { $0 = false }
         if let queue { rd_kafka_queue_destroy(queue) }
-        self.client.destroy()
+        self.client.destroy(leavingGroup: !crashed)
         self.slots.deallocate()
         self.exited.fire(.success(()))
     }
@@ -289,6 +335,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(messages.count)
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
+        // The run of records handed out from one partition, noted in its ledger once the run ends.
+        var run: (partition: KafkaTopicPartition, first: Int64, last: Int64)?
         for case let message? in messages {
             defer { rd_kafka_message_destroy(message) }
             let error = message.pointee.err
@@ -314,9 +362,17 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 }
             }
             guard let delivery = builder?.delivery(
-                of: decoded.message, attempt: decoded.attempt, partition: partition, offset: view.offset,
-                source: decoded.retry?.source)
+                of: decoded.message, attempt: decoded.attempt + self.ledgers.earlierDeliveries(of: view.offset, in: partition),
+                partition: partition, offset: view.offset, source: decoded.retry?.source)
             else { continue }
+            if self.tracksLedgers {
+                if let current = run, current.partition == partition {
+                    run?.last = view.offset
+                } else {
+                    if let current = run { self.ledgers.handedOut(current.partition, from: current.first, through: current.last) }
+                    run = (partition, view.offset, view.offset)
+                }
+            }
             deliveries.append(delivery)
             if deliveries.count == Self.handOffChunk, !self.settings.commitBeforeDelivery, let builder {
                 // Handed on in chunks while the rest of the batch is decoded, so the receiving task works on the
@@ -326,6 +382,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             }
             if self.settings.commitBeforeDelivery { nextOffsets[partition] = max(nextOffsets[partition] ?? 0, view.offset + 1) }
         }
+        if let run { self.ledgers.handedOut(run.partition, from: run.first, through: run.last) }
         guard let builder, !deliveries.isEmpty else { return }
         if !nextOffsets.isEmpty {
             let list = Self.makeList(nextOffsets.map { ($0.key, $0.value) })
@@ -428,6 +485,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
         let list = Self.entries(partitions)
         if event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            if self.tracksLedgers { self.readLedgers(of: partitions) }
             self.resolveStartOffsets(partitions)
             if cooperative {
                 if let error = RDKafkaError.consume(rd_kafka_incremental_assign(client, partitions), "incremental assign") {
@@ -452,12 +510,38 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             if error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR__NO_OFFSET {
                 self.logger.debug("commit on revoke: \(RDKafkaError.text(error))")
             }
+            if self.tracksLedgers {
+                // Then what this member handed out, so the next one counts it (after the offsets: a later commit
+                // of the same offset keeps this metadata).
+                self.commitLedgers(list, async: false)
+                for partition in list { self.ledgers.revoked(partition) }
+            }
             if cooperative {
                 _ = RDKafkaError.consume(rd_kafka_incremental_unassign(client, partitions), "incremental unassign")
             } else {
                 _ = rd_kafka_assign(client, nil)
             }
             self.logger.debug("revoked \(list.map(\.description))")
+        }
+    }
+
+    /// Starts the ledgers of newly assigned partitions from their committed offsets and metadata (one lookup for
+    /// the whole assignment; without an answer, a partition starts without history).
+    private func readLedgers(of partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        guard let lookup = rd_kafka_topic_partition_list_copy(partitions) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(lookup) }
+        let error = rd_kafka_committed(self.client.pointer, lookup, self.settings.lookupTimeoutMilliseconds)
+        for index in 0..<Int(lookup.pointee.cnt) {
+            let element = lookup.pointee.elems[index]
+            let partition = KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR, element.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                self.ledgers.assigned(partition, committed: nil, metadata: nil)
+                continue
+            }
+            let metadata = element.metadata.map { bytes in
+                String(decoding: UnsafeRawBufferPointer(start: bytes, count: element.metadata_size), as: UTF8.self)
+            }
+            self.ledgers.assigned(partition, committed: element.offset >= 0 ? element.offset : nil, metadata: metadata)
         }
     }
 
@@ -528,6 +612,22 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             let element = list.pointee.elems[index]
             return KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)
         }
+    }
+
+    /// A list of offsets with metadata (librdkafka frees the copies it is given with the list).
+    private static func makeList(
+        _ offsets: [(KafkaTopicPartition, Int64, String?)]
+    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+        for (partition, offset, metadata) in offsets {
+            guard let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition) else { continue }
+            element.pointee.offset = offset
+            if let metadata, let copy = strdup(metadata) {
+                element.pointee.metadata = UnsafeMutableRawPointer(copy)
+                element.pointee.metadata_size = strlen(copy)
+            }
+        }
+        return list
     }
 
     private static func makeList(

@@ -115,7 +115,7 @@ struct RabbitMQRPCTests {
         let queue = try await observer.declare(RabbitMQQueue(name, durable: false, expires: .seconds(60))).name
         try await observer.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
         let pending = Task {
-            try await bus.request(Message(text: "nobody answers yet", key: queue), to: "amq.direct", timeout: .seconds(30))
+            try await bus.request(Message(text: "nobody answers yet", key: queue), to: "amq.direct", timeout: .seconds(120))
         }
         let deadline = ContinuousClock.now + .seconds(10)
         while try await observer.inspectQueue(queue).messageCount == 0, ContinuousClock.now < deadline {
