@@ -59,7 +59,7 @@ bench: bootstrap
 # Any DocC warning (a broken symbol link, an undocumented parameter) fails the build. From the backends' doc
 # comments, link to the facade's symbols with an absolute path: ``/MessageBus/MessageBusError/Code/closed``
 # (``MessageBus/...`` would name the extended-module page, or the protocol).
-DOCS_TARGETS := MessageBus MessageBusKafka MessageBusRabbitMQ
+DOCS_TARGETS := MessageBus MessageBusKafka MessageBusRabbitMQ MessageBridge
 docs: bootstrap
 	$(SWIFT) package $(SWIFT_FLAGS) generate-documentation $(addprefix --target ,$(DOCS_TARGETS)) \
 		--enable-experimental-combined-documentation --warnings-as-errors

@@ -7,7 +7,7 @@ import Synchronization
 /// Three stages overlap, each one task, joined by channels of a few batches:
 /// 1. the receiver takes batches from the source;
 /// 2. the sender drops the messages already copied (the store, plus what is sent and not yet recorded) and hands
-///    the others to the target client in order (``MessageBus/MessageBus/send(contentsOf:to:)``);
+///    the others to the target client in order (``/MessageBus/MessageBus/send(contentsOf:to:)``);
 /// 3. the confirmer waits for the target's confirmation of everything sent (``TargetConfirmation``), records the
 ///    ids in the store (one transaction per batch) and only then acknowledges the batch on the source.
 ///

@@ -10,14 +10,14 @@ public import MessageBus
 ///
 /// ## Guarantees
 /// - **At-least-once.** A source delivery is acknowledged only after the target confirmed the publish of its
-///   batch (``MessageBus/MessageBus/publish(contentsOf:to:)``); a crash or a failure leaves it unacknowledged, and
+///   batch (``/MessageBus/MessageBus/publish(contentsOf:to:)``); a crash or a failure leaves it unacknowledged, and
 ///   the source delivers it again.
 /// - **No duplicates across restarts** with a ``MessageBridgeOptions/deduplicationStore``: ids of copied messages
 ///   are remembered (per target destination) after the target confirmed them and before the source is
 ///   acknowledged, so a redelivered message is acknowledged without being published again. Only a process killed
 ///   between the target's confirmation and the store's commit publishes again what it had in flight (at most
 ///   ``MessageBridgeOptions/maxInFlight`` messages); consumers of the target under
-///   ``MessageBus/DeliveryGuarantee/effectivelyOnce(deduplicatingWith:)`` drop those by id. Cancelling the task
+///   ``/MessageBus/DeliveryGuarantee/effectivelyOnce(deduplicatingWith:)`` drop those by id. Cancelling the task
 ///   does not: the batches already sent are confirmed, recorded and acknowledged before ``run(progress:)`` returns.
 /// - **Bounded memory.** At most ``MessageBridgeOptions/maxInFlight`` deliveries are unacknowledged at once.
 ///
@@ -70,8 +70,8 @@ public struct MessageBridge: Sendable {
     /// - Parameter progress: Called every ``MessageBridgeOptions/progressInterval`` with a snapshot, from a task of
     ///   the bridge; keep it short.
     /// - Returns: The report: why it stopped, the figures and the positions copied.
-    /// - Throws: ``MessageBus/MessageBusError/Code/invalidConfiguration`` for options out of range,
-    ///   ``MessageBus/MessageBusError/Code/unsupported`` for dead letters of a custom source, and the first failure
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidConfiguration`` for options out of range,
+    ///   ``/MessageBus/MessageBusError/Code/unsupported`` for dead letters of a custom source, and the first failure
     ///   of the source, the target or the store.
     public func run(
         progress: (@Sendable (MessageBridgeProgress) -> Void)? = nil

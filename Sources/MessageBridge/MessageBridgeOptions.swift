@@ -3,7 +3,7 @@ public import MessageBus
 /// How a ``MessageBridge`` copies: batch sizes, the in-flight bound, de-duplication, cut-over and dead letters.
 public struct MessageBridgeOptions: Sendable {
     /// The most messages taken from the source and published to the target in one batch (one confirmed
-    /// ``MessageBus/MessageBus/publish(contentsOf:to:)`` per target destination, one store transaction). Default
+    /// ``/MessageBus/MessageBus/publish(contentsOf:to:)`` per target destination, one store transaction). Default
     /// 500.
     public var batchSize: Int
     /// The most source deliveries received and not yet acknowledged at once: the source subscription's prefetch,
@@ -65,7 +65,7 @@ public struct MessageBridgeOptions: Sendable {
         self.pollInterval = pollInterval
     }
 
-    /// Throws ``MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first option out of range.
+    /// Throws ``/MessageBus/MessageBusError/Code/invalidConfiguration`` naming the first option out of range.
     public func validate() throws {
         guard self.batchSize >= 1 else {
             throw MessageBusError.invalidConfiguration(

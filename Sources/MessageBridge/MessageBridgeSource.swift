@@ -15,7 +15,7 @@ public import MessageBus
 /// }
 /// ```
 ///
-/// Each delivery is published to the target under its own ``MessageBus/Delivery/destination`` (the topic it was read
+/// Each delivery is published to the target under its own ``/MessageBus/Delivery/destination`` (the topic it was read
 /// from, or the queue's name), unless ``MessageBridgeOptions/targetDestination`` maps it elsewhere.
 public struct MessageBridgeSource: Sendable, CustomStringConvertible {
     enum Kind: Sendable {

@@ -2,11 +2,11 @@ import GRDB
 public import Logging
 public import MessageBus
 
-/// A persistent ``MessageBus/DeduplicationStore`` in an SQLite file: the ids it remembers survive a restart.
+/// A persistent ``/MessageBus/DeduplicationStore`` in an SQLite file: the ids it remembers survive a restart.
 ///
 /// ``MessageBridge`` keeps the ids of the messages it copied here, so that a bridge restarted after a crash skips
 /// what it already published. It is also a store for consumers under
-/// ``MessageBus/DeliveryGuarantee/effectivelyOnce(deduplicatingWith:)`` whose de-duplication must outlive the
+/// ``/MessageBus/DeliveryGuarantee/effectivelyOnce(deduplicatingWith:)`` whose de-duplication must outlive the
 /// process: `.effectivelyOnce(deduplicatingWith: try SQLiteDeduplicationStore(path: "orders.sqlite"))`.
 ///
 /// SQLite calls block, so every access runs on GRDB's own serial dispatch queue and the calling task suspends:
@@ -29,8 +29,8 @@ public final class SQLiteDeduplicationStore: DeduplicationStore {
     ///   - capacity: The most ids kept, oldest forgotten first; `nil` (the default) keeps all of them. A bridge's
     ///     store only needs the ids that can still be redelivered, so a capacity well above the source's backlog
     ///     is safe.
-    ///   - logger: Where failures of the non-throwing ``MessageBus/DeduplicationStore`` methods are logged.
-    /// - Throws: ``MessageBus/MessageBusError/Code/invalidConfiguration`` naming the path when the file cannot be
+    ///   - logger: Where failures of the non-throwing ``/MessageBus/DeduplicationStore`` methods are logged.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/invalidConfiguration`` naming the path when the file cannot be
     ///   opened or is not such a store, or when `capacity` is below 1.
     public init(path: String, capacity: Int? = nil, logger: Logger = Logger(label: "messagebus.bridge.store")) throws {
         if let capacity, capacity < 1 {
@@ -75,7 +75,7 @@ public final class SQLiteDeduplicationStore: DeduplicationStore {
 
     /// Which of `keys` the store remembers, in one read transaction.
     ///
-    /// - Throws: ``MessageBus/MessageBusError/Code/brokerError`` naming the store when SQLite fails.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/brokerError`` naming the store when SQLite fails.
     public func containedKeys(_ keys: some Collection<String> & Sendable) async throws -> Set<String> {
         guard !keys.isEmpty else { return [] }
         let keys = Array(keys)
@@ -98,7 +98,7 @@ public final class SQLiteDeduplicationStore: DeduplicationStore {
     /// Remembers every key of `keys` in one transaction (keys already remembered stay where they were), then
     /// forgets the oldest beyond ``capacity``.
     ///
-    /// - Throws: ``MessageBus/MessageBusError/Code/brokerError`` naming the store when SQLite fails; then none of
+    /// - Throws: ``/MessageBus/MessageBusError/Code/brokerError`` naming the store when SQLite fails; then none of
     ///   the keys was remembered.
     public func insert(contentsOf keys: some Collection<String> & Sendable) async throws {
         guard !keys.isEmpty else { return }
@@ -125,7 +125,7 @@ public final class SQLiteDeduplicationStore: DeduplicationStore {
 
     /// How many ids the store remembers.
     ///
-    /// - Throws: ``MessageBus/MessageBusError/Code/brokerError`` naming the store when SQLite fails.
+    /// - Throws: ``/MessageBus/MessageBusError/Code/brokerError`` naming the store when SQLite fails.
     public func count() async throws -> Int {
         try await self.access("count") { database in
             try await database.read { db in
@@ -154,7 +154,7 @@ public final class SQLiteDeduplicationStore: DeduplicationStore {
         }
     }
 
-    /// Runs `body` against the database, turning SQLite's errors into ``MessageBus/MessageBusError``.
+    /// Runs `body` against the database, turning SQLite's errors into ``/MessageBus/MessageBusError``.
     private func access<Value: Sendable>(
         _ operation: String, _ body: (DatabaseQueue) async throws -> Value
     ) async throws -> Value {

@@ -1,7 +1,7 @@
 import MessageBus
 import Synchronization
 
-/// Confirms what the bridge's lanes sent to the target, one ``MessageBus/MessageBus/flush()`` at a time.
+/// Confirms what the bridge's lanes sent to the target, one ``/MessageBus/MessageBus/flush()`` at a time.
 ///
 /// A flush waits for everything sent so far and throws only the *first* failure since the previous flush, so two
 /// lanes flushing at once could each miss the other's failure. Flushes are therefore chained one after another, and
