@@ -82,12 +82,15 @@ struct BridgeCommand: AsyncParsableCommand {
         let target = try await BusTarget(url: self.to, verbose: self.verbose).connect()
         let store = try self.stateFile.map { try SQLiteDeduplicationStore(path: $0) }
         let targetDestination = self.targetDestination
+        let deadLetterDestination = SubscriptionOptions().deadLetterDestination(for: self.destination)
         let options = MessageBridgeOptions(
             batchSize: self.batchSize, maxInFlight: self.maxInFlight,
             deduplicationStore: store ?? InMemoryDeduplicationStore(capacity: 1_000_000),
             targetDestination: { sourceDestination in
-                // The dead letters keep their own name: `<destination>.dlq` of the target.
-                targetDestination.map { sourceDestination.hasSuffix(".dlq") ? "\($0).dlq" : $0 } ?? sourceDestination
+                // The dead letters go to the dead-letter destination of the target destination.
+                guard let targetDestination else { return sourceDestination }
+                return sourceDestination == deadLetterDestination
+                    ? SubscriptionOptions().deadLetterDestination(for: targetDestination) : targetDestination
             },
             cutOverIdle: self.cutOverIdle?.duration, deadLetters: self.deadLetters,
             sourceLag: Self.lagProbe(of: source, destination: self.destination, group: self.group))
