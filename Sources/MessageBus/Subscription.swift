@@ -40,6 +40,7 @@ public struct Subscription: AsyncSequence, Sendable {
     /// Ends the subscription; unsettled deliveries go back to the group and are redelivered.
     public func cancel() async {
         await self.source.cancel()
+        self.context.recordInFlight(0)
     }
 
     /// Creates the iterator.
@@ -90,6 +91,7 @@ public struct Subscription: AsyncSequence, Sendable {
             guard let batch = try await self.source.receive(max: max, timeout: remaining) else { return nil }
             if batch.isEmpty { return [] }
             self.context.recordConsumed(batch.count)
+            self.context.recordInFlight(self.source.unsettledCount)
             guard self.context.deduplicates else { return batch }
             var fresh: [Delivery] = []
             fresh.reserveCapacity(batch.count)

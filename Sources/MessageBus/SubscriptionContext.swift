@@ -59,7 +59,8 @@ public final class SubscriptionContext: Sendable {
         logger[metadataKey: MessageBusLoggingKeys.group] = .string(group ?? "(broadcast)")
         self.logger = logger
         self.counters = Counters(
-            backend: backend, destination: destination, factory: configuration.metricsFactory ?? MetricsSystem.factory)
+            backend: backend, destination: destination, group: group,
+            factory: configuration.metricsFactory ?? MetricsSystem.factory)
     }
 
     /// Settles deliveries of this subscription; see ``DeliverySettler/settle(_:as:)``.
@@ -106,6 +107,19 @@ public final class SubscriptionContext: Sendable {
         self.counters.duplicates.increment()
     }
 
+    /// Reports how many deliveries the subscription holds unsettled (buffered or handed out): the
+    /// `messagebus.in_flight` gauge.
+    package func recordInFlight(_ count: Int) {
+        self.counters.inFlight.record(count)
+    }
+
+    /// Reports how many messages wait for the group beyond what it has received (Kafka: the high watermarks less
+    /// the positions of its partitions; RabbitMQ: the messages ready in its queue; memory: its queue): the
+    /// `messagebus.lag` gauge. Backends sample it periodically while the subscription runs.
+    package func recordLag(_ count: Int) {
+        self.counters.lag.record(count)
+    }
+
     private func deduplicationKey(for message: Message) -> String {
         "\(self.destination)\u{1F}\(self.group ?? "")\u{1F}\(message.id)"
     }
@@ -117,9 +131,14 @@ public final class SubscriptionContext: Sendable {
         let requeued: Counter
         let discarded: Counter
         let deadLettered: Counter
+        let inFlight: Gauge
+        let lag: Gauge
 
-        init(backend: String, destination: String, factory: any MetricsFactory) {
+        init(backend: String, destination: String, group: String?, factory: any MetricsFactory) {
             let dimensions = [("backend", backend), ("destination", destination)]
+            let groupDimensions = dimensions + [("group", group ?? "(broadcast)")]
+            self.inFlight = Gauge(label: "messagebus.in_flight", dimensions: groupDimensions, factory: factory)
+            self.lag = Gauge(label: "messagebus.lag", dimensions: groupDimensions, factory: factory)
             func counter(_ label: String, _ extra: [(String, String)] = []) -> Counter {
                 Counter(label: label, dimensions: dimensions + extra, factory: factory)
             }

@@ -1,14 +1,36 @@
 import CoreMetrics
 import Synchronization
 
-/// A metrics factory that sums what every counter reports, by label and dimensions, for the case that checks that
-/// every backend emits the same counters. Only counters are kept; the other metric kinds are accepted and dropped.
+/// A metrics factory that sums what every counter reports and keeps the last value of every gauge, by label and
+/// dimensions, for the case that checks that every backend emits the same metrics. Other metric kinds are accepted
+/// and dropped.
 final class ConformanceMetrics: MetricsFactory, Sendable {
     private let totals = Mutex<[String: Int64]>([:])
+    private let gauges = Mutex<[String: Double]>([:])
 
     /// The total of the counter `label` with exactly `dimensions` (in any order).
     func total(_ label: String, _ dimensions: [(String, String)]) -> Int64 {
         self.totals.withLock { $0[Self.key(label, dimensions)] ?? 0 }
+    }
+
+    /// The last value of the gauge `label` with exactly `dimensions`; `nil` when it never reported.
+    func last(_ label: String, _ dimensions: [(String, String)]) -> Double? {
+        self.gauges.withLock { $0[Self.key(label, dimensions)] }
+    }
+
+    private final class LastValue: RecorderHandler, Sendable {
+        let key: String
+        let metrics: ConformanceMetrics
+        init(key: String, metrics: ConformanceMetrics) {
+            self.key = key
+            self.metrics = metrics
+        }
+        func record(_ value: Int64) {
+            self.record(Double(value))
+        }
+        func record(_ value: Double) {
+            self.metrics.gauges.withLock { $0[self.key] = value }
+        }
     }
 
     private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
@@ -47,7 +69,8 @@ final class ConformanceMetrics: MetricsFactory, Sendable {
     }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        Dropping()
+        // A gauge is a recorder that does not aggregate.
+        aggregate ? Dropping() : LastValue(key: Self.key(label, dimensions), metrics: self)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {

@@ -180,8 +180,27 @@ public final class RabbitMQMessageBus: MessageBus {
             configuration: self.configuration, settler: settler, logger: self.logger)
         context.logger.debug("subscribed", metadata: ["prefetch": "\(options.prefetch)"])
         return Subscription(
-            source: RabbitMQDeliverySource(subscriptionID: id, inbox: inbox, context: context, queue: self.queue),
+            source: RabbitMQDeliverySource(
+                subscriptionID: id, inbox: inbox, context: context, queue: self.queue,
+                lagSampler: self.lagSampler(for: source, context: context)),
             context: context)
+    }
+
+    /// How often a subscription's lag (the messages ready in its queue) is asked of the broker.
+    static let lagSampleInterval = Duration.seconds(5)
+
+    /// Samples the lag of a subscription to a queue with a passive declare every ``lagSampleInterval``; `nil` for
+    /// `basic.get` polling, which has no queue of its own.
+    private func lagSampler(for source: SubscribeRequest.Source, context: SubscriptionContext) -> LagSampler? {
+        let queue: String
+        switch source {
+        case .destination(_, _, let name, _), .queue(let name, _): queue = name
+        case .polling: return nil
+        }
+        return LagSampler(every: Self.lagSampleInterval, context: context) { [weak self] in
+            guard let self else { return 0 }
+            return try await self.inspectQueue(queue).messageCount
+        }
     }
 
     /// RabbitMQ has no transactions that give exactly-once; always throws

@@ -127,6 +127,10 @@ final class InMemoryBroker: Sendable {
         continuation?.resume()
     }
 
+    func lag(of id: ConsumerID) -> Int {
+        self.locked.withLock { $0.state.lag(of: id) }
+    }
+
     func unsettledCount(_ id: ConsumerID) -> Int {
         self.locked.withLock { $0.state.unsettledCount(id) }
     }

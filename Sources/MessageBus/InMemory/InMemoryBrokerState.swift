@@ -208,6 +208,14 @@ package struct InMemoryBrokerState: Sendable {
         !(self.consumers[id]?.pending.isEmpty ?? true)
     }
 
+    /// How many messages wait for the consumer's group beyond what its members were handed: the group's queue,
+    /// and what was dispatched to this consumer and not yet received.
+    package func lag(of id: ConsumerID) -> Int {
+        guard let consumer = self.consumers[id] else { return 0 }
+        let ready = self.destinations[consumer.destination]?.groups[consumer.group]?.ready.count ?? 0
+        return ready + consumer.pending.count
+    }
+
     /// How many deliveries the consumer holds unsettled.
     package func unsettledCount(_ id: ConsumerID) -> Int {
         self.consumers[id]?.inFlight.count ?? 0

@@ -58,11 +58,13 @@ final class InMemoryDeliverySource: DeliverySource {
     private let broker: InMemoryBroker
     private let consumerID: InMemoryBroker.ConsumerID
     private let context: SubscriptionContext
+    private let lagSampler: LagSampler
 
     init(broker: InMemoryBroker, consumerID: InMemoryBroker.ConsumerID, context: SubscriptionContext) {
         self.broker = broker
         self.consumerID = consumerID
         self.context = context
+        self.lagSampler = LagSampler(every: .seconds(1), context: context) { [broker] in broker.lag(of: consumerID) }
     }
 
     func receive(max: Int, timeout: Duration?) async throws -> [Delivery]? {
@@ -81,6 +83,7 @@ final class InMemoryDeliverySource: DeliverySource {
     }
 
     func cancel() async {
+        self.lagSampler.stop()
         self.broker.unsubscribe(self.consumerID)
     }
 }

@@ -161,7 +161,7 @@ enum RedeliveryCases {
     }
 
     static let settlementsAreCounted = ConformanceCase(
-        "every backend counts published, consumed and settled messages in the same swift-metrics counters"
+        "every backend reports the same swift-metrics: published, consumed, settled, in flight and lag"
     ) { context in
         let metrics = ConformanceMetrics()
         var configuration = MessageBusConfiguration()
@@ -188,5 +188,18 @@ enum RedeliveryCases {
         try check(settled("ack") == 3, "settled ack is \(settled("ack")), expected 3")
         try check(settled("dead-letter") == 1, "settled dead-letter is \(settled("dead-letter")), expected 1")
         try check(settled("requeue") == 1, "settled requeue is \(settled("requeue")), expected 1")
+        let groupDimensions = backend + [("destination", destination), ("group", "readers")]
+        let inFlight = metrics.last("messagebus.in_flight", groupDimensions)
+        try check(inFlight.map { $0 >= 1 && $0 <= 100 } == true, "messagebus.in_flight is \(String(describing: inFlight))")
+        // Sampled periodically (RabbitMQ asks its queue every 5 s): everything was received, so it comes to 0.
+        let deadline = ContinuousClock.now + context.backend.receiveTimeout
+        while metrics.last("messagebus.lag", groupDimensions) != 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let lag = metrics.last("messagebus.lag", groupDimensions)
+        try check(lag == 0, "messagebus.lag is \(String(describing: lag)) after everything was received")
+        await subscription.cancel()
+        let afterCancel = metrics.last("messagebus.in_flight", groupDimensions)
+        try check(afterCancel == 0, "messagebus.in_flight is \(String(describing: afterCancel)) after cancel")
     }
 }

@@ -305,6 +305,10 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         }
     }
 
+    func sampled(lag: Int) {
+        self.context?.recordLag(lag)
+    }
+
     func failed(_ error: MessageBusError) {
         let waiters = self.state.withLock { state -> [KafkaSubscriptionState.Waiter] in
             state.failure = error

@@ -47,6 +47,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// Thread-confined to the consumer thread: how often the records of each assigned partition were handed out
     /// before, committed with its offset (``KafkaDeliveryLedger``); unused at-most-once, where nothing is redelivered.
     private var ledgers = KafkaDeliveryLedgers()
+    /// Thread-confined: when the lag was last sampled.
+    private var lagSampledAt = ContinuousClock.now
+    /// How often the lag is sampled for the `messagebus.lag` gauge (from librdkafka's cached watermarks: no request).
+    static let lagSampleInterval = Duration.seconds(1)
     /// Thread-confined: when the ledgers that changed without an offset to store were last committed.
     private var ledgersCommittedAt = ContinuousClock.now
     /// How often ledgers that changed are committed when no acknowledgement carries them: a record handed out
@@ -278,6 +282,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             if !self.ledgers.changed.isEmpty, ContinuousClock.now - self.ledgersCommittedAt >= Self.ledgerCommitInterval {
                 self.commitLedgers(async: true)
             }
+            if ContinuousClock.now - self.lagSampledAt >= Self.lagSampleInterval { self.sampleLag() }
             if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
             let room = self.owner?.availableRoom() ?? 0
             if room <= 0 {
@@ -393,6 +398,29 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             }
         }
         self.owner?.received(deliveries, builtBy: builder)
+    }
+
+    /// Reports the lag of the assignment: per partition, the high watermark librdkafka last saw less the position
+    /// after the last record polled (the low watermark when none was), summed. Cached values only: no request.
+    private func sampleLag() {
+        self.lagSampledAt = .now
+        var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(self.client.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment
+        else { return }
+        defer { rd_kafka_topic_partition_list_destroy(assignment) }
+        _ = rd_kafka_position(self.client.pointer, assignment)
+        var lag: Int64 = 0
+        for index in 0..<Int(assignment.pointee.cnt) {
+            let element = assignment.pointee.elems[index]
+            var low: Int64 = -1
+            var high: Int64 = -1
+            guard rd_kafka_get_watermark_offsets(self.client.pointer, element.topic, element.partition, &low, &high)
+                == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0
+            else { continue }
+            let position = element.offset >= 0 ? element.offset : max(0, low)
+            lag += max(0, high - position)
+        }
+        self.owner?.sampled(lag: Int(clamping: lag))
     }
 
     /// Holds `partition` back at the retry record at `offset` until `due`: paused, and moved back to the record so

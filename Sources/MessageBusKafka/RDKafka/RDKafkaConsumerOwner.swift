@@ -18,4 +18,7 @@ protocol RDKafkaConsumerOwner: AnyObject, Sendable {
     func revoking(_ partitions: [KafkaTopicPartition])
     /// The consumer failed for good (a fatal librdkafka error).
     func failed(_ error: MessageBusError)
+    /// The messages waiting for the group on the assigned partitions beyond what was polled (high watermarks less
+    /// positions), sampled about once a second.
+    func sampled(lag: Int)
 }

@@ -6,12 +6,18 @@ final class RabbitMQDeliverySource: DeliverySource {
     private let inbox: RabbitMQInbox
     private let context: SubscriptionContext
     private let queue: CommandQueue
+    /// Samples the lag (the messages ready in the subscription's queue) while the subscription runs.
+    private let lagSampler: LagSampler?
 
-    init(subscriptionID: UInt64, inbox: RabbitMQInbox, context: SubscriptionContext, queue: CommandQueue) {
+    init(
+        subscriptionID: UInt64, inbox: RabbitMQInbox, context: SubscriptionContext, queue: CommandQueue,
+        lagSampler: LagSampler?
+    ) {
         self.subscriptionID = subscriptionID
         self.inbox = inbox
         self.context = context
         self.queue = queue
+        self.lagSampler = lagSampler
     }
 
     func receive(max: Int, timeout: Duration?) async throws -> [Delivery]? {
@@ -46,6 +52,7 @@ final class RabbitMQDeliverySource: DeliverySource {
     var unsettledCount: Int { self.inbox.unsettledCount }
 
     func cancel() async {
+        self.lagSampler?.stop()
         guard !self.inbox.isEnded else { return }
         let done = OneShot<Void>()
         await self.queue.submit(.cancel(subscriptionID: self.subscriptionID, completion: { done.fulfill(.success(())) }))
