@@ -12,7 +12,8 @@ struct BridgeCommand: AsyncParsableCommand {
         commandName: "bridge",
         abstract: "Copy a destination's messages (backlog and new ones) from one broker to another.",
         discussion: """
-            Reads DESTINATION as subscriber group GROUP on --from and publishes every message unchanged (payload, \
+            Reads DESTINATION as subscriber group GROUP on --from (or an existing RabbitMQ --queue, or Kafka --topics \
+            or --pattern as GROUP) and publishes every message unchanged (payload, \
             key, headers, id, content type, correlation id, timestamp) to --to. A source message is acknowledged \
             only after the target confirmed it. With --state-file the ids copied are kept in an SQLite file, so a \
             restarted bridge does not publish them again (a killed process may publish again what it had in flight, \
@@ -28,6 +29,10 @@ struct BridgeCommand: AsyncParsableCommand {
                 --destination orders --group migration --state-file orders-bridge.sqlite --cut-over-idle 5s
               messagebus bridge --from amqp://guest:guest@127.0.0.1:5672/%2F --to kafka://127.0.0.1:9092 \\
                 --destination orders --group migration --dead-letters
+              messagebus bridge --from amqp://guest:guest@127.0.0.1:5672/%2F --to kafka://127.0.0.1:9092 \\
+                --queue invoices --target-destination invoices --cut-over-idle 10s
+              messagebus bridge --from kafka://127.0.0.1:9092 --to amqp://guest:guest@127.0.0.1:5672/%2F \\
+                --pattern '^orders\\..*' --group migration
             """)
 
     @Option(name: .long, help: "The source broker URL.")
@@ -36,13 +41,22 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The target broker URL.")
     var to: String
 
-    @Option(name: .long, help: "The destination to copy.")
-    var destination: String
+    @Option(name: .long, help: "The destination to copy (any URL), read as --group.")
+    var destination: String?
+
+    @Option(name: .long, help: "An existing RabbitMQ queue to copy as it is, instead of a destination.")
+    var queue: String?
+
+    @Option(name: .long, help: "Kafka topics to copy, comma-separated, read as one --group; each keeps its name.")
+    var topics: String?
+
+    @Option(name: .long, help: "A regular expression (starting with ^) naming the Kafka topics to copy, as --group.")
+    var pattern: String?
 
     @Option(name: .long, help: "The subscriber group the bridge reads the source as (it remembers the bridge's progress).")
-    var group: String
+    var group: String?
 
-    @Option(name: .long, help: "The destination on the target (the same name by default).")
+    @Option(name: .long, help: "The destination on the target (by default each message keeps its source's name).")
     var targetDestination: String?
 
     @Option(name: .long, help: "An SQLite file remembering the ids copied, so a restart does not publish them again.")
@@ -67,6 +81,10 @@ struct BridgeCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
+        let selection = try self.selection()
+        if self.deadLetters, selection.destination == nil {
+            throw ValidationError("--dead-letters copies <destination>.dlq: it needs --destination")
+        }
         for (name, url) in [("--from", self.from), ("--to", self.to)] {
             do {
                 _ = try MessageBusURL(url)
@@ -76,27 +94,27 @@ struct BridgeCommand: AsyncParsableCommand {
         }
     }
 
+    /// The source the options name.
+    private func selection() throws -> BridgeSourceSelection {
+        try BridgeSourceSelection(
+            destination: self.destination, queue: self.queue, topics: self.topics, pattern: self.pattern,
+            group: self.group)
+    }
+
     func run() async throws {
         let output = BridgeOutput(asJSONLines: self.json || isatty(STDOUT_FILENO) == 0)
+        let selection = try self.selection()
         let source = try await BusTarget(url: self.from, verbose: self.verbose).connect()
         let target = try await BusTarget(url: self.to, verbose: self.verbose).connect()
         let store = try self.stateFile.map { try SQLiteDeduplicationStore(path: $0) }
-        let targetDestination = self.targetDestination
-        let deadLetterDestination = SubscriptionOptions().deadLetterDestination(for: self.destination)
         let options = MessageBridgeOptions(
             batchSize: self.batchSize, maxInFlight: self.maxInFlight,
             deduplicationStore: store ?? InMemoryDeduplicationStore(capacity: 1_000_000),
-            targetDestination: { sourceDestination in
-                // The dead letters go to the dead-letter destination of the target destination.
-                guard let targetDestination else { return sourceDestination }
-                return sourceDestination == deadLetterDestination
-                    ? SubscriptionOptions().deadLetterDestination(for: targetDestination) : targetDestination
-            },
+            targetDestination: Self.targetMapping(self.targetDestination, source: selection.destination),
             cutOverIdle: self.cutOverIdle?.duration, deadLetters: self.deadLetters,
-            sourceLag: Self.lagProbe(of: source, destination: self.destination, group: self.group))
-        let bridge = MessageBridge(
-            from: source, to: target, source: .destination(self.destination, group: self.group), options: options)
-        output.started(from: Self.redacted(self.from), to: Self.redacted(self.to), destination: self.destination)
+            sourceLag: selection.lagProbe(on: source))
+        let bridge = MessageBridge(from: source, to: target, source: try selection.source(on: source), options: options)
+        output.started(from: Self.redacted(self.from), to: Self.redacted(self.to), destination: selection.name)
 
         let run = Task { try await bridge.run { output.progress($0) } }
         let signals = StopSignals { run.cancel() }
@@ -107,18 +125,13 @@ struct BridgeCommand: AsyncParsableCommand {
         output.report(try outcome.get())
     }
 
-    /// How far the bridge's group is behind on the source, where the backend can tell.
-    private static func lagProbe(
-        of bus: any MessageBus, destination: String, group: String
-    ) -> (@Sendable () async throws -> Int64)? {
-        if let kafka = bus as? KafkaMessageBus {
-            return { try await kafka.consumerLag(group: group, destination: destination).reduce(0) { $0 + $1.lag } }
-        }
-        if let rabbit = bus as? RabbitMQMessageBus {
-            // The group's queue (`<destination>.<group>`): what it holds ready is what the bridge has yet to read.
-            return { Int64(try await rabbit.inspectQueue("\(destination).\(group)").messageCount) }
-        }
-        return nil
+    /// Maps each source destination to its target: everything to `--target-destination` when given, except the
+    /// dead letters of a destination, which go to the target's dead-letter destination; the same name otherwise.
+    private static func targetMapping(_ target: String?, source: String?) -> @Sendable (String) -> String {
+        guard let target else { return { $0 } }
+        let deadLetters = source.map { SubscriptionOptions().deadLetterDestination(for: $0) }
+        let targetDeadLetters = SubscriptionOptions().deadLetterDestination(for: target)
+        return { $0 == deadLetters ? targetDeadLetters : target }
     }
 
     /// The URL with its password replaced, for printing.

@@ -59,22 +59,9 @@ struct MessageBridgeFieldTests {
         ).run()
 
         #expect(report.copied == sent.count)
-        let copied = try await Self.take(sent.count, from: check)
-        let delivered = try await Self.take(sent.count, from: witness)
+        let copied = try await LiveBacklog.take(sent.count, from: check)
+        let delivered = try await LiveBacklog.take(sent.count, from: witness)
         #expect(Set(delivered.map(\.id)) == Set(sent.map(\.id)))
         return (delivered.sorted { $0.id < $1.id }, copied.sorted { $0.id < $1.id })
-    }
-
-    private static func take(_ count: Int, from subscription: Subscription) async throws -> [Message] {
-        var messages: [Message] = []
-        while messages.count < count {
-            let batch = try await subscription.receive(max: count - messages.count, timeout: .seconds(10))
-            guard !batch.isEmpty else { break }
-            try await batch.ackAll()
-            messages += batch.map(\.message)
-        }
-        await subscription.cancel()
-        #expect(messages.count == count)
-        return messages
     }
 }

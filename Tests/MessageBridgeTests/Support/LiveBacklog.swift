@@ -64,4 +64,19 @@ final class LiveBacklog: Sendable {
         await subscription.cancel()
         return arrivals
     }
+
+    /// Takes `count` messages from `subscription` (acknowledged), waiting up to ten seconds for each batch, and
+    /// ends the subscription.
+    static func take(_ count: Int, from subscription: Subscription) async throws -> [Message] {
+        var messages: [Message] = []
+        while messages.count < count {
+            let batch = try await subscription.receive(max: count - messages.count, timeout: .seconds(10))
+            guard !batch.isEmpty else { break }
+            try await batch.ackAll()
+            messages += batch.map(\.message)
+        }
+        await subscription.cancel()
+        #expect(messages.count == count)
+        return messages
+    }
 }
