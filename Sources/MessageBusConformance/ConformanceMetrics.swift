@@ -18,37 +18,34 @@ final class ConformanceMetrics: MetricsFactory, Sendable {
         self.gauges.withLock { $0[Self.key(label, dimensions)] }
     }
 
-    private final class LastValue: RecorderHandler, Sendable {
-        let key: String
-        let metrics: ConformanceMetrics
-        init(key: String, metrics: ConformanceMetrics) {
-            self.key = key
-            self.metrics = metrics
-        }
-        func record(_ value: Int64) {
-            self.record(Double(value))
-        }
-        func record(_ value: Double) {
-            self.metrics.gauges.withLock { $0[self.key] = value }
-        }
-    }
-
     private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
         ([label] + dimensions.map { "\($0.0)=\($0.1)" }.sorted()).joined(separator: "|")
     }
 
-    private final class Summing: CounterHandler, Sendable {
+    /// One metric of the factory: a counter sums into the totals, a gauge keeps its last value.
+    private final class Handler: CounterHandler, RecorderHandler, Sendable {
         let key: String
         let metrics: ConformanceMetrics
+
         init(key: String, metrics: ConformanceMetrics) {
             self.key = key
             self.metrics = metrics
         }
+
         func increment(by amount: Int64) {
             self.metrics.totals.withLock { $0[self.key, default: 0] += amount }
         }
+
         func reset() {
             self.metrics.totals.withLock { $0[self.key] = 0 }
+        }
+
+        func record(_ value: Int64) {
+            self.record(Double(value))
+        }
+
+        func record(_ value: Double) {
+            self.metrics.gauges.withLock { $0[self.key] = value }
         }
     }
 
@@ -61,7 +58,7 @@ final class ConformanceMetrics: MetricsFactory, Sendable {
     }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        Summing(key: Self.key(label, dimensions), metrics: self)
+        Handler(key: Self.key(label, dimensions), metrics: self)
     }
 
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
@@ -70,7 +67,7 @@ final class ConformanceMetrics: MetricsFactory, Sendable {
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         // A gauge is a recorder that does not aggregate.
-        aggregate ? Dropping() : LastValue(key: Self.key(label, dimensions), metrics: self)
+        aggregate ? Dropping() : Handler(key: Self.key(label, dimensions), metrics: self)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
