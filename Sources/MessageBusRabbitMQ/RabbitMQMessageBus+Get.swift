@@ -20,7 +20,7 @@ extension RabbitMQMessageBus {
     public func get(from queue: String) async throws -> Delivery? {
         try self.ensureOpen()
         try RabbitMQName.validate(queue, role: "queue")
-        let done = OneShot<InboundDelivery?>()
+        let done = AsyncOneShot<InboundDelivery?>()
         await self.queue.submit(.get(queue: queue, poller: self.poller.request, { done.fulfill($0) }))
         guard let inbound = try await done.value else { return nil }
         guard let tag = self.poller.request.inbox.handOut(inbound) else { throw MessageBusError.closed("this rabbitmq bus") }

@@ -26,7 +26,7 @@ extension RabbitMQMessageBus {
         checkingDestination: Bool
     ) async throws {
         guard !messages.isEmpty else { return }
-        let done = OneShot<Void>()
+        let done = AsyncOneShot<Void>()
         try await self.submitPublish(
             messages, to: destination, options: options, done: done, checkingDestination: checkingDestination)
         try await done.value

@@ -34,7 +34,7 @@ extension RabbitMQMessageBus {
         let correlationID = message.correlationID ?? Message.generateID()
         request.correlationID = correlationID
         request.headers.injectCurrentTraceContext()
-        let reply = OneShot<Message>()
+        let reply = AsyncOneShot<Message>()
         let owner = self.owner
         let publish = PublishRequest(
             exchange: exchange, messages: [request], deadline: .now + timeout, mandatory: true,
@@ -45,8 +45,9 @@ extension RabbitMQMessageBus {
                 owner.failRequest(correlationID, error)
                 reply.fulfill(.failure(error))
             })
-        await self.queue.submit(.request(RPCRequest(
+        guard await self.queue.submit(.request(RPCRequest(
             publish: publish, correlationID: correlationID, completion: { reply.fulfill($0) })))
+        else { throw CancellationError() }
         return try await reply.value
     }
 
@@ -70,7 +71,7 @@ extension RabbitMQMessageBus {
         var reply = response
         reply.key = replyTo
         reply.correlationID = request.message.correlationID
-        let done = OneShot<Void>()
+        let done = AsyncOneShot<Void>()
         try await self.submitPublish(
             [reply], to: "", options: RabbitMQPublishOptions(mandatory: false), done: done, checkingDestination: false)
         try await done.value

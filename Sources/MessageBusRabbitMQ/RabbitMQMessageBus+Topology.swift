@@ -118,7 +118,7 @@ extension RabbitMQMessageBus {
 
     private func runTopology(_ operation: TopologyOperation) async throws -> TopologyOutcome {
         try self.ensureOpen()
-        let done = OneShot<TopologyOutcome>()
+        let done = AsyncOneShot<TopologyOutcome>()
         await self.queue.submit(.topology(operation, { done.fulfill($0) }))
         return try await done.value
     }

@@ -103,7 +103,7 @@ public final class RabbitMQMessageBus: MessageBus {
     /// Hands a batch to the owner thread; `done` is `nil` for `send`, whose failures a later `flush` reports.
     /// `checkingDestination` is off only for replies, which go through the default exchange (named "").
     func submitPublish(
-        _ messages: [Message], to destination: String, options: RabbitMQPublishOptions, done: OneShot<Void>?,
+        _ messages: [Message], to destination: String, options: RabbitMQPublishOptions, done: AsyncOneShot<Void>?,
         checkingDestination: Bool = true
     ) async throws {
         try self.ensureOpen()
@@ -115,13 +115,14 @@ public final class RabbitMQMessageBus: MessageBus {
             mandatory: options.mandatory ?? self.rabbitMQConfiguration.mandatory,
             properties: options.properties.isEmpty ? nil : options.properties,
             completion: Self.completion(of: done))
-        await self.queue.submit(.publish(request))
+        // Cancelled while the publish lane was full: nothing of the batch was queued.
+        guard await self.queue.submit(.publish(request)) else { throw CancellationError() }
     }
 
     public func flush() async throws {
         try self.ensureOpen()
-        let done = OneShot<Void>()
-        await self.queue.submit(.flush { done.fulfill($0) })
+        let done = AsyncOneShot<Void>()
+        guard await self.queue.submit(.flush { done.fulfill($0) }) else { throw CancellationError() }
         try await done.value
     }
 
@@ -164,11 +165,16 @@ public final class RabbitMQMessageBus: MessageBus {
         let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
         let inbox = RabbitMQInbox(
             tracksSettlement: self.configuration.guarantee.requiresAcknowledgement, prefetch: options.prefetch)
-        let done = OneShot<Void>()
+        let done = AsyncOneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
             subscriptionID: id, source: source, prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,
             completion: { done.fulfill($0) })))
-        try await done.value
+        do {
+            try await done.value
+        } catch is CancellationError {
+            self.cancelAbandonedSubscription(id, inbox: inbox, started: done)
+            throw CancellationError()
+        }
         let ownQueue: String? =
             if case .destination(_, _, let queue, _) = source { queue } else { nil }
         let settler = RabbitMQSettler(
@@ -203,6 +209,21 @@ public final class RabbitMQMessageBus: MessageBus {
         }
     }
 
+    /// Cancels the consumer of a subscribe whose caller was cancelled while the owner thread was starting it: the
+    /// owner goes on with the subscribe, so the consumer is cancelled as soon as it exists, leaving none behind.
+    private func cancelAbandonedSubscription(_ id: UInt64, inbox: RabbitMQInbox, started: AsyncOneShot<Void>) {
+        let queue = self.queue
+        // Not a child of the cancelled task: it waits for the owner's answer, which comes within the request
+        // timeout (or when the bus closes).
+        Task {
+            guard (try? await started.value) != nil else { return }
+            let cancelled = AsyncOneShot<Void>()
+            await queue.submit(.cancel(subscriptionID: id, completion: { cancelled.fulfill(.success(())) }))
+            _ = try? await cancelled.value
+            inbox.end()
+        }
+    }
+
     /// RabbitMQ has no transactions that give exactly-once; always throws
     /// ``/MessageBus/MessageBusError/Code/unsupported``.
     public func withTransaction<Result: Sendable>(
@@ -216,7 +237,7 @@ public final class RabbitMQMessageBus: MessageBus {
 
     public func checkReadiness() async throws {
         try self.ensureOpen()
-        let done = OneShot<Void>()
+        let done = AsyncOneShot<Void>()
         await self.queue.submit(.readiness { done.fulfill($0) })
         try await done.value
     }
@@ -224,7 +245,7 @@ public final class RabbitMQMessageBus: MessageBus {
     public func close(deadline: Duration) async throws {
         guard self.isClosed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        let done = OneShot<Void>()
+        let done = AsyncOneShot<Void>()
         await self.queue.submit(.close(deadline: .now + deadline, completion: { done.fulfill($0) }))
         try await done.value
         self.logger.debug("closed RabbitMQ bus")
@@ -234,7 +255,7 @@ public final class RabbitMQMessageBus: MessageBus {
         if self.isClosed.load(ordering: .acquiring) { throw MessageBusError.closed("this rabbitmq bus") }
     }
 
-    private static func completion(of done: OneShot<Void>?) -> (@Sendable (Result<Void, MessageBusError>) -> Void)? {
+    private static func completion(of done: AsyncOneShot<Void>?) -> (@Sendable (Result<Void, MessageBusError>) -> Void)? {
         guard let done else { return nil }
         return { done.fulfill($0) }
     }

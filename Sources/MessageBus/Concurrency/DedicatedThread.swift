@@ -4,27 +4,37 @@ import Foundation
 /// Swift concurrency's few cooperative threads. Shared by the backends and their tests.
 package enum DedicatedThread {
     /// Runs `body` on a new thread and returns its result.
+    ///
+    /// Honours cancellation: a cancelled task throws `CancellationError` at once, while `body` (which a thread
+    /// cannot be interrupted in) runs to its end on its own thread and its result is dropped. Use it only for work
+    /// that may be abandoned that way (a lookup, a topic creation); work whose end someone must wait for uses
+    /// ``runToCompletion(_:_:)``.
     package static func run<Result: Sendable>(
         _ name: String,
         _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
+        try Task.checkCancellation()
+        let done = AsyncOneShot<Result>()
+        self.start(name) { done.fulfill(Swift.Result { try body() }) }
+        return try await done.value
+    }
+
+    /// Runs `body` on a new thread and returns its result, waiting for it even when the task is cancelled: for
+    /// work that must finish before the caller goes on (a transactional call, closing a client).
+    package static func runToCompletion<Result: Sendable>(
+        _ name: String,
+        _ body: @escaping @Sendable () throws -> Result
+    ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Swift.Result { try body() })
-            }
-            thread.name = name
-            thread.start()
+            self.start(name) { continuation.resume(with: Swift.Result { try body() }) }
         }
     }
 
-    /// Runs `body` on a new thread and returns its result; for work that cannot fail.
+    /// Runs `body` on a new thread and returns its result; for work that cannot fail, which is waited for even when
+    /// the task is cancelled (closing and destroying clients).
     package static func run<Result: Sendable>(_ name: String, _ body: @escaping @Sendable () -> Result) async -> Result {
         await withCheckedContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(returning: body())
-            }
-            thread.name = name
-            thread.start()
+            self.start(name) { continuation.resume(returning: body()) }
         }
     }
 

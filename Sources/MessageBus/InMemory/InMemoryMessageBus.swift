@@ -152,7 +152,8 @@ public final class InMemoryMessageBus: MessageBus {
     }
 
     /// Buffers what `body` publishes and acknowledges and applies it in one step of the broker when it returns;
-    /// when it throws, drops the publishes and redelivers the acknowledged deliveries.
+    /// when it throws, drops the publishes and redelivers the acknowledged deliveries. A transaction whose task is
+    /// cancelled before it commits is aborted the same way and throws `CancellationError`.
     public func withTransaction<Result: Sendable>(
         _ body: (any MessageBusTransaction) async throws -> Result
     ) async throws -> Result {
@@ -165,6 +166,8 @@ public final class InMemoryMessageBus: MessageBus {
         let result: Result
         do {
             result = try await body(transaction)
+            // A transaction whose task was cancelled is aborted, however its body ended.
+            try Task.checkCancellation()
         } catch {
             transaction.abort()
             throw error

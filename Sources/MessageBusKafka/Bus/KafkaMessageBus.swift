@@ -209,7 +209,7 @@ public final class KafkaMessageBus: MessageBus {
         }
         let joinTimeout = self.kafkaConfiguration.groupJoinTimeout
         do {
-            guard try await subscription.assignedSignal.wait(timeout: joinTimeout) != nil else {
+            guard try await subscription.assignedSignal.value(timeout: joinTimeout) != nil else {
                 throw MessageBusError(
                     .timeout,
                     "the consumer group '\(groupID)' for '\(label)' assigned no partitions within \(joinTimeout); "
@@ -286,7 +286,12 @@ public final class KafkaMessageBus: MessageBus {
     /// Ends every subscription (committing what was acknowledged and leaving the groups), then flushes the
     /// producer within what is left of `deadline` and destroys the clients.
     ///
-    /// - Throws: ``/MessageBus/MessageBusError/Code/timeout`` naming how many sent records were not delivered in time.
+    /// A cancelled task cuts the waiting short, as if `deadline` had passed: subscriptions are asked to leave their
+    /// groups without being waited for, sent records not yet delivered are dropped, and the clients are still
+    /// destroyed; then the call throws `CancellationError`.
+    ///
+    /// - Throws: ``/MessageBus/MessageBusError/Code/timeout`` naming how many sent records were not delivered in time,
+    ///   or `CancellationError` when the task was cancelled.
     public func close(deadline: Duration) async throws {
         guard self.publisher.close() else { return }
         let end = ContinuousClock.now.advanced(by: deadline)
@@ -301,7 +306,8 @@ public final class KafkaMessageBus: MessageBus {
         }
         await self.transactions?.close()
         let undelivered = await self.publisher.producer.close(timeout: max(.zero, end - .now))
-        self.logger.debug("closed Kafka bus", metadata: ["subscriptions": "\(open.count)"])
+        self.logger.debug("closed Kafka bus", metadata: ["subscriptions": "\(open.count)", "undelivered": "\(undelivered)"])
+        try Task.checkCancellation()
         if undelivered > 0 {
             throw MessageBusError(
                 .timeout, "\(undelivered) sent records were not delivered within the close deadline of \(deadline)")

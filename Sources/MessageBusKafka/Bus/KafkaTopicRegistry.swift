@@ -17,8 +17,8 @@ final class KafkaTopicRegistry: Sendable {
     private struct State {
         /// Topics whose lookup finished: what every publish after the first reads, with one lock and one lookup.
         var resolved: [String: Topic] = [:]
-        /// Lookups under way (or finished), shared by concurrent first uses.
-        var lookups: [String: Task<Int, any Error>] = [:]
+        /// Lookups under way, shared by concurrent first uses.
+        var lookups: [String: AsyncOneShot<Int>] = [:]
     }
 
     private let state = Mutex(State())
@@ -48,20 +48,27 @@ final class KafkaTopicRegistry: Sendable {
     func topic(_ name: String) async throws -> Topic {
         if let topic = self.state.withLock({ $0.resolved[name] }) { return topic }
         try DestinationName.validate(name)
-        let task = self.state.withLock { state in
-            if let task = state.lookups[name] { return task }
-            let task = Task { try await self.lookUpOrCreate(name) }
-            state.lookups[name] = task
-            return task
+        // The lookup runs in a task of its own, so that a caller who is cancelled stops waiting at once while the
+        // lookup goes on for the others (and for the next use).
+        let lookup = self.state.withLock { state in
+            if let lookup = state.lookups[name] { return lookup }
+            let lookup = AsyncOneShot<Int>()
+            state.lookups[name] = lookup
+            Task {
+                let partitions: Result<Int, any Error>
+                do { partitions = .success(try await self.lookUpOrCreate(name)) } catch { partitions = .failure(error) }
+                self.state.withLock { state in
+                    // A failed lookup is forgotten, so that a later call tries again.
+                    state.lookups.removeValue(forKey: name)
+                    if case .success(let count) = partitions {
+                        state.resolved[name] = Topic(name: KafkaTopicName(name), partitions: count)
+                    }
+                }
+                lookup.fulfill(partitions)
+            }
+            return lookup
         }
-        do {
-            let topic = Topic(name: KafkaTopicName(name), partitions: try await task.value)
-            self.state.withLock { $0.resolved[name] = topic }
-            return topic
-        } catch {
-            self.state.withLock { _ = $0.lookups.removeValue(forKey: name) }  // let a later call try again
-            throw error
-        }
+        return Topic(name: KafkaTopicName(name), partitions: try await lookup.value)
     }
 
     private func lookUpOrCreate(_ topic: String) async throws -> Int {

@@ -57,6 +57,8 @@ final class KafkaTransactionCoordinator: Sendable {
             let result: Result
             do {
                 result = try await body(transaction)
+                // A transaction whose task was cancelled is aborted, however its body ended.
+                try Task.checkCancellation()
                 let offsets = try transaction.finish()
                 let timeout = self.timeoutMilliseconds
                 for (consumer, partitionOffsets) in offsets {
@@ -98,7 +100,8 @@ final class KafkaTransactionCoordinator: Sendable {
         var attempt = 1
         while true {
             do {
-                return try await DedicatedThread.run("messagebus-kafka-txn", body)
+                // Waited for even when cancelled: the next transactional call (an abort) must not overlap it.
+                return try await DedicatedThread.runToCompletion("messagebus-kafka-txn", body)
             } catch let failure as RDKafkaTransactionFailure where failure.recovery == .retry && attempt < Self.attempts {
                 self.logger.debug("retrying a transactional call", metadata: ["error": "\(failure.error)"])
                 attempt += 1

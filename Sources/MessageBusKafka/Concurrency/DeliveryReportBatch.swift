@@ -12,7 +12,7 @@ final class DeliveryReportBatch: Sendable {
         var remaining: Int
         var firstError: MessageBusError?
         var failures = 0
-        var continuation: CheckedContinuation<Void, any Error>?
+        var waiter = AsyncWaiters<Void>()
         var isFinished = false
     }
 
@@ -28,7 +28,7 @@ final class DeliveryReportBatch: Sendable {
     /// - Returns: `true` when this completed the batch.
     @discardableResult
     func complete(count: Int, error: MessageBusError?) -> Bool {
-        let (finished, continuation, result): (Bool, CheckedContinuation<Void, any Error>?, Result<Void, any Error>) =
+        let (finished, waiter, result): (Bool, AsyncWaiters<Void>?, Result<Void, any Error>) =
             self.state.withLock { state in
                 state.remaining -= count
                 if let error {
@@ -37,25 +37,25 @@ final class DeliveryReportBatch: Sendable {
                 }
                 guard state.remaining <= 0, !state.isFinished else { return (false, nil, .success(())) }
                 state.isFinished = true
-                let continuation = state.continuation
-                state.continuation = nil
-                return (true, continuation, Self.result(of: state))
+                return (true, state.waiter.removeAll(), Self.result(of: state))
             }
-        continuation?.resume(with: result)
+        waiter?.resumeAll(with: result)
         return finished
     }
 
     /// Waits until every report has arrived; throws the first failure.
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled first; the reports still complete the batch
+    ///   (and release it) when they arrive.
     func wait() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        try await AsyncWaiters.wait { id, continuation in
             let done: Result<Void, any Error>? = self.state.withLock { state in
-                guard state.isFinished else {
-                    state.continuation = continuation
-                    return nil
-                }
+                guard state.isFinished else { return state.waiter.park(id, continuation) }
                 return Self.result(of: state)
             }
             if let done { continuation.resume(with: done) }
+        } unpark: { id in
+            self.state.withLock { $0.waiter.remove(id) }
         }
     }
 

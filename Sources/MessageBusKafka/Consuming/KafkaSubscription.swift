@@ -26,7 +26,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     /// change, so that the consumer thread reads its room without contending for the lock on every poll. Only the
     /// consumer thread raises it, so a stale read only ever under-states the room.
     private let inFlight = Atomic(0)
-    let assignedSignal = CompletionSignal<Void>()
+    let assignedSignal = AsyncOneShot<Void>()
     private let onCancel: @Sendable (KafkaSubscription) -> Void
 
     init(prefetch: Int, requiresAcknowledgement: Bool, onCancel: @escaping @Sendable (KafkaSubscription) -> Void) {
@@ -172,7 +172,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             waiter.continuation.resume(returning: nil)
         }
         await self.consumer?.close(timeout: timeout)
-        self.assignedSignal.fire(.failure(MessageBusError.closedSubscription))
+        self.assignedSignal.fulfill(.failure(MessageBusError.closedSubscription))
         self.onCancel(self)
     }
 
@@ -294,7 +294,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
                 state.partitions[partition] = KafkaSubscriptionState.Partition(tagFloor: floor)
             }
         }
-        self.assignedSignal.fire(.success(()))
+        self.assignedSignal.fulfill(.success(()))
     }
 
     func revoking(_ partitions: [KafkaTopicPartition]) {
@@ -321,7 +321,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             waiter.timer?.cancel()
             waiter.continuation.resume(returning: nil)
         }
-        self.assignedSignal.fire(.failure(error))
+        self.assignedSignal.fulfill(.failure(error))
     }
 }
 

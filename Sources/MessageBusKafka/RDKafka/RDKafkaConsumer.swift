@@ -34,7 +34,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// Whether the client still exists; calls from other threads check it under this lock, and the consumer
     /// thread clears it under the same lock before destroying the client, so no call reaches a destroyed handle.
     private let isAlive = Mutex(true)
-    private let exited = CompletionSignal<Void>()
+    private let exited = AsyncOneShot<Void>()
     private let logger: Logger
     /// Thread-confined to the consumer thread: whether the current assignment is paused.
     private var isPaused = false
@@ -73,7 +73,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     private let slots: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     /// What an owner dropped without closing had acknowledged and the thread had not stored yet.
     private let offsetsFromDroppedOwner = Mutex<[(KafkaTopicPartition, Int64)]>([])
-    private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, CompletionSignal<[KafkaTopicPartition]>)]>([])
+    private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, AsyncOneShot<[KafkaTopicPartition]>)]>([])
     /// How many deliveries of a polled batch are handed on at once (unless each batch is committed before it is
     /// handed on, at-most-once).
     static let handOffChunk = 128
@@ -117,7 +117,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// Asks the thread to leave the group (committing stored offsets) and waits until it has, within `timeout`.
     func close(timeout: Duration) async {
         self.requestStop()
-        _ = try? await self.exited.wait(timeout: timeout)
+        _ = try? await self.exited.value(timeout: timeout)
     }
 
     /// Asks the thread to leave the group, destroy the client and end, without waiting: for an owner that goes
@@ -135,7 +135,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     func simulateCrash(timeout: Duration) async {
         self.crashes.store(true, ordering: .releasing)
         self.requestStop()
-        _ = try? await self.exited.wait(timeout: timeout)
+        _ = try? await self.exited.value(timeout: timeout)
     }
 
     /// Wakes the thread from its poll, so that freed room is used at once.
@@ -198,10 +198,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         guard self.isAlive.withLock({ $0 }) else {
             throw MessageBusError(.closed, "the Kafka subscription has ended; it can no longer seek")
         }
-        let done = CompletionSignal<[KafkaTopicPartition]>()
+        let done = AsyncOneShot<[KafkaTopicPartition]>()
         self.pendingSeeks.withLock { $0.append((position, partition, done)) }
         self.wake()
-        guard let moved = try await done.wait(timeout: timeout) else {
+        guard let moved = try await done.value(timeout: timeout) else {
             throw MessageBusError(.timeout, "the seek to \(position) did not complete within \(timeout)")
         }
         return moved
@@ -213,7 +213,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             return pending
         }
         for (position, partition, done) in seeks {
-            done.fire(Result { () throws(MessageBusError) in try self.seekNow(to: position, partition: partition) })
+            done.fulfill(Result { () throws(MessageBusError) in try self.seekNow(to: position, partition: partition) })
         }
     }
 
@@ -318,7 +318,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         if let queue { rd_kafka_queue_destroy(queue) }
         self.client.destroy(leavingGroup: !crashed)
         self.slots.deallocate()
-        self.exited.fire(.success(()))
+        self.exited.fulfill(.success(()))
     }
 
     /// Polls up to `limit` records into `slots` and returns how many it got.

@@ -11,7 +11,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     private struct SendState {
         var outstanding = 0
         var firstError: MessageBusError?
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters = AsyncWaiters<Void>()
     }
 
     let client: RDKafkaClient
@@ -23,7 +23,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// Whether the client still exists; produce calls check it under this lock and ``close(timeout:)`` clears it
     /// under the same lock before destroying the client, so a racing publish fails instead of touching freed memory.
     private let isAlive = Mutex(true)
-    private let pollThreadExited = CompletionSignal<Void>()
+    private let pollThreadExited = AsyncOneShot<Void>()
     /// How many tasks wait for delivery reports right now (a confirmed publish, a flush). While any does, the poll
     /// thread serves reports through `rd_kafka_flush`, which sends what is queued without waiting out `linger.ms`:
     /// a caller who waits has nothing more to add to the batch, so lingering would only add latency.
@@ -88,7 +88,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
                 waiting.releaseQueue()
                 client.destroy()
             }
-            exited.fire(.success(()))
+            exited.fulfill(.success(()))
         }
     }
 
@@ -122,9 +122,12 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         } catch let error as MessageBusError {
             failure = error
         } catch {
-            failure = MessageBusError(.brokerError, "producing to '\(topic.name)' failed", underlying: error)
+            // Cancelled while librdkafka's queue was full: the records produced so far are on their way.
+            if batch.complete(count: 1 + records.count - produced, error: nil) { opaque.release() }
+            throw error
         }
         if batch.complete(count: 1 + records.count - produced, error: failure) { opaque.release() }
+        // A cancelled wait leaves the batch to its delivery reports, which complete and release it.
         try await self.whileWaitingForReports { try await batch.wait() }
     }
 
@@ -154,16 +157,18 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
 
     /// Waits until every record given to ``send(_:to:deadline:)`` has its delivery report.
     ///
-    /// - Throws: the first failure since the previous flush.
+    /// - Throws: the first failure since the previous flush, or `CancellationError` when the task is cancelled
+    ///   first (the failure is then kept for the next flush).
     func flushSent() async throws {
-        await self.whileWaitingForReports {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let done = self.sendState.withLock { state in
-                    if state.outstanding == 0 { return true }
-                    state.waiters.append(continuation)
-                    return false
+        try await self.whileWaitingForReports {
+            try await AsyncWaiters.wait { id, continuation in
+                let done: Result<Void, any Error>? = self.sendState.withLock { state in
+                    if state.outstanding == 0 { return .success(()) }
+                    return state.waiters.park(id, continuation)
                 }
-                if done { continuation.resume() }
+                if let done { continuation.resume(with: done) }
+            } unpark: { id in
+                self.sendState.withLock { $0.waiters.remove(id) }
             }
         }
         let failure = self.sendState.withLock { state in
@@ -330,14 +335,13 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     }
 
     private func sendCompleted(error: MessageBusError?, count: Int = 1) {
-        let waiters: [CheckedContinuation<Void, Never>] = self.sendState.withLock { state in
+        let waiters: AsyncWaiters<Void>? = self.sendState.withLock { state in
             state.outstanding -= count
             if let error, state.firstError == nil { state.firstError = error }
-            guard state.outstanding == 0 else { return [] }
-            defer { state.waiters.removeAll() }
-            return state.waiters
+            guard state.outstanding == 0, !state.waiters.isEmpty else { return nil }
+            return state.waiters.removeAll()
         }
-        for waiter in waiters { waiter.resume() }
+        waiters?.resumeAll(with: .success(()))
     }
 
     // MARK: Closing
@@ -345,25 +349,40 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// Flushes within `timeout`, fails what is left (its waiters get an error), stops the poll thread and destroys
     /// the client; runs the blocking parts on a dedicated thread.
     ///
+    /// A cancelled task cuts the flush short, as if `timeout` had passed, and still releases everything.
+    ///
     /// - Returns: how many records could not be delivered in time.
     func close(timeout: Duration) async -> Int {
         let client = self.client
         // No record may enter librdkafka after the final flush: its delivery report would never come, and its
         // publisher would wait forever. Later produce calls fail with `.closed` instead.
         self.isAlive.withLock { $0 = false }
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        let undelivered = await DedicatedThread.run("messagebus-kafka-flush") { () -> Int in
-            rd_kafka_flush(client.pointer, max(0, milliseconds))
-            let left = Int(rd_kafka_outq_len(client.pointer))
-            if left > 0 {
-                // Their delivery reports (with a purge error) reach the waiting batches through the poll thread.
-                rd_kafka_purge(client.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-                rd_kafka_flush(client.pointer, 1000)
+        let flushEnd = ContinuousClock.now.advanced(by: max(.zero, timeout))
+        let abandon = StopFlag()
+        let undelivered = await withTaskCancellationHandler {
+            await DedicatedThread.run("messagebus-kafka-flush") { () -> Int in
+                // In slices, so that a cancelled close stops waiting within one.
+                while rd_kafka_outq_len(client.pointer) > 0, !abandon.isSet {
+                    let left = flushEnd - .now
+                    guard left > .zero else { break }
+                    rd_kafka_flush(client.pointer, Int32(min(100, max(1, KafkaConfiguration.milliseconds(left)))))
+                }
+                let left = Int(rd_kafka_outq_len(client.pointer))
+                if left > 0 {
+                    // Their delivery reports (with a purge error) reach the waiting batches through the poll thread.
+                    rd_kafka_purge(client.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+                    rd_kafka_flush(client.pointer, abandon.isSet ? 100 : 1000)
+                }
+                return left
             }
-            return left
+        } onCancel: {
+            abandon.set()
         }
         self.stopPolling.set()
-        guard (try? await self.pollThreadExited.wait(timeout: .seconds(5))) != nil else {
+        // Waited for even when cancelled (the poll thread sees the stop within 100 ms): the client is destroyed
+        // only once that thread is out of librdkafka.
+        let exited = self.pollThreadExited
+        guard (try? await Task { try await exited.value(timeout: .seconds(5)) }.value) != nil else {
             // The poll thread is still inside librdkafka: destroying the handle under it would be a use after
             // free, so the handle is left to the process rather than freed.
             client.context.logger.debug("the Kafka poll thread did not stop within 5 s; the client is not destroyed")

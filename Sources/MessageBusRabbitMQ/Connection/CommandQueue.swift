@@ -17,7 +17,8 @@ final class CommandQueue: Sendable {
         var control: [ConnectionCommand] = []
         var publishes: [ConnectionCommand] = []
         var queuedWeight = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Callers waiting for room in the publish lane.
+        var waiters = AsyncWaiters<Void>()
         var closedError: MessageBusError?
         /// Whether the owner thread is in (or about to enter) `poll` and must be signalled to see a new command.
         var ownerIsSleeping = false
@@ -38,12 +39,19 @@ final class CommandQueue: Sendable {
     /// Hands `command` to the owner thread, waiting while the publish lane is full. Fails the command at once
     /// when the queue is closed.
     ///
+    /// A caller whose task is cancelled while it waits for room leaves at once without queueing the command
+    /// (and without completing it): nothing of it reaches the owner. Once queued, a command is the owner's, which
+    /// completes it whether or not its caller still waits.
+    ///
     /// - Parameters:
     ///   - command: The command.
     ///   - wakesOwner: Whether a sleeping owner thread must be woken for it. `false` leaves it for the owner's next
     ///     wake-up (socket data, another command, or its periodic check while deliveries are unsettled), so that
     ///     settlements go out together.
-    func submit(_ command: ConnectionCommand, wakesOwner: Bool = true) async {
+    /// - Returns: `false` when the task was cancelled while the command waited for room, which was then not queued.
+    ///   Control commands never wait, so they are always queued (or failed).
+    @discardableResult
+    func submit(_ command: ConnectionCommand, wakesOwner: Bool = true) async -> Bool {
         let weight = command.weight
         let isPublishLane = command.isPublishLane
         while true {
@@ -68,18 +76,25 @@ final class CommandQueue: Sendable {
                 // An owner that is awake takes the command before it sleeps again (see `prepareToSleep`); only
                 // a sleeping one needs the pipe, and only once.
                 if mustSignal { self.wakeup.signal() }
-                return
+                return true
             case .closed(let error):
                 command.fail(error)
-                return
+                return true
             case .full:
-                await withCheckedContinuation { continuation in
-                    let mustRetry = self.state.withLock { state in
-                        if state.closedError != nil || state.queuedWeight + weight <= self.capacity { return true }
-                        state.waiters.append(continuation)
-                        return false
+                do {
+                    try await AsyncWaiters.wait { id, continuation in
+                        let now: Result<Void, any Error>? = self.state.withLock { state in
+                            if state.closedError != nil || state.queuedWeight + weight <= self.capacity {
+                                return .success(())
+                            }
+                            return state.waiters.park(id, continuation)
+                        }
+                        if let now { continuation.resume(with: now) }
+                    } unpark: { id in
+                        self.state.withLock { $0.waiters.remove(id) }
                     }
-                    if mustRetry { continuation.resume() }
+                } catch {
+                    return false
                 }
             }
         }
@@ -115,13 +130,12 @@ final class CommandQueue: Sendable {
     /// Takes every queued publish, request and flush, in order (owner thread), and lets waiting callers retry.
     func takePublishes() -> [ConnectionCommand] {
         let (commands, waiters) = self.state.withLock { state in
-            let taken = (state.publishes, state.waiters)
+            let taken = (state.publishes, state.waiters.removeAll())
             state.publishes.removeAll(keepingCapacity: true)
-            state.waiters.removeAll()
             state.queuedWeight = 0
             return taken
         }
-        for waiter in waiters { waiter.resume() }
+        waiters.resumeAll(with: .success(()))
         return commands
     }
 
@@ -139,14 +153,13 @@ final class CommandQueue: Sendable {
     func close(with error: MessageBusError) -> [ConnectionCommand] {
         let (commands, waiters) = self.state.withLock { state in
             state.closedError = error
-            let taken = (state.control + state.publishes, state.waiters)
+            let taken = (state.control + state.publishes, state.waiters.removeAll())
             state.control.removeAll()
             state.publishes.removeAll()
-            state.waiters.removeAll()
             state.queuedWeight = 0
             return taken
         }
-        for waiter in waiters { waiter.resume() }
+        waiters.resumeAll(with: .success(()))
         return commands
     }
 }

@@ -54,7 +54,7 @@ final class RabbitMQDeliverySource: DeliverySource {
     func cancel() async {
         self.lagSampler?.stop()
         guard !self.inbox.isEnded else { return }
-        let done = OneShot<Void>()
+        let done = AsyncOneShot<Void>()
         await self.queue.submit(.cancel(subscriptionID: self.subscriptionID, completion: { done.fulfill(.success(())) }))
         try? await done.value
         self.inbox.end()

@@ -1,0 +1,161 @@
+import Foundation
+import MessageBus
+import MessageBusIntegrationSupport
+@testable import MessageBusKafka
+import Testing
+
+/// Every public async call of a Kafka bus honours task cancellation: it ends within a second (returning, or
+/// throwing `CancellationError`) and leaves no waiter, consumer or transaction behind. The calls are made to wait
+/// on librdkafka's mock cluster with its only broker down, so nothing can complete on its own.
+@Suite("Kafka cancellation", .timeLimit(.minutes(3)))
+struct KafkaCancellationTests {
+    /// A bus on a one-broker mock cluster with a publish timeout far beyond the test, and a topic on it.
+    private func openBus(
+        _ configuration: MessageBusConfiguration = MessageBusConfiguration(publishTimeout: .seconds(120))
+    ) async throws -> (bus: KafkaMessageBus, cluster: KafkaMockCluster, topic: String) {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: KafkaBusFactory.logger("mock"))
+        let topic = KafkaTestEnvironment.uniqueName("cancel")
+        try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
+        kafka.additionalProperties = ["log_level": "0"]
+        kafka.groupJoinTimeout = .seconds(120)
+        // The mock cluster does not isolate transactions; these tests check cancellation, not isolation.
+        kafka.requiresVerifiedTransactionIsolation = false
+        let bus = try await KafkaMessageBus(
+            kafka: kafka, configuration: configuration, logger: KafkaBusFactory.logger("mock"), mockCluster: cluster)
+        return (bus, cluster, topic)
+    }
+
+    @Test("a cancelled publish to a broker that is down throws CancellationError at once; the bus goes on")
+    func publish() async throws {
+        let (bus, cluster, topic) = try await self.openBus()
+        try await bus.publish(Message(text: "warm-up"), to: topic)
+        try await cluster.setBrokerDown(1)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await bus.publish(contentsOf: (0..<5).map { Message(text: "m\($0)") }, to: topic)
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        try await cluster.setBrokerUp(1)
+        try await bus.publish(Message(text: "after"), to: topic)
+        try await bus.close(deadline: .seconds(10))
+    }
+
+    @Test("a cancelled flush throws CancellationError at once; the next flush reports the sent records")
+    func flush() async throws {
+        let (bus, cluster, topic) = try await self.openBus()
+        try await bus.publish(Message(text: "warm-up"), to: topic)
+        try await cluster.setBrokerDown(1)
+        try await bus.send(contentsOf: (0..<5).map { Message(text: "s\($0)") }, to: topic)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) { try await bus.flush() }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        try await cluster.setBrokerUp(1)
+        try await bus.flush()
+        try await bus.close(deadline: .seconds(10))
+    }
+
+    @Test("a cancelled subscribe throws CancellationError at once and leaves no consumer behind")
+    func subscribe() async throws {
+        let (bus, cluster, topic) = try await self.openBus()
+        try await bus.publish(Message(text: "warm-up"), to: topic)
+        try await cluster.setBrokerDown(1)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await bus.subscribe(to: topic, group: "never-joins")
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        #expect(bus.liveSubscriptions.isEmpty)
+        try await cluster.setBrokerUp(1)
+        try await bus.close(deadline: .seconds(10))
+    }
+
+    @Test("a cancelled receive returns nothing at once, and the next record still arrives")
+    func receive() async throws {
+        let (bus, _, topic) = try await self.openBus()
+        let subscription = try await bus.subscribe(
+            to: topic, group: "readers", options: SubscriptionOptions(startPosition: .earliest))
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await subscription.receive(max: 10)
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(try outcome.result.get().isEmpty)
+        try await bus.publish(Message(text: "after"), to: topic)
+        let batch = try await subscription.receive(max: 10, timeout: .seconds(20))
+        #expect(batch.map(\.message.text) == ["after"])
+        try await batch.ackAll()
+        try await bus.close(deadline: .seconds(10))
+    }
+
+    @Test("a transaction waiting for another one to finish is cancelled at once; the other commits")
+    func transactionWaitingForItsTurn() async throws {
+        let (bus, _, topic) = try await self.openBus(
+            MessageBusConfiguration(guarantee: .exactlyOnce, publishTimeout: .seconds(30)))
+        let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+        let first = Task {
+            try await bus.withTransaction { transaction in
+                try await transaction.publish(Message(text: "first"), to: topic)
+                enteredSignal.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in entered { break }
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(300)) {
+            try await bus.withTransaction { transaction in
+                try await transaction.publish(Message(text: "second"), to: topic)
+            }
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        releaseSignal.yield()
+        try await first.value
+        // The exclusion holds no stale waiter: the next transaction gets its turn.
+        try await bus.withTransaction { transaction in
+            try await transaction.publish(Message(text: "third"), to: topic)
+        }
+        try await bus.close(deadline: .seconds(10))
+    }
+
+    @Test("a transaction whose task is cancelled inside is aborted and throws CancellationError at once")
+    func transactionCancelledInside() async throws {
+        let (bus, _, topic) = try await self.openBus(
+            MessageBusConfiguration(guarantee: .exactlyOnce, publishTimeout: .seconds(30)))
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await bus.withTransaction { transaction in
+                try await transaction.publish(Message(text: "inside"), to: topic)
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        try await bus.withTransaction { transaction in
+            try await transaction.publish(Message(text: "next"), to: topic)
+        }
+        try await bus.close(deadline: .seconds(10))
+    }
+
+    @Test("a cancelled close of a bus with undeliverable records ends at once and still closes")
+    func close() async throws {
+        let (bus, cluster, topic) = try await self.openBus()
+        let subscription = try await bus.subscribe(
+            to: topic, group: "readers", options: SubscriptionOptions(startPosition: .earliest))
+        try await cluster.setBrokerDown(1)
+        try await bus.send(contentsOf: (0..<5).map { Message(text: "s\($0)") }, to: topic)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await bus.close(deadline: .seconds(60))
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        await #expect(throws: MessageBusError.self) { try await bus.publish(Message(text: "x"), to: topic) }
+        await #expect(throws: MessageBusError.self) { _ = try await subscription.receive(max: 1, timeout: .seconds(5)) }
+        #expect(bus.liveSubscriptions.isEmpty)
+    }
+}

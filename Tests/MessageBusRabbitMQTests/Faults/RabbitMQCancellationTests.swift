@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import MessageBus
+import MessageBusIntegrationSupport
+@testable import MessageBusRabbitMQ
+import Testing
+
+/// Every public async call of a RabbitMQ bus honours task cancellation: it ends within a second (returning, or
+/// throwing `CancellationError`) and leaves no waiter, queue entry or consumer behind. The calls are made to wait
+/// on the real broker behind a ``TCPProxy`` that stalls the connection, so nothing can complete on its own.
+@Suite(
+    "RabbitMQ cancellation", .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
+    .timeLimit(.minutes(3)))
+struct RabbitMQCancellationTests {
+    /// A bus on the test broker through a fresh proxy, with timeouts far beyond the test.
+    private func openBus() async throws -> (bus: RabbitMQMessageBus, proxy: TCPProxy) {
+        try await RabbitMQTestBus.requireBroker()
+        var rabbitMQ = try RabbitMQConfiguration(url: MessageBusURL(AMQPTestEnvironment.url))
+        let upstream = try #require(rabbitMQ.endpoints.first)
+        let proxy = try TCPProxy(upstreamPort: upstream.port, name: "cancel-proxy")
+        rabbitMQ.endpoints = [RabbitMQEndpoint(host: "127.0.0.1", port: proxy.port)]
+        rabbitMQ.requestTimeout = .seconds(60)
+        rabbitMQ.recovery = .disabled
+        let bus = try await RabbitMQMessageBus(
+            rabbitMQ: rabbitMQ, configuration: MessageBusConfiguration(publishTimeout: .seconds(120)),
+            logger: Logger(label: "test.rabbitmq.cancel"))
+        return (bus, proxy)
+    }
+
+    private func finish(_ bus: RabbitMQMessageBus, _ proxy: TCPProxy) async throws {
+        proxy.fault = .none
+        try await bus.close(deadline: .seconds(10))
+        await proxy.stop()
+    }
+
+    @Test("a cancelled publish on a stalled connection throws CancellationError at once; the bus goes on")
+    func publish() async throws {
+        let (bus, proxy) = try await self.openBus()
+        let destination = AMQPTestEnvironment.uniqueName("cancel")
+        try await bus.publish(Message(text: "warm-up"), to: destination)
+        proxy.fault = .stall
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await bus.publish(contentsOf: (0..<5).map { Message(text: "m\($0)") }, to: destination)
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        proxy.fault = .none
+        try await bus.publish(Message(text: "after"), to: destination)
+        try await self.finish(bus, proxy)
+    }
+
+    @Test("a cancelled flush throws CancellationError at once; the next flush confirms the sent messages")
+    func flush() async throws {
+        let (bus, proxy) = try await self.openBus()
+        let destination = AMQPTestEnvironment.uniqueName("cancel")
+        try await bus.publish(Message(text: "warm-up"), to: destination)
+        proxy.fault = .stall
+        try await bus.send(contentsOf: (0..<5).map { Message(text: "s\($0)") }, to: destination)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) { try await bus.flush() }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        proxy.fault = .none
+        try await bus.flush()
+        try await self.finish(bus, proxy)
+    }
+
+    @Test("a cancelled subscribe throws CancellationError at once and leaves no consumer on the group's queue")
+    func subscribe() async throws {
+        let (bus, proxy) = try await self.openBus()
+        let destination = AMQPTestEnvironment.uniqueName("cancel")
+        let queue = RabbitMQMessageBus.groupQueueName(destination: destination, group: "workers")
+        proxy.fault = .stall
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await bus.subscribe(to: destination, group: "workers")
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        proxy.fault = .none
+        // The subscribe went on in the background once the connection moved again; its consumer is cancelled as
+        // soon as it exists.
+        var consumers = -1
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            consumers = try await bus.inspectQueue(queue).consumerCount
+            if consumers == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(consumers == 0)
+        _ = try await bus.deleteQueue(queue)
+        try await self.finish(bus, proxy)
+    }
+
+    @Test("a cancelled receive returns nothing at once, and the next message still arrives")
+    func receive() async throws {
+        let (bus, proxy) = try await self.openBus()
+        let destination = AMQPTestEnvironment.uniqueName("cancel")
+        let subscription = try await bus.subscribe(to: destination, group: nil)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await subscription.receive(max: 10)
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(try outcome.result.get().isEmpty)
+        try await bus.publish(Message(text: "after"), to: destination)
+        let batch = try await subscription.receive(max: 10, timeout: .seconds(10))
+        #expect(batch.map(\.message.text) == ["after"])
+        try await batch.ackAll()
+        try await self.finish(bus, proxy)
+    }
+
+    @Test("withTransaction in a cancelled task ends at once (RabbitMQ has no transactions)")
+    func transaction() async throws {
+        let (bus, proxy) = try await self.openBus()
+        let outcome = await CancellationProbe.cancel(after: .zero) {
+            try await bus.withTransaction { _ in }
+        }
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        let error = try #require(throws: (any Error).self) { try outcome.result.get() }
+        #expect(error is CancellationError || (error as? MessageBusError)?.code == .unsupported, "\(error)")
+        try await self.finish(bus, proxy)
+    }
+
+    @Test("a cancelled close on a stalled connection ends at once and still closes the bus")
+    func close() async throws {
+        let (bus, proxy) = try await self.openBus()
+        let destination = AMQPTestEnvironment.uniqueName("cancel")
+        try await bus.publish(Message(text: "warm-up"), to: destination)
+        proxy.fault = .stall
+        try await bus.send(contentsOf: (0..<5).map { Message(text: "s\($0)") }, to: destination)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
+            try await bus.close(deadline: .seconds(60))
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(outcome.threwCancellation, "\(outcome.result)")
+        await #expect(throws: MessageBusError.self) { try await bus.publish(Message(text: "x"), to: destination) }
+        proxy.fault = .none
+        await proxy.stop()
+    }
+
+    @Test("a publish waiting for room in a full command queue is cancelled at once and leaves nothing queued")
+    func submitWaitingForRoom() async throws {
+        let queue = CommandQueue(capacity: 2, wakeup: try Wakeup())
+        let first = await queue.submit(.publish(PublishRequest(
+            exchange: "orders", messages: [Message(text: "1"), Message(text: "2")], deadline: .now + .seconds(30),
+            mandatory: false, properties: nil, completion: nil)))
+        #expect(first)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(200)) {
+            await queue.submit(.publish(PublishRequest(
+                exchange: "orders", messages: [Message(text: "3")], deadline: .now + .seconds(30), mandatory: false,
+                properties: nil, completion: nil)))
+        }
+        #expect(outcome.wasRunningAtCancel)
+        #expect(outcome.elapsed < CancellationProbe.promptly, "took \(outcome.elapsed)")
+        #expect(try outcome.result.get() == false)
+        #expect(queue.takePublishes().map(\.weight) == [2])
+    }
+}
