@@ -30,26 +30,40 @@ public protocol MessageBus: Sendable {
     /// Never blocks a thread of the cooperative pool; when the client's local queue is full the call waits.
     ///
     /// - Throws: ``MessageBusError`` (``MessageBusError/Code/closed``, ``MessageBusError/Code/messageTooLarge``,
-    ///   ``MessageBusError/Code/timeout``, ...). When it throws, some messages of the batch may have been
-    ///   published.
+    ///   ``MessageBusError/Code/timeout``, ...), or `CancellationError` when the task is cancelled first (within
+    ///   about a second). When it throws, some messages of the batch may have been published: a cancelled publish
+    ///   may or may not reach the broker, as at-least-once allows; publish again and let ids deduplicate.
     func publish(contentsOf messages: [Message], to destination: String) async throws
 
     /// Hands `messages` to the client for publishing without waiting for the broker: the fast path. Call
     /// ``flush()`` to wait until everything sent so far is as safe as the guarantee promises.
+    ///
+    /// - Throws: ``MessageBusError``, or `CancellationError` when the task is cancelled while the client's local
+    ///   queue is full (the messages not yet handed over are not sent).
     func send(contentsOf messages: [Message], to destination: String) async throws
 
     /// Waits until every message given to ``send(contentsOf:to:)`` is acknowledged by the broker.
     ///
-    /// - Throws: the first failure of a sent message since the last flush.
+    /// - Throws: the first failure of a sent message since the last flush, or `CancellationError` when the task is
+    ///   cancelled first (within about a second; the sent messages go on, and a failure among them is reported by
+    ///   the next flush).
     func flush() async throws
 
     /// Subscribes to `destination`, as a member of `group`, or as a broadcast subscriber when `group` is `nil`.
     ///
     /// When this returns, the group exists on the broker: messages published afterwards reach it.
+    ///
+    /// - Throws: ``MessageBusError``, or `CancellationError` when the task is cancelled first (within about a
+    ///   second); a cancelled subscribe leaves no consumer behind (one the broker was already starting is
+    ///   cancelled as soon as it exists).
     func subscribe(to destination: String, group: String?, options: SubscriptionOptions) async throws -> Subscription
 
     /// Runs `body` in a broker transaction: what it publishes and acknowledges commits when it returns and aborts
     /// when it throws (the error is rethrown).
+    ///
+    /// A transaction whose task is cancelled before it commits is aborted (its acknowledged deliveries go back to
+    /// their groups) and throws `CancellationError`; a transaction waiting for another of the same bus to finish
+    /// stops waiting at once.
     ///
     /// - Throws: ``MessageBusError/Code/unsupported`` unless the backend has ``MessageBusCapabilities/transactions``
     ///   and the guarantee is ``DeliveryGuarantee/exactlyOnce``.
@@ -65,7 +79,12 @@ public protocol MessageBus: Sendable {
     /// unsettled deliveries go back to their groups) and releases the connection, within `deadline`.
     /// Every later call throws ``MessageBusError/Code/closed``; closing twice does nothing.
     ///
-    /// - Throws: ``MessageBusError/Code/timeout`` naming what could not be drained in time.
+    /// A cancelled close still closes: every later call throws ``MessageBusError/Code/closed`` at once, and the
+    /// close stops waiting for the drain (as if `deadline` had passed) and throws `CancellationError` within about
+    /// a second; what it could not drain is dropped (Kafka) or finished in the background within `deadline`
+    /// (RabbitMQ).
+    ///
+    /// - Throws: ``MessageBusError/Code/timeout`` naming what could not be drained in time, or `CancellationError`.
     func close(deadline: Duration) async throws
 }
 

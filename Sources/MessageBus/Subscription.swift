@@ -28,7 +28,9 @@ public struct Subscription: AsyncSequence, Sendable {
     /// - Parameters:
     ///   - max: The most deliveries to return; at least 1.
     ///   - timeout: How long to wait for the first one; forever when `nil`.
-    /// - Returns: Between 1 and `max` deliveries, or none when the timeout passed or the task was cancelled.
+    /// - Returns: Between 1 and `max` deliveries, or none when the timeout passed or the task was cancelled. A
+    ///   cancelled receive returns within about a second and loses no delivery: one it does not return stays
+    ///   buffered for the next receive.
     /// - Throws: ``MessageBusError/Code/closed`` once the subscription has ended.
     public func receive(max: Int = 100, timeout: Duration? = nil) async throws -> [Delivery] {
         guard let batch = try await self.nextBatch(max: Swift.max(1, max), timeout: timeout) else {
