@@ -1,3 +1,4 @@
+package import MessageBus
 import Synchronization
 
 /// Cancels an operation while it waits and measures how it ends, for the cancellation suites of every backend.
@@ -17,6 +18,13 @@ package enum CancellationProbe {
             if case .failure(let error) = self.result { return error is CancellationError }
             return false
         }
+
+        /// Whether it was still running when cancelled and ended within ``CancellationProbe/promptly``.
+        package var endedPromptly: Bool { self.wasRunningAtCancel && self.elapsed < CancellationProbe.promptly }
+
+        /// Whether it was still running when cancelled and threw `CancellationError` within
+        /// ``CancellationProbe/promptly``: what a cancelled call that cannot complete must do.
+        package var threwCancellationPromptly: Bool { self.endedPromptly && self.threwCancellation }
 
         /// Whether it returned or threw `CancellationError`.
         package var returnedOrCancelled: Bool { CancellationProbe.returnedOrCancelled(self.result) }
@@ -38,6 +46,26 @@ package enum CancellationProbe {
         task.cancel()
         let result = await task.result
         return Outcome(wasRunningAtCancel: wasRunning, elapsed: ContinuousClock.now - cancelled, result: result)
+    }
+
+    /// What a cancelled receive did, and what the subscription received after it.
+    package struct ReceiveCheck: Sendable {
+        /// The cancelled receive.
+        package var outcome: Outcome<[Delivery]>
+        /// The texts of the deliveries received (and acknowledged) after one message was published.
+        package var receivedAfter: [String?]
+    }
+
+    /// Cancels a `receive` waiting on an idle `subscription`, then publishes one message (text `after`) to
+    /// `destination` and receives it: a cancelled receive must end promptly with nothing, and lose nothing.
+    package static func cancelReceive(
+        on bus: any MessageBus, subscription: Subscription, destination: String, timeout: Duration = .seconds(20)
+    ) async throws -> ReceiveCheck {
+        let outcome = await self.cancel(after: .milliseconds(300)) { try await subscription.receive(max: 10) }
+        try await bus.publish(Message(text: "after"), to: destination)
+        let batch = try await subscription.receive(max: 10, timeout: timeout)
+        try await batch.ackAll()
+        return ReceiveCheck(outcome: outcome, receivedAfter: batch.map(\.message.text))
     }
 
     /// What `body` returned or threw.

@@ -389,9 +389,16 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             return undelivered
         }
         let waiting = self.reportWaiting
-        await DedicatedThread.run("messagebus-kafka-destroy") {
+        let destroy: @Sendable () -> Void = {
             waiting.releaseQueue()
             client.destroy()
+        }
+        if Task.isCancelled {
+            // Nothing is left for librdkafka to deliver; its destroy (which can take a second while it ends its
+            // broker threads) finishes on its own thread without the cancelled caller.
+            DedicatedThread.start("messagebus-kafka-destroy", destroy)
+        } else {
+            await DedicatedThread.run("messagebus-kafka-destroy", destroy)
         }
         return undelivered
     }
