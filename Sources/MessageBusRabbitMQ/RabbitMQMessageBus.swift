@@ -65,7 +65,8 @@ public final class RabbitMQMessageBus: MessageBus {
     ///   - logger: Where the bus logs (connection, recovery, consumer cancellation); never a password.
     /// - Throws: ``/MessageBus/MessageBusError`` with `.unsupported` for exactly-once, `.invalidConfiguration` for a
     ///   setting out of range or a missing vhost, `.authenticationFailed` for refused credentials and
-    ///   `.connectionFailed` when no endpoint answers within the connection timeout.
+    ///   `.connectionFailed` when no endpoint answers within the connection timeout; `CancellationError` when the
+    ///   task is cancelled first (a connection that opens after that is closed at once).
     public init(
         rabbitMQ: RabbitMQConfiguration, configuration: MessageBusConfiguration = MessageBusConfiguration(),
         logger: Logger
@@ -78,13 +79,41 @@ public final class RabbitMQMessageBus: MessageBus {
         self.published = PublishedCounter(backend: "rabbitmq", configuration: configuration)
         self.configuration = configuration
         self.rabbitMQConfiguration = rabbitMQ
-        self.owner = try await AMQPConnectionOwner.start(
-            configuration: rabbitMQ, connectionName: rabbitMQ.connectionName ?? configuration.clientName,
+        self.owner = try await Self.connect(
+            rabbitMQ, connectionName: rabbitMQ.connectionName ?? configuration.clientName,
             publishTimeout: configuration.publishTimeout, logger: logger)
         self.queue = self.owner.queue
         self.poller = RabbitMQPoller(
             subscriptionID: 0, tracksSettlement: configuration.guarantee.requiresAcknowledgement)
         self.logger.debug("opened RabbitMQ bus", metadata: ["broker": "\(rabbitMQ)"])
+    }
+
+    /// Starts the connection's owner thread and waits until it has connected.
+    ///
+    /// A cancelled task stops waiting at once (`CancellationError`); the connect goes on in a task of its own, and
+    /// a connection it opens is closed at once, so a cancelled open leaves no connection or thread behind.
+    private static func connect(
+        _ rabbitMQ: RabbitMQConfiguration, connectionName: String, publishTimeout: Duration, logger: Logger
+    ) async throws -> AMQPConnectionOwner {
+        let opened = AsyncOneShot<AMQPConnectionOwner>()
+        Task {
+            do {
+                opened.fulfill(.success(try await AMQPConnectionOwner.start(
+                    configuration: rabbitMQ, connectionName: connectionName, publishTimeout: publishTimeout,
+                    logger: logger)))
+            } catch {
+                opened.fulfill(.failure(error))
+            }
+        }
+        do {
+            return try await opened.value
+        } catch is CancellationError {
+            Task {
+                guard let owner = try? await opened.value else { return }
+                await owner.queue.submit(.close(deadline: .now, completion: { _ in }))
+            }
+            throw CancellationError()
+        }
     }
 
     /// Connects to the broker an `amqp://` or `amqps://` URL names; see ``RabbitMQConfiguration/init(url:)``.

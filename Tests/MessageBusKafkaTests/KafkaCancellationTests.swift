@@ -57,16 +57,41 @@ struct KafkaCancellationTests {
         try await bus.close(deadline: .seconds(10))
     }
 
-    @Test("a cancelled subscribe throws CancellationError at once and leaves no consumer behind")
-    func subscribe() async throws {
-        let (bus, cluster, topic) = try await self.openBrokerDownBus()
+    /// Cancels a subscribe while its topic lookup waits (`groupKnown` false) or, once a first member made the topic
+    /// and the group's retry topic known, while it waits for the group to assign partitions (`groupKnown` true).
+    @Test(
+        "a cancelled subscribe throws CancellationError at once and leaves no consumer behind",
+        arguments: [false, true])
+    func subscribe(groupKnown: Bool) async throws {
+        let (bus, cluster, topic) = try await self.openBus()
+        if groupKnown {
+            let first = try await bus.subscribe(to: topic, group: "joiners")
+            await first.cancel()
+        } else {
+            try await bus.publish(Message(text: "warm-up"), to: topic)
+        }
+        try await cluster.setBrokerDown(1)
         let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) {
-            try await bus.subscribe(to: topic, group: "never-joins")
+            try await bus.subscribe(to: topic, group: "joiners")
         }
         #expect(outcome.threwCancellationPromptly, "\(outcome)")
         #expect(bus.liveSubscriptions.isEmpty)
         try await cluster.setBrokerUp(1)
         try await bus.close(deadline: .seconds(10))
+    }
+
+    @Test("a cancelled open against a cluster whose broker is down throws CancellationError at once")
+    func open() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: KafkaBusFactory.logger("mock"))
+        try await cluster.setBrokerDown(1)
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
+        kafka.additionalProperties = ["log_level": "0"]
+        kafka.connectTimeout = .seconds(60)
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) { [kafka] in
+            try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("mock"), mockCluster: cluster)
+        }
+        #expect(outcome.threwCancellationPromptly, "\(outcome)")
+        await cluster.shutdown()
     }
 
     @Test("a cancelled receive returns nothing at once, and the next record still arrives")

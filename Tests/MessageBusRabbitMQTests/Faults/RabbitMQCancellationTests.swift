@@ -12,19 +12,44 @@ import Testing
     "RabbitMQ cancellation", .enabled(if: IntegrationGate.isEnabled, IntegrationGate.skipComment),
     .timeLimit(.minutes(3)))
 struct RabbitMQCancellationTests {
-    /// A bus on the test broker through a fresh proxy, with timeouts far beyond the test.
-    private func openBus() async throws -> (bus: RabbitMQMessageBus, proxy: TCPProxy) {
+    /// Settings for the test broker through a fresh proxy, with timeouts far beyond the test.
+    private func proxiedConfiguration() async throws -> (rabbitMQ: RabbitMQConfiguration, proxy: TCPProxy) {
         try await RabbitMQTestBus.requireBroker()
         var rabbitMQ = try RabbitMQConfiguration(url: MessageBusURL(AMQPTestEnvironment.url))
         let upstream = try #require(rabbitMQ.endpoints.first)
         let proxy = try TCPProxy(upstreamPort: upstream.port, name: "cancel-proxy")
         rabbitMQ.endpoints = [RabbitMQEndpoint(host: "127.0.0.1", port: proxy.port)]
+        rabbitMQ.connectionTimeout = .seconds(60)
         rabbitMQ.requestTimeout = .seconds(60)
         rabbitMQ.recovery = .disabled
-        let bus = try await RabbitMQMessageBus(
+        return (rabbitMQ, proxy)
+    }
+
+    private func open(_ rabbitMQ: RabbitMQConfiguration) async throws -> RabbitMQMessageBus {
+        try await RabbitMQMessageBus(
             rabbitMQ: rabbitMQ, configuration: MessageBusConfiguration(publishTimeout: .seconds(120)),
             logger: Logger(label: "test.rabbitmq.cancel"))
-        return (bus, proxy)
+    }
+
+    /// A bus on the test broker through a fresh proxy, with timeouts far beyond the test.
+    private func openBus() async throws -> (bus: RabbitMQMessageBus, proxy: TCPProxy) {
+        let (rabbitMQ, proxy) = try await self.proxiedConfiguration()
+        return (try await self.open(rabbitMQ), proxy)
+    }
+
+    @Test("a cancelled open on a stalled connection throws CancellationError at once and leaves no connection")
+    func openConnection() async throws {
+        let (rabbitMQ, proxy) = try await self.proxiedConfiguration()
+        proxy.fault = .stall
+        let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) { try await self.open(rabbitMQ) }
+        #expect(outcome.threwCancellationPromptly, "\(outcome)")
+        #expect(proxy.acceptedConnections == 1)
+        proxy.fault = .none
+        // The connect goes on once the connection moves again, and the connection it opened is closed at once.
+        let deadline = ContinuousClock.now + .seconds(15)
+        while proxy.openConnections > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(proxy.openConnections == 0)
+        await proxy.stop()
     }
 
     /// ``openBus()``, with one message confirmed to a new destination and then the connection stalled.
