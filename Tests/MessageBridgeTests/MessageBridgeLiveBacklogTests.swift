@@ -78,8 +78,8 @@ struct MessageBridgeLiveBacklogTests {
         }
         let progress = SnapshotRecorder()
         let firstRun = Task { try await bridge().run { progress.append($0) } }
-        while (progress.all.last?.copied ?? 0) < backlog.total / 4 {
-            try await Task.sleep(for: .milliseconds(20))
+        try await eventually("a quarter of the backlog copied", timeout: .seconds(240)) {
+            (progress.all.last?.copied ?? 0) >= backlog.total / 4
         }
         firstRun.cancel()
         let first = try await firstRun.value

@@ -23,11 +23,9 @@ struct KafkaBackpressureTests {
 
         // Nobody receives: the consumer thread fills the prefetch, then pauses its partitions.
         let consumer = try #require(kafka.liveSubscriptions.first?.consumer)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while consumer.pauseCount.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the consumer to pause", timeout: .seconds(30), pollEvery: .milliseconds(50)) {
+            consumer.pauseCount.load(ordering: .relaxed) > 0
         }
-        #expect(consumer.pauseCount.load(ordering: .relaxed) > 0, "the consumer never paused")
         #expect(subscription.unsettledCount <= 10)
 
         var received: [Message] = []

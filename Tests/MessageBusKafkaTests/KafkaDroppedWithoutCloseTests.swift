@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
 @testable import MessageBusKafka
@@ -27,16 +28,6 @@ struct KafkaDroppedWithoutCloseTests {
         var subscriptionSideGone: Bool { self.subscription == nil && self.consumer == nil && self.consumerClient == nil }
     }
 
-    /// Waits (polling, at most 30 s) until `condition` holds; returns whether it did.
-    private func eventually(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return true
-    }
-
     /// Opens a bus on the mock cluster, subscribes, receives and acknowledges one record.
     private func busWithSubscription(_ topic: String) async throws -> (KafkaMessageBus, Subscription) {
         let bus = try #require(try await KafkaBusFactory.mockBus("dropped") as? KafkaMessageBus)
@@ -60,7 +51,10 @@ struct KafkaDroppedWithoutCloseTests {
             try watched.watch(bus: bus)
             _ = subscription
         }
-        #expect(try await self.eventually { watched.subscriptionSideGone }, "the consumer thread or client outlived its subscription")
+        try await eventually(
+            "the consumer thread and client to end with their subscription", timeout: .seconds(30),
+            pollEvery: .milliseconds(50)
+        ) { watched.subscriptionSideGone }
         #expect(watched.producerClient != nil, "the open bus keeps its producer")
         // The group was left with the acknowledged offset committed: a new member starts after it.
         try await bus.publish(Message(text: "two", key: "k"), to: topic)
@@ -78,8 +72,8 @@ struct KafkaDroppedWithoutCloseTests {
             try watched.watch(bus: bus)
             _ = subscription
         }
-        #expect(
-            try await self.eventually { watched.subscriptionSideGone && watched.producerClient == nil },
-            "a thread or client outlived its bus")
+        try await eventually(
+            "every thread and client to end with their bus", timeout: .seconds(30), pollEvery: .milliseconds(50)
+        ) { watched.subscriptionSideGone && watched.producerClient == nil }
     }
 }

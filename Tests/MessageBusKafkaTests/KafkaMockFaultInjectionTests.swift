@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
 import MessageBusKafka
@@ -43,12 +44,14 @@ struct KafkaMockFaultInjectionTests {
         let subscription = try await bus.subscribe(
             to: topic, group: "check", options: SubscriptionOptions(startPosition: .earliest, prefetch: 500))
         var texts: [String] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
+        // Reads on until an empty batch after all of them, so that a duplicate arriving late would show.
+        let awaited = "\(total) records and a quiet batch"
+        try await eventually("\(awaited) (got \(texts.count))", timeout: .seconds(30), pollEvery: .zero) {
             let batch = try await subscription.receive(max: 500, timeout: .seconds(2))
-            if batch.isEmpty, texts.count >= total { break }
+            if batch.isEmpty, texts.count >= total { return true }
             texts += batch.compactMap(\.message.text)
             try await batch.ackAll()
+            return false
         }
         #expect(texts == (0..<total).map(String.init), "lost, duplicated or reordered: \(texts.count) records")
         try await bus.close()

@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
 import MessageBusKafka
@@ -37,8 +38,7 @@ struct KafkaMockTransactionTests {
             }
         }
         var processed: [String] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while processed.count < 3, ContinuousClock.now < deadline {
+        try await eventually("3 processed inputs (got \(processed))", timeout: .seconds(30), pollEvery: .zero) {
             for delivery in try await requests.receive(max: 1, timeout: .seconds(2)) {
                 try await bus.withTransaction { transaction in
                     try await transaction.publish(
@@ -47,6 +47,7 @@ struct KafkaMockTransactionTests {
                 }
                 processed.append(delivery.message.id)
             }
+            return processed.count >= 3
         }
         #expect(Set(processed) == ["in-0", "in-1", "in-2"], "the aborted input must come back: \(processed)")
         let redelivered = processed.first { $0 == aborted.message.id }

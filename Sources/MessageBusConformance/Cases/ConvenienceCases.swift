@@ -85,9 +85,8 @@ enum ConvenienceCases {
                 active.withValue { $0.now -= 1 }
             }
         }
-        let deadline = ContinuousClock.now.advanced(by: context.backend.receiveTimeout)
-        while processed.value.values.reduce(0, { $0 + $1.count }) < keys * perKey, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        try await waitUntil(within: context.backend.receiveTimeout) {
+            processed.value.values.reduce(0, { $0 + $1.count }) >= keys * perKey
         }
         consumer.cancel()
         _ = await consumer.result
@@ -139,8 +138,7 @@ enum ConvenienceCases {
         try await bus.publish(Message(text: "plain text", id: "wrong-type"), to: destination)
         try await bus.publish(Order(id: 1, customer: "a", total: 1, items: []), to: destination)
         let dead = try await context.receive(2, from: deadLetters, what: "dead letters")
-        let deadline = ContinuousClock.now.advanced(by: context.backend.receiveTimeout)
-        while handled.value.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await waitUntil(within: context.backend.receiveTimeout) { !handled.value.isEmpty }
         consumer.cancel()
         _ = await consumer.result
         try check(Set(dead.map(\.message.id)) == ["broken", "wrong-type"], "dead-lettered \(dead.map(\.message.id))")
@@ -175,8 +173,7 @@ enum ConvenienceCases {
                 inHandler.withValue { $0 = ServiceContext.current?[ConformanceTraceInstrument.TraceKey.self] }
             }
         }
-        let deadline = ContinuousClock.now.advanced(by: context.backend.receiveTimeout)
-        while inHandler.value == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await waitUntil(within: context.backend.receiveTimeout) { inHandler.value != nil }
         consumer.cancel()
         _ = await consumer.result
         try check(inHandler.value == "trace-\(destination)", "the handler ran in trace \(inHandler.value ?? "nil")")

@@ -146,9 +146,8 @@ enum RedeliveryCases {
         let deadLetters = try await bus.subscribe(to: "\(destination).dlq", group: "workers", options: options)
         let dead = try await context.receive(1, from: deadLetters, what: "dead letters")[0]
         try await dead.ack()
-        let deadline = ContinuousClock.now + context.backend.receiveTimeout * 3
-        while processed.value.count < goodCount, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil(within: context.backend.receiveTimeout * 3, every: .milliseconds(50)) {
+            processed.value.count >= goodCount
         }
         consumer.cancel()
         _ = await consumer.result

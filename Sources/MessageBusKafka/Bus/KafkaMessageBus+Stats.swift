@@ -1,4 +1,4 @@
-public import MessageBus
+import MessageBus
 
 /// What a topic holds, for monitoring (the `messagebus stats` command reads it). The call runs its blocking
 /// librdkafka work on a dedicated thread.

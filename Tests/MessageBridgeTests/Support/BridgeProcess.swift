@@ -58,12 +58,17 @@ final class BridgeProcess: @unchecked Sendable {
     /// Waits until `condition` holds for the JSON lines printed so far; throws after `limit` or when the process
     /// ended first.
     func waitUntil(limit: Duration, _ condition: ([[String: Any]]) -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while !condition(self.jsonLines) {
-            guard self.process.isRunning, ContinuousClock.now < deadline else {
-                throw BridgeProcessFailure(description: "condition not met within \(limit)\n\(self.transcript)")
+        do {
+            let awaited = "the bridge's output to meet the condition"
+            try await eventually(awaited, timeout: limit, pollEvery: .milliseconds(50)) {
+                if condition(self.jsonLines) { return true }
+                guard self.process.isRunning else {
+                    throw BridgeProcessFailure(description: "the process ended first\n\(self.transcript)")
+                }
+                return false
             }
-            try await Task.sleep(for: .milliseconds(50))
+        } catch let timedOut as EventuallyTimedOut {
+            throw BridgeProcessFailure(description: "\(timedOut)\n\(self.transcript)")
         }
     }
 

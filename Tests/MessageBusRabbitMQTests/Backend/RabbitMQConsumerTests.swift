@@ -14,51 +14,53 @@ struct RabbitMQConsumerTests {
     @Test("a consumer whose queue is deleted ends with a typed error")
     func queueDeletedCancelsConsumer() async throws {
         try await RabbitMQTestBus.requireBroker()
-        let bus = try await RabbitMQTestBus.openRabbitMQ()
-        defer { Task { try? await bus.close() } }
-        let events = bus.connectionEvents()
-        let destination = "test.cancel.\(UUID().uuidString.prefix(8).lowercased())"
-        let subscription = try await bus.subscribe(to: destination, group: "doomed")
-        _ = try await onDedicatedThread("rabbitmqctl") {
-            try BrokerControl.rabbitmqctl(["delete_queue", "\(destination).doomed"])
+        try await withTestBus(open: { try await RabbitMQTestBus.openRabbitMQ() }) { bus in
+            let events = bus.connectionEvents()
+            let destination = "test.cancel.\(UUID().uuidString.prefix(8).lowercased())"
+            let subscription = try await bus.subscribe(to: destination, group: "doomed")
+            _ = try await onDedicatedThread("rabbitmqctl") {
+                try BrokerControl.rabbitmqctl(["delete_queue", "\(destination).doomed"])
+            }
+            let error = try await #require(throws: MessageBusError.self) {
+                _ = try await subscription.receive(max: 1, timeout: .seconds(10))
+            }
+            #expect(error.code == .unknownDestination, "\(error)")
+            #expect(error.message.contains("\(destination).doomed"))
+            var iterator = events.makeAsyncIterator()
+            if case .consumerCancelled(let queue, _) = await iterator.next() {
+                #expect(queue == "\(destination).doomed")
+            } else {
+                Issue.record("expected a consumerCancelled event")
+            }
+            try await bus.checkReadiness()
         }
-        let error = try await #require(throws: MessageBusError.self) {
-            _ = try await subscription.receive(max: 1, timeout: .seconds(10))
-        }
-        #expect(error.code == .unknownDestination, "\(error)")
-        #expect(error.message.contains("\(destination).doomed"))
-        var iterator = events.makeAsyncIterator()
-        if case .consumerCancelled(let queue, _) = await iterator.next() {
-            #expect(queue == "\(destination).doomed")
-        } else {
-            Issue.record("expected a consumerCancelled event")
-        }
-        try await bus.checkReadiness()
     }
 
     @Test("the broker never has more unacknowledged deliveries out than the prefetch")
     func prefetchHonoured() async throws {
         try await RabbitMQTestBus.requireBroker()
-        let bus = try await RabbitMQTestBus.open()
-        defer { Task { try? await bus.close() } }
-        let destination = "test.prefetch.\(UUID().uuidString.prefix(8).lowercased())"
-        let subscription = try await bus.subscribe(
-            to: destination, group: "slow", options: SubscriptionOptions(startPosition: .earliest, prefetch: 5))
-        try await bus.publish(contentsOf: (0..<50).map { Message(text: "m\($0)") }, to: destination)
-        _ = try await subscription.receive(max: 1, timeout: .seconds(10))
-        // Quorum queues publish their counters every few seconds: poll until they show the consumer's share.
-        var unacknowledged: Int?
-        let deadline = ContinuousClock.now + .seconds(15)
-        while unacknowledged != 5, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(500))
-            let listing = try await onDedicatedThread("rabbitmqctl") {
-                try BrokerControl.rabbitmqctl(["-q", "list_queues", "name", "messages_unacknowledged"])
+        try await withTestBus(open: { try await RabbitMQTestBus.open() }) { bus in
+            let destination = "test.prefetch.\(UUID().uuidString.prefix(8).lowercased())"
+            let subscription = try await bus.subscribe(
+                to: destination, group: "slow", options: SubscriptionOptions(startPosition: .earliest, prefetch: 5))
+            try await bus.publish(contentsOf: (0..<50).map { Message(text: "m\($0)") }, to: destination)
+            _ = try await subscription.receive(max: 1, timeout: .seconds(10))
+            // Quorum queues publish their counters every few seconds: poll until they show the consumer's share.
+            var unacknowledged: Int?
+            try await eventually(
+                "5 unacknowledged (last seen \(unacknowledged.map(String.init) ?? "none"))", timeout: .seconds(15),
+                pollEvery: .milliseconds(500)
+            ) {
+                let listing = try await onDedicatedThread("rabbitmqctl") {
+                    try BrokerControl.rabbitmqctl(["-q", "list_queues", "name", "messages_unacknowledged"])
+                }
+                let line = listing.split(separator: "\n").first { $0.hasPrefix("\(destination).slow\t") }
+                unacknowledged = line.flatMap { Int($0.split(separator: "\t").last ?? "") }
+                #expect((unacknowledged ?? 0) <= 5, "the broker reports \(line ?? "no queue")")
+                return unacknowledged == 5
             }
-            let line = listing.split(separator: "\n").first { $0.hasPrefix("\(destination).slow\t") }
-            unacknowledged = line.flatMap { Int($0.split(separator: "\t").last ?? "") }
-            #expect((unacknowledged ?? 0) <= 5, "the broker reports \(line ?? "no queue")")
+            #expect(unacknowledged == 5)
+            #expect(subscription.unsettledCount == 5)
         }
-        #expect(unacknowledged == 5)
-        #expect(subscription.unsettledCount == 5)
     }
 }

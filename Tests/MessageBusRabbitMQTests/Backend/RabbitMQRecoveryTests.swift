@@ -14,32 +14,33 @@ struct RabbitMQRecoveryTests {
     func forceClosedConnectionRecovers() async throws {
         try await RabbitMQTestBus.requireBroker()
         let name = "recovery-\(UUID().uuidString.prefix(8).lowercased())"
-        let bus = try await RabbitMQTestBus.open(query: "connection_name=\(name)")
-        defer { Task { try? await bus.close() } }
-        let destination = "test.\(name)"
-        let subscription = try await bus.subscribe(
-            to: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest, prefetch: 20))
-        let before = (0..<10).map { Message(text: "before-\($0)", id: "before-\($0)") }
-        try await bus.publish(contentsOf: before, to: destination)
-        var held: [Delivery] = []
-        while held.count < 3 { held += try await subscription.receive(max: 3 - held.count, timeout: .seconds(10)) }
+        try await withTestBus(open: { try await RabbitMQTestBus.open(query: "connection_name=\(name)") }) { bus in
+            let destination = "test.\(name)"
+            let subscription = try await bus.subscribe(
+                to: destination, group: "workers", options: SubscriptionOptions(startPosition: .earliest, prefetch: 20))
+            let before = (0..<10).map { Message(text: "before-\($0)", id: "before-\($0)") }
+            try await bus.publish(contentsOf: before, to: destination)
+            var held: [Delivery] = []
+            while held.count < 3 { held += try await subscription.receive(max: 3 - held.count, timeout: .seconds(10)) }
 
-        let closed = try await onDedicatedThread("rabbitmqctl") { try BrokerControl.closeConnections(named: name) }
-        #expect(closed == 1, "expected to close one connection named \(name)")
+            let closed = try await onDedicatedThread("rabbitmqctl") { try BrokerControl.closeConnections(named: name) }
+            #expect(closed == 1, "expected to close one connection named \(name)")
 
-        // Publishing waits for the recovered connection and is confirmed there.
-        let after = (0..<5).map { Message(text: "after-\($0)", id: "after-\($0)") }
-        try await bus.publish(contentsOf: after, to: destination)
-        await #expect(throws: MessageBusError.self) { try await held.ackAll() }
+            // Publishing waits for the recovered connection and is confirmed there.
+            let after = (0..<5).map { Message(text: "after-\($0)", id: "after-\($0)") }
+            try await bus.publish(contentsOf: after, to: destination)
+            await #expect(throws: MessageBusError.self) { try await held.ackAll() }
 
-        var seen = Set<String>()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while seen.count < 15, ContinuousClock.now < deadline {
-            let batch = try await subscription.receive(max: 20, timeout: .seconds(1))
-            seen.formUnion(batch.map(\.message.id))
-            try await batch.ackAll()
+            var seen = Set<String>()
+            let expected = Set((before + after).map(\.id))
+            try await eventually("15 messages (missing \(expected.subtracting(seen)))", timeout: .seconds(30)) {
+                let batch = try await subscription.receive(max: 20, timeout: .seconds(1))
+                seen.formUnion(batch.map(\.message.id))
+                try await batch.ackAll()
+                return seen.count >= 15
+            }
+            #expect(seen == expected, "missing \(expected.subtracting(seen))")
+            try await bus.checkReadiness()
         }
-        #expect(seen == Set((before + after).map(\.id)), "missing \(Set((before + after).map(\.id)).subtracting(seen))")
-        try await bus.checkReadiness()
     }
 }

@@ -14,28 +14,27 @@ struct RabbitMQStartPositionTests {
     @Test("a new group gets what is published after subscribe returns, never earlier history, at .earliest or .latest")
     func newGroupStartsAtItsCreation() async throws {
         try await RabbitMQTestBus.requireBroker()
-        let bus = try await RabbitMQTestBus.open()
-        defer { Task { try? await bus.close() } }
-        let destination = "test.start.\(UUID().uuidString.prefix(8).lowercased())"
-        try await bus.publish(Message(text: "before any group", id: "early"), to: destination)
+        try await withTestBus(open: { try await RabbitMQTestBus.open() }) { bus in
+            let destination = "test.start.\(UUID().uuidString.prefix(8).lowercased())"
+            try await bus.publish(Message(text: "before any group", id: "early"), to: destination)
 
-        let earliest = try await bus.subscribe(
-            to: destination, group: "from-earliest", options: SubscriptionOptions(startPosition: .earliest))
-        let latest = try await bus.subscribe(
-            to: destination, group: "from-latest", options: SubscriptionOptions(startPosition: .latest))
-        try await bus.publish(Message(text: "after both groups", id: "late"), to: destination)
+            let earliest = try await bus.subscribe(
+                to: destination, group: "from-earliest", options: SubscriptionOptions(startPosition: .earliest))
+            let latest = try await bus.subscribe(
+                to: destination, group: "from-latest", options: SubscriptionOptions(startPosition: .latest))
+            try await bus.publish(Message(text: "after both groups", id: "late"), to: destination)
 
-        for subscription in [earliest, latest] {
-            var ids: [String] = []
-            let deadline = ContinuousClock.now + .seconds(5)
-            // Keep reading a little after the expected message, so that a stray earlier one would show.
-            while ContinuousClock.now < deadline {
-                let batch = try await subscription.receive(max: 10, timeout: .milliseconds(500))
-                ids += batch.map(\.message.id)
-                try await batch.ackAll()
-                if ids.contains("late"), batch.isEmpty { break }
+            for subscription in [earliest, latest] {
+                var ids: [String] = []
+                // Keep reading a little after the expected message, so that a stray earlier one would show.
+                try await eventually("'late' and a quiet batch (got \(ids))", timeout: .seconds(5), pollEvery: .zero) {
+                    let batch = try await subscription.receive(max: 10, timeout: .milliseconds(500))
+                    ids += batch.map(\.message.id)
+                    try await batch.ackAll()
+                    return ids.contains("late") && batch.isEmpty
+                }
+                #expect(ids == ["late"], "\(subscription.context.group ?? "?") received \(ids)")
             }
-            #expect(ids == ["late"], "\(subscription.context.group ?? "?") received \(ids)")
         }
     }
 }

@@ -88,9 +88,8 @@ struct RabbitMQRPCTests {
                 try await bus.request(request, to: "amq.direct", timeout: .seconds(10))
             }
             // The first is waiting once the broker holds it.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while try await bus.inspectQueue(queue).messageCount == 0, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
+            try await eventually("the first request in queue \(queue)", timeout: .seconds(10)) {
+                try await bus.inspectQueue(queue).messageCount > 0
             }
             let duplicate = try await #require(throws: MessageBusError.self) {
                 try await bus.request(request, to: "amq.direct", timeout: .seconds(10))
@@ -108,27 +107,31 @@ struct RabbitMQRPCTests {
     func requestAcrossConnectionLoss() async throws {
         try await RabbitMQTestBus.requireBroker()
         let name = AMQPTestEnvironment.uniqueName("test.rpc-loss")
-        let bus = try await RabbitMQTestBus.openRabbitMQ(query: "connection_name=\(name)")
-        defer { Task { try? await bus.close() } }
-        let observer = try await RabbitMQTestBus.openRabbitMQ(label: "test.rpc-loss.observer")
-        defer { Task { try? await observer.close() } }
-        let queue = try await observer.declare(RabbitMQQueue(name, durable: false, expires: .seconds(60))).name
-        try await observer.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
-        let pending = Task {
-            try await bus.request(Message(text: "nobody answers yet", key: queue), to: "amq.direct", timeout: .seconds(120))
-        }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await observer.inspectQueue(queue).messageCount == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let closed = try await onDedicatedThread("rabbitmqctl") { try BrokerControl.closeConnections(named: name) }
-        #expect(closed == 1)
-        let lost = try await #require(throws: MessageBusError.self) { try await pending.value }
-        #expect(lost.code == .connectionFailed, "\(lost)")
+        let query = "connection_name=\(name)"
+        try await withTestBus(open: { try await RabbitMQTestBus.openRabbitMQ(query: query) }) { bus in
+            let observerLabel = "test.rpc-loss.observer"
+            try await withTestBus(open: { try await RabbitMQTestBus.openRabbitMQ(label: observerLabel) }) { observer in
+                let queue = try await observer.declare(RabbitMQQueue(name, durable: false, expires: .seconds(60))).name
+                try await observer.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+                let pending = Task {
+                    try await bus.request(
+                        Message(text: "nobody answers yet", key: queue), to: "amq.direct", timeout: .seconds(120))
+                }
+                try await eventually("the request in queue \(queue)", timeout: .seconds(10)) {
+                    try await observer.inspectQueue(queue).messageCount > 0
+                }
+                let closed = try await onDedicatedThread("rabbitmqctl") {
+                    try BrokerControl.closeConnections(named: name)
+                }
+                #expect(closed == 1)
+                let lost = try await #require(throws: MessageBusError.self) { try await pending.value }
+                #expect(lost.code == .connectionFailed, "\(lost)")
 
-        // The recovered connection publishes (a mandatory request too) without sending the old request again.
-        try await bus.publish(Message(text: "after", key: queue), to: "amq.direct")
-        #expect(try await observer.inspectQueue(queue).messageCount == 2)
-        try await observer.deleteQueue(queue)
+                // The recovered connection publishes (a mandatory request too) without sending the old request again.
+                try await bus.publish(Message(text: "after", key: queue), to: "amq.direct")
+                #expect(try await observer.inspectQueue(queue).messageCount == 2)
+                try await observer.deleteQueue(queue)
+            }
+        }
     }
 }

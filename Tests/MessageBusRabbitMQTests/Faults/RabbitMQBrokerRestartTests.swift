@@ -77,11 +77,7 @@ struct RabbitMQBrokerRestartTests {
         }
 
         func waitUntil(_ what: String, within limit: Duration, _ condition: (RestartFigures) -> Bool) async throws {
-            let deadline = ContinuousClock.now + limit
-            while !shared.figures.withLock({ condition($0) }) {
-                guard ContinuousClock.now < deadline else { throw RestartTimeout(what: what, limit: limit) }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await eventually(what, timeout: limit) { shared.figures.withLock { condition($0) } }
         }
 
         do {
@@ -150,11 +146,4 @@ struct RestartFigures: Sendable {
         "published \(self.published), confirmed \(self.confirmed.count), consumed \(self.deliveries.count), "
             + "duplicates \(self.duplicates), lost \(self.lost), publish errors \(self.publishErrors.prefix(3))"
     }
-}
-
-/// A bounded wait of the restart test that ran out.
-struct RestartTimeout: Error, CustomStringConvertible {
-    let what: String
-    let limit: Duration
-    var description: String { "waited \(self.limit) for \(self.what)" }
 }

@@ -103,34 +103,35 @@ struct RabbitMQTopologyManagementTests {
     func recoveryDeclaresTopologyAgain() async throws {
         try await RabbitMQTestBus.requireBroker()
         let name = AMQPTestEnvironment.uniqueName("test.redeclare")
-        let bus = try await RabbitMQTestBus.openRabbitMQ(query: "connection_name=\(name)")
-        defer { Task { try? await bus.close() } }
-        let events = bus.connectionEvents()
-        try await bus.declare(RabbitMQExchange(name, type: .direct, durable: false, autoDelete: true))
-        // An exclusive queue dies with its connection: only a re-declaration brings it (and its binding) back.
-        let queue = try await bus.declare(RabbitMQQueue(name, durable: false, exclusive: true)).name
-        try await bus.bind(RabbitMQBinding(.queue(queue), to: name, routingKey: "k"))
-        let deleted = "\(name).deleted"
-        try await bus.declare(RabbitMQQueue(deleted, durable: false, exclusive: true))
-        try await bus.deleteQueue(deleted)
+        let query = "connection_name=\(name)"
+        try await withTestBus(open: { try await RabbitMQTestBus.openRabbitMQ(query: query) }) { bus in
+            let events = bus.connectionEvents()
+            try await bus.declare(RabbitMQExchange(name, type: .direct, durable: false, autoDelete: true))
+            // An exclusive queue dies with its connection: only a re-declaration brings it (and its binding) back.
+            let queue = try await bus.declare(RabbitMQQueue(name, durable: false, exclusive: true)).name
+            try await bus.bind(RabbitMQBinding(.queue(queue), to: name, routingKey: "k"))
+            let deleted = "\(name).deleted"
+            try await bus.declare(RabbitMQQueue(deleted, durable: false, exclusive: true))
+            try await bus.deleteQueue(deleted)
 
-        let closed = try await onDedicatedThread("rabbitmqctl") { try BrokerControl.closeConnections(named: name) }
-        #expect(closed == 1)
-        var seen: [RabbitMQConnectionEvent] = []
-        for await event in events {
-            seen.append(event)
-            if case .recovered = event { break }
-        }
-        #expect(seen.count == 2, "\(seen)")
-        if case .connectionLost(let reason) = seen.first {
-            #expect(reason.contains("320") || reason.contains("CONNECTION_FORCED"), "\(reason)")
-        } else {
-            Issue.record("expected connectionLost first, got \(seen)")
-        }
-        try await bus.publish(Message(text: "after recovery", key: "k"), to: name)
-        #expect(try await bus.inspectQueue(queue).messageCount == 1)
-        await #expect(throws: MessageBusError.self, "a deleted queue is not resurrected") {
-            try await bus.inspectQueue(deleted)
+            let closed = try await onDedicatedThread("rabbitmqctl") { try BrokerControl.closeConnections(named: name) }
+            #expect(closed == 1)
+            var seen: [RabbitMQConnectionEvent] = []
+            for await event in events {
+                seen.append(event)
+                if case .recovered = event { break }
+            }
+            #expect(seen.count == 2, "\(seen)")
+            if case .connectionLost(let reason) = seen.first {
+                #expect(reason.contains("320") || reason.contains("CONNECTION_FORCED"), "\(reason)")
+            } else {
+                Issue.record("expected connectionLost first, got \(seen)")
+            }
+            try await bus.publish(Message(text: "after recovery", key: "k"), to: name)
+            #expect(try await bus.inspectQueue(queue).messageCount == 1)
+            await #expect(throws: MessageBusError.self, "a deleted queue is not resurrected") {
+                try await bus.inspectQueue(deleted)
+            }
         }
     }
 }
