@@ -91,7 +91,7 @@ public struct RDKafkaVersion: Sendable, Hashable, Comparable, CustomStringConver
             return (lhs.major, lhs.minor, lhs.revision) < (rhs.major, rhs.minor, rhs.revision)
         }
         switch (lhs.preRelease, rhs.preRelease) {
-        case let (left?, right?): return left < right
+        case (let left?, let right?): return left < right
         case (.some, nil): return true
         case (nil, _): return false
         }
