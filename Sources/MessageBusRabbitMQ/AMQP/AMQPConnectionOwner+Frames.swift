@@ -85,10 +85,12 @@ extension AMQPConnectionOwner {
                 deliveryTag: 0, redelivered: false, routingKey: returned.routing_key.swiftString)
         case AMQPMethod.basicAck where channel == Self.publishChannel:
             let ack = decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
-            self.confirm(upTo: ack.delivery_tag, multiple: ack.multiple != 0, ok: true)
+            self.machine.confirm(upTo: ack.delivery_tag, multiple: ack.multiple != 0, ok: true, into: &self.actions)
+            try self.performActions()
         case AMQPMethod.basicNack where channel == Self.publishChannel:
             let nack = decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
-            self.confirm(upTo: nack.delivery_tag, multiple: nack.multiple != 0, ok: false)
+            self.machine.confirm(upTo: nack.delivery_tag, multiple: nack.multiple != 0, ok: false, into: &self.actions)
+            try self.performActions()
         case AMQPMethod.basicCancel:
             guard let consumer = self.consumerByChannel[channel] else { return }
             let error = MessageBusError(
@@ -107,14 +109,11 @@ extension AMQPConnectionOwner {
             throw AMQPFailure.connectionLost(code: close.reply_code, text: close.reply_text.swiftString)
         case AMQPMethod.connectionBlocked:
             let blocked = decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
-            self.isBlocked = true
-            let reason = blocked.reason.swiftString
-            self.logger.info("RabbitMQ blocked publishing", metadata: ["reason": "\(reason)"])
-            self.events.emit(.blocked(reason: reason))
+            self.machine.blocked(reason: blocked.reason.swiftString, into: &self.actions)
+            try self.performActions()
         case AMQPMethod.connectionUnblocked:
-            self.isBlocked = false
-            self.logger.info("RabbitMQ unblocked publishing")
-            self.events.emit(.unblocked)
+            self.machine.unblocked(into: &self.actions)
+            try self.performActions()
         default:
             return
         }
@@ -127,14 +126,11 @@ extension AMQPConnectionOwner {
             self.publishChannelAssembly = nil
             // The confirms of everything in flight died with the channel; fail them rather than guess.
             let error = failure.messageBusError("publishing")
-            for entry in self.window.removeAll() { self.fail(entry.request, error) }
-            self.outOfOrderConfirms.removeAll()
-            self.returns.removeAll()
-            self.completeFlushes()
+            self.machine.publishChannelClosed(error, into: &self.actions)
+            try self.performActions()
             self.failPendingReplies(error)
             try self.session?.openChannel(Self.publishChannel)
             try self.session?.selectConfirms(Self.publishChannel)
-            self.nextSequence = 1
         case Self.topologyChannel:
             try self.reopenTopologyChannel()
         default:

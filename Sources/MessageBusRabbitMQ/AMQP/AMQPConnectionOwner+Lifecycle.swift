@@ -41,9 +41,8 @@ extension AMQPConnectionOwner {
         try session.openChannel(Self.publishChannel)
         try session.selectConfirms(Self.publishChannel)
         try session.openChannel(Self.topologyChannel)
-        self.nextSequence = 1
+        self.machine.connectionOpened()
         self.declaredExchanges.removeAll()
-        self.isBlocked = false
     }
 
     /// The connection broke: forget everything tied to it, then recover (or give up when recovery is off).
@@ -53,30 +52,30 @@ extension AMQPConnectionOwner {
         self.session = nil
         self.publishChannelAssembly = nil
         self.arrived.removeAll()
-        self.outOfOrderConfirms.removeAll()
-        // Returns are keyed by sequence numbers that recovery reassigns; a republished message is returned again.
-        self.returns.removeAll()
         for consumer in self.consumers.values {
             consumer.resetChannel()
             // A stream consumer resumes at the first message the application has not been handed yet.
             if let firstDropped = consumer.request.inbox.connectionLost() { consumer.nextStreamOffset = firstDropped }
         }
         self.consumerByChannel.removeAll()
-        self.events.emit(.connectionLost(reason: reason))
         let replyLost = MessageBusError(
             .connectionFailed, "the RabbitMQ connection was lost before the reply came (the request may have been "
                 + "processed): \(reason)")
+        // Requests awaiting a reply fail (their reply could not reach the new connection) and are not republished.
+        let next = self.machine.connectionLost(reason: reason, replyLost: replyLost, into: &self.actions)
+        try? self.performActions()
         self.failPendingReplies(replyLost)
-        // Finished requests are not republished by recovery: their reply could not reach the new connection.
-        for entry in self.window.elements where entry.request.expectsReply { self.fail(entry.request, replyLost) }
-        guard self.configuration.recovery.isEnabled, self.closing == nil else {
+        if case .terminate(let error) = next {
             self.logger.info("RabbitMQ connection lost; not recovering", metadata: ["reason": "\(reason)"])
-            self.terminate(with: MessageBusError(.connectionFailed, "the RabbitMQ connection was lost: \(reason)"))
+            self.terminate(with: error)
             return
         }
         self.logger.info(
             "RabbitMQ connection lost; recovering",
-            metadata: ["reason": "\(reason)", "unconfirmed": "\(self.window.count)", "consumers": "\(self.consumers.count)"])
+            metadata: [
+                "reason": "\(reason)", "unconfirmed": "\(self.machine.unconfirmedCount)",
+                "consumers": "\(self.consumers.count)",
+            ])
         self.recover(after: reason)
     }
 
@@ -91,20 +90,21 @@ extension AMQPConnectionOwner {
             attempt += 1
             do {
                 try self.connectToFirstAvailable()
-                try self.restoreAfterReconnect()
+                let republished = try self.restoreAfterReconnect()
                 self.logger.info(
                     "RabbitMQ connection recovered",
                     metadata: [
                         "attempts": "\(attempt)", "endpoint": "\(self.session?.endpoint.description ?? "?")",
-                        "republished": "\(self.window.count)", "consumers": "\(self.consumers.count)",
+                        "republished": "\(republished)", "consumers": "\(self.consumers.count)",
                     ])
                 if let endpoint = self.session?.endpoint {
-                    self.events.emit(.recovered(endpoint: endpoint, attempts: attempt, republished: self.window.count))
+                    self.events.emit(.recovered(endpoint: endpoint, attempts: attempt, republished: republished))
                 }
                 return
             } catch {
                 self.session?.abandon()
                 self.session = nil
+                self.machine.reconnectionFailed()
                 self.logger.debug("RabbitMQ reconnection failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
             }
             let now = ContinuousClock.now
@@ -113,7 +113,7 @@ extension AMQPConnectionOwner {
                     .connectionFailed, "RabbitMQ could not be reached again within \(limit) after: \(reason)"))
                 return
             }
-            if let closing = self.closing, now > closing.deadline {
+            if self.machine.closeDeadlinePassed(now: now) {
                 self.terminate(with: MessageBusError.closed("the RabbitMQ bus"))
                 return
             }
@@ -127,24 +127,17 @@ extension AMQPConnectionOwner {
         let end = ContinuousClock.now + duration
         while ContinuousClock.now < end {
             self.waitForActivity(maximum: min(.milliseconds(250), end - ContinuousClock.now))
-            self.heldControl.append(contentsOf: self.queue.takeControl())
-            self.takeCloseFromHeldControl()
+            // A close queued during recovery takes effect at once; the other commands wait for the connection
+            // (and publishes wait in the queue's lane).
+            self.machine.hold(self.queue.takeControl())
             self.expireDeadlines()
         }
     }
 
-    /// A close queued during recovery takes effect at once; the other commands wait for the connection (and
-    /// publishes wait in the queue's lane).
-    private func takeCloseFromHeldControl() {
-        self.heldControl.removeAll { command in
-            guard case .close(let deadline, let completion) = command else { return false }
-            self.closing = (deadline, completion)
-            return true
-        }
-    }
-
-    private func restoreAfterReconnect() throws {
-        guard let session = self.session else { return }
+    /// Declares the recorded topology again, restarts the consumers and republishes the unconfirmed messages;
+    /// returns how many were republished.
+    private func restoreAfterReconnect() throws -> Int {
+        guard let session = self.session else { return 0 }
         for entry in self.topology.entries {
             do {
                 try self.declare(entry, session: session)
@@ -167,64 +160,38 @@ extension AMQPConnectionOwner {
             }
         }
         // Republish what was not confirmed, in the original order, under new sequence numbers.
-        let unconfirmed = self.window.removeAll()
-        for var entry in unconfirmed where !entry.request.isFinished || !entry.request.isAwaited {
-            entry.sequence = self.nextSequence
-            self.nextSequence += 1
-            self.window.append(entry)
-        }
-        for entry in self.window.elements {
-            let status = self.publisher.publish(
-                entry.request, index: entry.index, state: session.state, channel: Self.publishChannel)
-            if status != 0 { throw AMQPFailure.status(status, "basic.publish (republishing)") }
-        }
+        let republished = self.machine.republishUnconfirmed(into: &self.actions)
+        try self.performActions()
+        return republished
     }
 
     /// Finishes a close once every publish is confirmed, or at its deadline.
     func progressClose() throws {
-        guard let closing = self.closing else { return }
-        let pendingPublishes =
-            !self.window.isEmpty || self.publishLane.elements.contains { $0.isPublish } || self.queue.hasQueuedPublishes
-        let timedOut = ContinuousClock.now >= closing.deadline
-        guard !pendingPublishes || timedOut else { return }
-        let unconfirmed = self.window.count
+        let queueHoldsPublishes = self.queue.hasQueuedPublishes
+        guard let close = self.machine.takeDueClose(now: .now, queueHoldsPublishes: queueHoldsPublishes) else { return }
         for subscriptionID in Array(self.consumers.keys) { try? self.cancelConsumer(subscriptionID) }
         self.session?.close()
         self.session = nil
         self.terminate(with: MessageBusError.closed("the RabbitMQ bus"))
-        closing.completion(
-            timedOut && pendingPublishes
-                ? .failure(MessageBusError(
-                    .timeout, "closing the RabbitMQ bus: \(unconfirmed) messages were still unconfirmed at the deadline"))
-                : .success(()))
-        self.closing = nil
+        close.completion(close.result)
     }
 
-    /// Stops the owner: every pending caller fails with `error`, every subscription ends.
+    /// Stops the owner: every pending caller fails with `error`, every subscription ends; a close in progress is
+    /// resumed last.
     func terminate(with error: MessageBusError) {
         guard !self.isTerminated else { return }
-        self.isTerminated = true
         if error.code != .closed { self.events.emit(.recoveryFailed(error)) }
         self.failPendingReplies(error)
         self.events.finish()
-        for entry in self.window.removeAll() { self.fail(entry.request, error) }
-        for flush in self.flushes { flush.completion(.failure(error)) }
-        self.flushes.removeAll()
+        self.machine.terminate(with: error, into: &self.actions)
         for consumer in self.consumers.values {
             consumer.request.inbox.end(error: error.code == .closed ? nil : error)
         }
         self.consumers.removeAll()
         self.consumerByChannel.removeAll()
-        let held = self.heldControl
-        self.heldControl.removeAll()
-        for command in self.publishLane.removeAll() + held + self.queue.close(with: error) {
-            command.fail(error)
-        }
+        for command in self.queue.close(with: error) { command.fail(error) }
         self.session?.abandon()
         self.session = nil
-        if let closing = self.closing, error.code != .closed {
-            closing.completion(.failure(error))
-            self.closing = nil
-        }
+        try? self.performActions()
     }
 }

@@ -33,27 +33,10 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// settled on the very channel opening that issued it.
     var lastChannelEpoch = 0
     let publisher = AMQPPublisher()
-    /// Publishes written and not yet confirmed, oldest first.
-    var window = FIFO<PendingConfirm>()
-    var nextSequence: UInt64 = 1
-    /// Numbers every publish ever written, across connections, so flushes survive recovery's renumbering.
-    var nextOrdinal: UInt64 = 1
-    /// Confirms that arrived for a publish not at the head of the window.
-    var outOfOrderConfirms: [UInt64: Bool] = [:]
-    /// Mandatory publishes the broker returned as unroutable, by sequence number, awaiting their confirm.
-    var returns: [UInt64: MessageBusError] = [:]
-    var flushes: [(ordinal: UInt64, deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)] = []
-    /// The first failure of a `send` since the last flush.
-    var sendFailure: MessageBusError?
-    /// Publishes, requests and flushes taken from the queue's publish lane and not yet run, in order: they wait
-    /// here while the confirm window is full or the connection blocked, and the lane is taken again only once this
-    /// is empty, so it never holds more than one lane's worth.
-    var publishLane = FIFO<ConnectionCommand>()
-    /// Control commands taken and not yet run: those queued during a recovery, or left when the connection failed
-    /// half-way through a turn.
-    var heldControl: [ConnectionCommand] = []
-    /// When the deadlines of the publishes still queued in the publish lane were last checked.
-    var lastQueuedDeadlineCheck = ContinuousClock.now
+    /// The publishing decisions: confirm window, flushes, returns, deadlines, held publishes, recovery's republish.
+    var machine: AMQPConnectionStateMachine
+    /// The actions the machine returned and ``performActions()`` has not performed yet (kept to reuse its storage).
+    var actions: [AMQPConnectionStateMachine.Action] = []
     /// Exchanges this connection declared or found, so publishing declares a destination once per connection.
     var declaredExchanges = Set<String>()
     /// Topology the application and the subscriptions declared, declared again after a reconnection.
@@ -72,18 +55,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var isSocketReadable = false
     /// When reading frames last gave rabbitmq-c the chance to send a due heartbeat and notice a silent broker.
     var lastSocketCheck = ContinuousClock.now
-    /// Set by `connection.blocked`: the broker reads nothing, so publishing would block the thread.
-    var isBlocked = false
-    var closing: (deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, MessageBusError>) -> Void)?
-    var isTerminated = false
-
-    /// One message written to the broker and awaiting its confirm.
-    struct PendingConfirm {
-        var sequence: UInt64
-        let ordinal: UInt64
-        let request: PublishRequest
-        let index: Int
-    }
+    /// Whether the owner gave up or closed (its thread ends).
+    var isTerminated: Bool { self.machine.isTerminated }
 
     private init(
         configuration: RabbitMQConfiguration, connectionName: String, publishTimeout: Duration, logger: Logger
@@ -92,6 +65,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         self.connectionName = connectionName
         self.publishTimeout = publishTimeout
         self.logger = logger
+        self.machine = AMQPConnectionStateMachine(settings: .init(
+            confirmWindow: configuration.confirmWindow, publishTimeout: publishTimeout,
+            recoversConnection: configuration.recovery.isEnabled))
         let wakeup = try Wakeup()
         self.queue = CommandQueue(capacity: max(configuration.confirmWindow, 1024), wakeup: wakeup)
     }
@@ -142,9 +118,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
                 try self.readFrames()
                 self.handOutArrived()
                 self.expireDeadlines()
-                if self.closing != nil { try self.progressClose() }
+                if self.machine.isClosing { try self.progressClose() }
                 if self.isTerminated { break }
-                if !self.hasRunnableCommand {
+                if !self.machine.hasRunnableCommand {
                     // Settlements are queued without waking this thread (see `CommandQueue.submit`); while any
                     // delivery is unsettled it looks for them at least this often.
                     let holdsUnsettled = self.consumers.values.contains { $0.unsettled.count > 0 }
@@ -157,20 +133,6 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         }
     }
 
-    /// Whether a command can run at once (so the loop must not sleep).
-    private var hasRunnableCommand: Bool {
-        if !self.heldControl.isEmpty { return true }
-        guard let next = self.publishLane.first else { return false }
-        if next.isPublish { return self.canPublish }
-        return true
-    }
-
-    /// Whether a publish can be written now: connected (not recovering), not blocked, and the confirm window has
-    /// room.
-    var canPublish: Bool {
-        self.session != nil && !self.isBlocked && self.window.count < self.configuration.confirmWindow
-    }
-
     /// Sleeps in `poll` until the socket is readable, a caller signals, or `maximum` passes (to send heartbeats and
     /// expire deadlines).
     func waitForActivity(maximum: Duration = .milliseconds(250)) {
@@ -181,7 +143,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         }
         // With a command already queued the owner does not sleep, but still looks at the socket (without waiting),
         // so that deliveries keep flowing while commands keep coming.
-        let sleeps = self.queue.prepareToSleep(takesPublishes: self.publishLane.isEmpty && self.canPublish)
+        let sleeps = self.queue.prepareToSleep(takesPublishes: self.machine.takesPublishes)
         // Rounded up, so that a wait of less than a millisecond does not spin.
         let milliseconds = sleeps ? Int32(clamping: maximum.wholeMilliseconds + 1) : 0
         _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
@@ -198,15 +160,15 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// taken from the queue only once what was taken before has run, so a caller publishing faster than the broker
     /// confirms waits in ``CommandQueue/submit(_:wakesOwner:)`` rather than growing this thread's memory.
     private func runCommands() throws {
-        var control = (self.heldControl + SettleRequest.coalescing(self.queue.takeControl()))[...]
-        self.heldControl.removeAll()
-        defer { self.heldControl.append(contentsOf: control) }
+        var control = (self.machine.takeHeldControl() + SettleRequest.coalescing(self.queue.takeControl()))[...]
+        defer { self.machine.hold(control) }
         while let command = control.popFirst() { try self.run(command) }
-        if self.publishLane.isEmpty, self.canPublish { self.publishLane.append(contentsOf: self.queue.takePublishes()) }
-        while let next = self.publishLane.first, !next.isPublish || self.canPublish {
-            _ = self.publishLane.popFirst()
+        if self.machine.takesPublishes { self.machine.enqueue(self.queue.takePublishes()) }
+        while let next = self.machine.nextPublish(now: .now, into: &self.actions) {
+            try self.performActions()
             try self.run(next)
         }
+        try self.performActions()
     }
 
     private func run(_ command: ConnectionCommand) throws {
@@ -214,8 +176,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         case .publish(let request):
             try self.publish(request)
         case .flush(let completion):
-            self.flushes.append((self.nextOrdinal - 1, .now + self.publishTimeout, completion))
-            self.completeFlushes()
+            self.machine.flush(completion, now: .now, into: &self.actions)
+            try self.performActions()
         case .subscribe(let request):
             try self.subscribe(request)
         case .settle(let request):
@@ -233,12 +195,12 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         case .readiness(let completion):
             try self.checkReadiness(completion)
         case .close(let deadline, let completion):
-            self.closing = (deadline, completion)
+            self.machine.close(deadline: deadline, completion: completion)
         }
     }
 
     func publish(_ request: PublishRequest) throws {
-        guard !request.isFinished, let session = self.session else { return }
+        guard self.machine.shouldWrite(request) else { return }
         do {
             try self.ensureExchange(request.exchange, channel: Self.topologyChannel)
         } catch AMQPFailure.channelClosed(let channel, let code, let text) {
@@ -248,35 +210,23 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             return
         } catch {
             // The connection failed before the messages entered the confirm window, so recovery would not
-            // republish them: the request goes back to the front of the queue, to run on the new connection
+            // republish them: the request goes back to the front of the lane, to run on the new connection
             // (or to expire with its deadline). A request for a reply fails instead: its reply consumer is gone.
             if request.expectsReply {
                 self.fail(request, MessageBusError(.connectionFailed, "the RabbitMQ connection was lost: \(error)"))
             } else {
-                self.publishLane.prepend(.publish(request))
+                self.machine.requeueAtFront(.publish(request))
             }
             throw error
         }
-        // Every message enters the window before it is written: if the connection drops half-way, recovery
-        // republishes the whole remainder from the window and nothing is silently dropped.
-        let first = self.window.count
-        for index in request.messages.indices {
-            self.window.append(PendingConfirm(
-                sequence: self.nextSequence, ordinal: self.nextOrdinal, request: request, index: index))
-            self.nextSequence += 1
-            self.nextOrdinal += 1
-        }
-        for entry in self.window.elements.dropFirst(first) {
-            let status = self.publisher.publish(
-                request, index: entry.index, state: session.state, channel: Self.publishChannel)
-            if status != AMQP_STATUS_OK.rawValue { throw AMQPFailure.status(status, "basic.publish") }
-        }
+        self.machine.admit(request, into: &self.actions)
+        try self.performActions()
     }
 
     func fail(_ request: PublishRequest, _ error: MessageBusError) {
-        if request.finish(.failure(error)), !request.isAwaited, self.sendFailure == nil {
-            self.sendFailure = error
-        }
+        self.machine.fail(request, error, into: &self.actions)
+        // Failing only resumes callers: nothing to write, so nothing can throw.
+        try? self.performActions()
     }
 
     func reopenTopologyChannel() throws {
@@ -299,77 +249,19 @@ final class AMQPConnectionOwner: @unchecked Sendable {
         }
     }
 
-    // MARK: Confirms and deadlines
+    // MARK: Deadlines
 
-    /// Handles `basic.ack` / `basic.nack` on the publish channel.
-    func confirm(upTo tag: UInt64, multiple: Bool, ok: Bool) {
-        if multiple {
-            while let head = self.window.first, head.sequence <= tag {
-                _ = self.window.popFirst()
-                self.settleConfirm(head, ok: ok)
-            }
-        } else {
-            self.outOfOrderConfirms[tag] = ok
-        }
-        while let head = self.window.first, let result = self.outOfOrderConfirms.removeValue(forKey: head.sequence) {
-            _ = self.window.popFirst()
-            self.settleConfirm(head, ok: result)
-        }
-        self.completeFlushes()
-    }
-
-    private func settleConfirm(_ entry: PendingConfirm, ok: Bool) {
-        if let unroutable = self.returns.removeValue(forKey: entry.sequence) {
-            self.fail(entry.request, unroutable)
-        } else if ok {
-            entry.request.confirmOne()
-        } else {
-            let id = entry.request.messages[entry.index].id
-            self.fail(entry.request, MessageBusError(
-                .brokerError, "RabbitMQ refused message '\(id)' published to '\(entry.request.exchange)' (basic.nack)"))
-        }
-    }
-
-    func completeFlushes() {
-        let confirmedBefore = self.window.first?.ordinal ?? self.nextOrdinal
-        let ready = self.flushes.filter { $0.ordinal < confirmedBefore }
-        guard !ready.isEmpty else { return }
-        self.flushes.removeAll { $0.ordinal < confirmedBefore }
-        let failure = self.sendFailure
-        self.sendFailure = nil
-        for flush in ready {
-            flush.completion(failure.map { .failure($0) } ?? .success(()))
-        }
-    }
-
-    /// Fails publishes and flushes whose deadline passed; their messages stay in the window until confirmed.
+    /// Fails the publishes, flushes and requests whose deadline passed (the machine's, the queue's and the
+    /// replies').
     func expireDeadlines() {
         let now = ContinuousClock.now
-        for entry in self.window.elements {
-            guard entry.request.deadline < now else { break }
-            if !entry.request.isFinished {
-                self.fail(entry.request, MessageBusError(
-                    .timeout, "RabbitMQ did not confirm the publish to '\(entry.request.exchange)' within \(self.publishTimeout)"))
-            }
+        self.machine.expireDeadlines(now: now, into: &self.actions)
+        // The lane still in the queue is looked at every 100 ms at most; what expired leaves it (and frees room).
+        if self.machine.isQueueDeadlineCheckDue(now: now) {
+            let expired = self.queue.removeExpiredPublishes(now: now)
+            if !expired.isEmpty { self.machine.expireUnstarted(expired, into: &self.actions) }
         }
-        // Publishes wait in submission order, and every deadline is its submission time plus the same timeout, so
-        // the waiting ones are looked at from the oldest until the first that has time left (this runs on every
-        // turn, and thousands of sends may wait). The lane still in the queue is looked at every 100 ms at most.
-        var waiting = Array(self.publishLane.elements.lazy.compactMap(\.publishRequest).prefix { $0.deadline < now })
-        if now - self.lastQueuedDeadlineCheck > .milliseconds(100) {
-            self.lastQueuedDeadlineCheck = now
-            waiting += self.queue.queuedPublishRequests().prefix { $0.deadline < now }
-        }
-        for request in waiting where !request.isFinished {
-            self.fail(request, MessageBusError(
-                .timeout, "the publish to '\(request.exchange)' could not start within \(self.publishTimeout)"))
-        }
+        try? self.performActions()
         self.expireReplies(now: now)
-        let expired = self.flushes.filter { $0.deadline < now }
-        self.flushes.removeAll { $0.deadline < now }
-        for flush in expired {
-            flush.completion(.failure(MessageBusError(
-                .timeout, "\(self.window.count) sent messages were not confirmed within \(self.publishTimeout)")))
-        }
     }
 }

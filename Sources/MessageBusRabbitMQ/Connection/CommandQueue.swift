@@ -144,9 +144,29 @@ final class CommandQueue: Sendable {
         self.state.withLock { state in state.publishes.contains { $0.isPublish } }
     }
 
-    /// The publish requests waiting in the publish lane, for their deadlines.
-    func queuedPublishRequests() -> [PublishRequest] {
-        self.state.withLock { state in state.publishes.compactMap(\.publishRequest) }
+    /// Takes out of the publish lane the publishes and requests whose deadline passed before `now` (owner thread),
+    /// so that a timed-out request leaves the queue and its room goes to the callers waiting for it.
+    ///
+    /// Publishes wait in submission order, and every deadline is its submission time plus the same timeout, so
+    /// they are looked at from the oldest until the first that has time left.
+    func removeExpiredPublishes(now: ContinuousClock.Instant) -> [PublishRequest] {
+        let (expired, waiters) = self.state.withLock { state -> ([PublishRequest], [CheckedContinuation<Void, Never>]) in
+            let expired = Array(state.publishes.lazy.compactMap(\.publishRequest).prefix { $0.deadline < now })
+            guard !expired.isEmpty else { return ([], []) }
+            let identifiers = Set(expired.map(ObjectIdentifier.init))
+            state.publishes.removeAll { command in
+                guard let request = command.publishRequest, identifiers.contains(ObjectIdentifier(request)) else {
+                    return false
+                }
+                state.queuedWeight -= command.weight
+                return true
+            }
+            let waiters = state.waiters
+            state.waiters.removeAll()
+            return (expired, waiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return expired
     }
 
     /// Refuses every later command with `error` and returns those still queued.

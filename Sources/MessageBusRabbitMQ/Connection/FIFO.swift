@@ -47,6 +47,13 @@ struct FIFO<Element> {
         return all
     }
 
+    /// Removes the elements that match, keeping the order of the rest.
+    mutating func removeAll(where shouldBeRemoved: (Element) -> Bool) {
+        self.storage.removeSubrange(..<self.head)
+        self.head = 0
+        self.storage.removeAll(where: shouldBeRemoved)
+    }
+
     /// The elements, oldest first, without removing them.
     var elements: ArraySlice<Element> { self.storage[self.head...] }
 }

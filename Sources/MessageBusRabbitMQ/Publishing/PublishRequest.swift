@@ -40,18 +40,24 @@ final class PublishRequest: @unchecked Sendable {
     /// Whether the caller awaits this batch (`publish`) rather than a later `flush` (`send`).
     var isAwaited: Bool { self.completion != nil }
 
-    /// Records one confirmed message; completes the batch with the last.
-    func confirmOne() {
-        self.unconfirmed -= 1
-        if self.unconfirmed == 0 { self.finish(.success(())) }
+    /// Marks the batch finished without resuming its caller; returns whether this call finished it. The owner's
+    /// ``AMQPConnectionStateMachine`` decides with this, and the owner resumes the caller (``resumeCaller(with:)``).
+    func markFinished() -> Bool {
+        guard !self.isFinished else { return false }
+        self.isFinished = true
+        return true
+    }
+
+    /// Resumes the caller of `publish` (nothing for `send`) once the batch was marked finished.
+    func resumeCaller(with result: Result<Void, MessageBusError>) {
+        self.completion?(result)
     }
 
     /// Completes the batch; later calls do nothing. Returns whether this call completed it.
     @discardableResult
     func finish(_ result: Result<Void, MessageBusError>) -> Bool {
-        guard !self.isFinished else { return false }
-        self.isFinished = true
-        self.completion?(result)
+        guard self.markFinished() else { return false }
+        self.resumeCaller(with: result)
         return true
     }
 }

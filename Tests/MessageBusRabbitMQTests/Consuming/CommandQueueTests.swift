@@ -77,6 +77,32 @@ struct CommandQueueTests {
         await blocked.value
         #expect(submitted.withLock { $0 })
         #expect(queue.hasQueuedPublishes)
-        #expect(queue.queuedPublishRequests().map(\.messages.count) == [6])
+        #expect(queue.removeExpiredPublishes(now: .now + .seconds(60)).map(\.messages.count) == [6])
+        #expect(!queue.hasQueuedPublishes, "an expired publish leaves the queue")
+    }
+
+    @Test("a publish whose deadline passed leaves the lane, and its room goes to a waiting publisher")
+    func expiredPublishesFreeTheLane() async throws {
+        let queue = CommandQueue(capacity: 10, wakeup: try Wakeup())
+        let start = ContinuousClock.now
+        let expiring = PublishRequest(
+            exchange: "orders", messages: (0..<6).map { Message(text: "\($0)") }, deadline: start + .seconds(1),
+            mandatory: false, properties: nil, completion: nil)
+        await queue.submit(.publish(expiring))
+        await queue.submit(.flush({ _ in }))
+        let submitted = Mutex(false)
+        let waiting = Task {
+            await queue.submit(self.publish(6))  // 6 + 1 + 6 > 10: waits
+            submitted.withLock { $0 = true }
+        }
+        for _ in 0..<20 { await Task.yield() }
+        #expect(!submitted.withLock { $0 })
+        #expect(queue.removeExpiredPublishes(now: start).isEmpty, "nothing expired yet")
+        let expired = queue.removeExpiredPublishes(now: start + .seconds(2))
+        #expect(expired.count == 1 && expired.first === expiring)
+        await waiting.value
+        #expect(submitted.withLock { $0 })
+        let lane = queue.takePublishes()
+        #expect(lane.map(\.isFlush) == [true, false], "the flush stays, in order, before the later publish")
     }
 }
