@@ -150,9 +150,9 @@ final class CommandQueue: Sendable {
     /// Publishes wait in submission order, and every deadline is its submission time plus the same timeout, so
     /// they are looked at from the oldest until the first that has time left.
     func removeExpiredPublishes(now: ContinuousClock.Instant) -> [PublishRequest] {
-        let (expired, waiters) = self.state.withLock { state -> ([PublishRequest], [CheckedContinuation<Void, Never>]) in
+        let (expired, waiters) = self.state.withLock { state in
             let expired = Array(state.publishes.lazy.compactMap(\.publishRequest).prefix { $0.deadline < now })
-            guard !expired.isEmpty else { return ([], []) }
+            guard !expired.isEmpty else { return (expired, AsyncWaiters<Void>()) }
             let identifiers = Set(expired.map(ObjectIdentifier.init))
             state.publishes.removeAll { command in
                 guard let request = command.publishRequest, identifiers.contains(ObjectIdentifier(request)) else {
@@ -161,11 +161,9 @@ final class CommandQueue: Sendable {
                 state.queuedWeight -= command.weight
                 return true
             }
-            let waiters = state.waiters
-            state.waiters.removeAll()
-            return (expired, waiters)
+            return (expired, state.waiters.removeAll())
         }
-        for waiter in waiters { waiter.resume() }
+        waiters.resumeAll(with: .success(()))
         return expired
     }
 
