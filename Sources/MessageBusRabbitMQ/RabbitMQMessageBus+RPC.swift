@@ -14,6 +14,9 @@ extension RabbitMQMessageBus {
     /// A reply cannot survive the connection it was addressed to: if the connection is lost while waiting, the
     /// request fails with `.connectionFailed` (the responder may still have processed it), and is not resent.
     ///
+    /// A cancelled task throws `CancellationError` at once; the request may already have been published, and its
+    /// reply, if one comes, is dropped. Its correlation id stays reserved until `timeout` has passed.
+    ///
     /// - Parameters:
     ///   - message: The request; its key is the routing key.
     ///   - exchange: The exchange to publish to (a destination, an exchange declared with
