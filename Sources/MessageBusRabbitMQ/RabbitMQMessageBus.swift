@@ -284,7 +284,9 @@ public final class RabbitMQMessageBus: MessageBus {
         if self.isClosed.load(ordering: .acquiring) { throw MessageBusError.closed("this rabbitmq bus") }
     }
 
-    private static func completion(of done: AsyncOneShot<Void>?) -> (@Sendable (Result<Void, MessageBusError>) -> Void)? {
+    private static func completion(
+        of done: AsyncOneShot<Void>?
+    ) -> (@Sendable (Result<Void, MessageBusError>) -> Void)? {
         guard let done else { return nil }
         return { done.fulfill($0) }
     }

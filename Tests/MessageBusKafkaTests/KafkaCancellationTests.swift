@@ -16,7 +16,8 @@ struct KafkaCancellationTests {
         let cluster = try KafkaMockCluster(brokers: 1, logger: KafkaBusFactory.logger("mock"))
         let topic = KafkaTestEnvironment.uniqueName("cancel")
         try await cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
+        var kafka = KafkaConfiguration(
+            bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
         kafka.additionalProperties = ["log_level": "0"]
         kafka.groupJoinTimeout = .seconds(120)
         // The mock cluster does not isolate transactions; these tests check cancellation, not isolation.
@@ -84,7 +85,8 @@ struct KafkaCancellationTests {
     func open() async throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: KafkaBusFactory.logger("mock"))
         try await cluster.setBrokerDown(1)
-        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
+        var kafka = KafkaConfiguration(
+            bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
         kafka.additionalProperties = ["log_level": "0"]
         kafka.connectTimeout = .seconds(60)
         let outcome = await CancellationProbe.cancel(after: .milliseconds(500)) { [kafka] in

@@ -8,7 +8,9 @@ import Testing
 /// waiter, delivery or transaction behind.
 @Suite("memory:// cancellation", .timeLimit(.minutes(1)))
 struct InMemoryCancellationTests {
-    private func open(_ configuration: MessageBusConfiguration = MessageBusConfiguration()) throws -> InMemoryMessageBus {
+    private func open(
+        _ configuration: MessageBusConfiguration = MessageBusConfiguration()
+    ) throws -> InMemoryMessageBus {
         try InMemoryMessageBus(
             brokerName: IntegrationEnvironment.uniqueName("cancel"), configuration: configuration,
             logger: Logger(label: "test.memory.cancel"))
@@ -18,7 +20,8 @@ struct InMemoryCancellationTests {
     func receive() async throws {
         let bus = try self.open()
         let subscription = try await bus.subscribe(to: "orders", group: "billing")
-        let check = try await CancellationProbe.cancelReceive(on: bus, subscription: subscription, destination: "orders")
+        let check = try await CancellationProbe.cancelReceive(
+            on: bus, subscription: subscription, destination: "orders")
         #expect(check.outcome.endedPromptly, "\(check.outcome)")
         #expect(try check.outcome.result.get().isEmpty)
         #expect(check.receivedAfter == ["after"])
@@ -42,7 +45,8 @@ struct InMemoryCancellationTests {
     @Test("many receivers cancelled at once lose no message published meanwhile")
     func receiversRacingPublishes() async throws {
         let bus = try self.open()
-        let subscription = try await bus.subscribe(to: "orders", group: "billing", options: SubscriptionOptions(prefetch: 1000))
+        let subscription = try await bus.subscribe(
+            to: "orders", group: "billing", options: SubscriptionOptions(prefetch: 1000))
         let total = 200
         var received: [String] = []
         for round in 0..<20 {
@@ -96,7 +100,9 @@ struct InMemoryCancellationTests {
         let started = ContinuousClock.now
         let results = await Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            let publish = await CancellationProbe.result { try await bus.publish(Message(text: "cancelled"), to: "orders") }
+            let publish = await CancellationProbe.result {
+                try await bus.publish(Message(text: "cancelled"), to: "orders")
+            }
             let flush = await CancellationProbe.result { try await bus.flush() }
             let subscribe = await CancellationProbe.result { try await bus.subscribe(to: "orders", group: "late") }
             return (publish, flush, subscribe)

@@ -306,7 +306,8 @@ public final class KafkaMessageBus: MessageBus {
         }
         await self.transactions?.close()
         let undelivered = await self.publisher.producer.close(timeout: max(.zero, end - .now))
-        self.logger.debug("closed Kafka bus", metadata: ["subscriptions": "\(open.count)", "undelivered": "\(undelivered)"])
+        self.logger.debug(
+            "closed Kafka bus", metadata: ["subscriptions": "\(open.count)", "undelivered": "\(undelivered)"])
         try Task.checkCancellation()
         if undelivered > 0 {
             throw MessageBusError(

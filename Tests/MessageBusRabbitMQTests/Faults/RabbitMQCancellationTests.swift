@@ -46,9 +46,9 @@ struct RabbitMQCancellationTests {
         #expect(proxy.acceptedConnections == 1)
         proxy.fault = .none
         // The connect goes on once the connection moves again, and the connection it opened is closed at once.
-        let deadline = ContinuousClock.now + .seconds(15)
-        while proxy.openConnections > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(proxy.openConnections == 0)
+        try await eventually("no open connection, saw \(proxy.openConnections)", timeout: .seconds(15)) {
+            proxy.openConnections == 0
+        }
         await proxy.stop()
     }
 
@@ -104,13 +104,12 @@ struct RabbitMQCancellationTests {
         // The subscribe went on in the background once the connection moved again; its consumer is cancelled as
         // soon as it exists.
         var consumers = -1
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
+        try await eventually(
+            "no consumer on '\(queue)', saw \(consumers)", timeout: .seconds(15), pollEvery: .milliseconds(100)
+        ) {
             consumers = try await bus.inspectQueue(queue).consumerCount
-            if consumers == 0 { break }
-            try await Task.sleep(for: .milliseconds(100))
+            return consumers == 0
         }
-        #expect(consumers == 0)
         _ = try await bus.deleteQueue(queue)
         try await self.finish(bus, proxy)
     }
@@ -120,7 +119,8 @@ struct RabbitMQCancellationTests {
         let (bus, proxy) = try await self.openBus()
         let destination = AMQPTestEnvironment.uniqueName("cancel")
         let subscription = try await bus.subscribe(to: destination, group: nil)
-        let check = try await CancellationProbe.cancelReceive(on: bus, subscription: subscription, destination: destination)
+        let check = try await CancellationProbe.cancelReceive(
+            on: bus, subscription: subscription, destination: destination)
         #expect(check.outcome.endedPromptly, "\(check.outcome)")
         #expect(try check.outcome.result.get().isEmpty)
         #expect(check.receivedAfter == ["after"])
