@@ -7,6 +7,7 @@
 #   make bench                     MessageBus against raw librdkafka / rabbitmq-c and Python clients (release build)
 #   make docs                      the DocC catalogs of MessageBus, MessageBusKafka and MessageBusRabbitMQ (warnings fail)
 #   make lint                      swift format lint with .swift-format's rules (scripts/lint.sh; about 5 s)
+#   make werror                    every target and test built with warnings as errors (own scratch path; about 2 min)
 #   make chaos                     faults (proxy cuts, stalls, slow links, node restart, killed consumer, churn,
 #                                  slow consumer) against the brokers; a table; fails on a lost confirmed message
 #   make brokers-start / brokers-stop / brokers-status
@@ -21,7 +22,7 @@ BACKENDS ?=
 CHAOS_FLAGS ?=
 export SWIFT_FLAGS
 
-.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test lint demo bench docs chaos clean-state
+.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test lint werror demo bench docs chaos clean-state
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -50,6 +51,12 @@ test: bootstrap
 # line-layout notes are counted, not enforced: scripts/lint.sh says why).
 lint:
 	@scripts/lint.sh
+
+# Every target and test built with -warnings-as-errors, in a scratch path of its own so that the flag does not
+# rebuild the everyday .build. The flag reaches the dependencies too; they build with it (checked with the versions
+# the machine carries), so a failure names a warning in this project's code.
+werror: bootstrap
+	$(SWIFT) build --build-tests --scratch-path .build-werror -Xswiftc -warnings-as-errors
 
 demo: bootstrap
 	@scripts/demo.sh $(BACKENDS)
