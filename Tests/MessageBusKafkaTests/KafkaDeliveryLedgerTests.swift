@@ -64,4 +64,14 @@ struct KafkaDeliveryLedgerTests {
         afterSeek.handedOut(through: 2)
         #expect(afterSeek.metadata(committed: 0) == "mb1:2:2,4:1")
     }
+
+    @Test("records polled into the buffer and dropped unhanded do not count as delivered")
+    func droppedUnhanded() {
+        var ledger = KafkaDeliveryLedger(metadata: nil, committed: 0)
+        ledger.handedOut(through: 99)
+        ledger.notHandedOut(from: 10)
+        #expect(ledger.metadata(committed: 5) == "mb1:9:1")
+        ledger.notHandedOut(from: 0)
+        #expect(ledger.metadata(committed: 0) == nil)
+    }
 }

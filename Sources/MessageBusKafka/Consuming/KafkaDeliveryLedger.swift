@@ -49,6 +49,12 @@ struct KafkaDeliveryLedger: Equatable {
         self.handedOutThrough = max(self.handedOutThrough, offset)
     }
 
+    /// Records that the records from `offset` on were not handed to the application after all (polled into the
+    /// buffer, then dropped with a revoke or a close): they must not count as delivered.
+    mutating func notHandedOut(from offset: Int64) {
+        self.handedOutThrough = min(self.handedOutThrough, offset - 1)
+    }
+
     /// The ranges as they stand now: the history with one more delivery for what was handed out again, then what
     /// was handed out for the first time, nothing below `committed`.
     func ranges(committed: Int64?) -> [Range] {

@@ -44,6 +44,13 @@ struct KafkaDeliveryLedgers {
         self.changed.insert(partition)
     }
 
+    /// Records that `partition`'s records from `offset` on were dropped from the buffer, never handed out.
+    mutating func notHandedOut(_ partition: KafkaTopicPartition, from offset: Int64) {
+        guard self.ledgers[partition] != nil else { return }
+        self.ledgers[partition]?.notHandedOut(from: offset)
+        self.changed.insert(partition)
+    }
+
     /// Notes that `offset` was stored for commit for `partition`, and returns the metadata to store with it.
     mutating func stored(_ offset: Int64, for partition: KafkaTopicPartition) -> String? {
         self.offsets[partition] = offset

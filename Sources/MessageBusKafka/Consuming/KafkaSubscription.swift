@@ -161,6 +161,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         let waiters = self.state.withLock { state -> [KafkaSubscriptionState.Waiter] in
             guard !state.isClosed else { return [] }
             state.isClosed = true
+            state.droppedOnClose = state.lowestBufferedOffsets()
             state.buffer.removeAll()
             state.bufferStart = 0
             self.publishInFlight(state)
@@ -297,11 +298,14 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         self.assignedSignal.fulfill(.success(()))
     }
 
-    func revoking(_ partitions: [KafkaTopicPartition]) {
+    func revoking(_ partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: Int64] {
         let revoked = Set(partitions)
-        self.state.withLock { state in
+        return self.state.withLock { state in
+            let unhanded = state.lowestBufferedOffsets().merging(state.droppedOnClose) { min($0, $1) }
+                .filter { revoked.contains($0.key) }
             state.revoke(revoked)
             self.publishInFlight(state)
+            return unhanded
         }
     }
 

@@ -63,6 +63,8 @@ struct KafkaSubscriptionState {
     /// The partitions whose ``Partition/unstored`` offset is set, in the order they got it.
     var partitionsToStore: [KafkaTopicPartition] = []
     var isClosed = false
+    /// The lowest offset per partition that a close dropped from the buffer unhanded, for the revoke that follows.
+    var droppedOnClose: [KafkaTopicPartition: Int64] = [:]
     var failure: MessageBusError?
 
     /// Buffered deliveries not yet handed out.
@@ -144,6 +146,16 @@ struct KafkaSubscriptionState {
             }
             start = end
         }
+    }
+
+    /// The lowest buffered (polled, not yet handed out) offset of each partition with buffered deliveries.
+    func lowestBufferedOffsets() -> [KafkaTopicPartition: Int64] {
+        var lowest: [KafkaTopicPartition: Int64] = [:]
+        for delivery in self.buffer[self.bufferStart...] {
+            guard let key = KafkaTopicPartition(of: delivery), let offset = delivery.position?.offset else { continue }
+            lowest[key] = min(lowest[key] ?? offset, offset)
+        }
+        return lowest
     }
 
     /// Forgets `revoked` partitions: drops their buffered deliveries, and their handed-out ones stop counting

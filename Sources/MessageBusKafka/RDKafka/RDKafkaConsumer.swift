@@ -252,7 +252,6 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         } else {
             for partition in moved { self.skipBefore[partition] = nil }
         }
-        for partition in moved { self.ledgers.seeked(partition) }
         // A seek replaces a hold at a retry record: the partition reads from its new position at once.
         let released = moved.filter { self.held.removeValue(forKey: $0) != nil }
         if !released.isEmpty, !self.isPaused {
@@ -263,7 +262,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         // Buffered and handed-out deliveries of these partitions belong to the old position: drop them first,
         // keeping what was acknowledged of them.
         self.storeAcknowledgedOffsets()
-        self.owner?.revoking(moved)
+        let unhanded = self.owner?.revoking(moved) ?? [:]
+        for (partition, offset) in unhanded { self.ledgers.notHandedOut(partition, from: offset) }
+        for partition in moved { self.ledgers.seeked(partition) }
         if let seekError = RDKafkaError.consume(
             rd_kafka_seek_partitions(self.client.pointer, list, self.settings.lookupTimeoutMilliseconds),
             "seeking \(moved.map(\.description)) to \(position)")
@@ -521,10 +522,15 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 }
                 // The partitions kept stay paused if they were; the added ones join them, so that a later resume
                 // of the whole assignment resumes every one.
+                // librdkafka keeps an application pause across unassign and assign: an added partition starts
+                // unpaused unless the whole assignment is paused for room.
+                _ = rd_kafka_resume_partitions(client, partitions)
                 if self.isPaused { _ = rd_kafka_pause_partitions(client, partitions) }
             } else {
                 _ = rd_kafka_assign(client, partitions)
-                // A new assignment starts unpaused; the loop pauses it again if the owner is still full.
+                // A new assignment starts unpaused (librdkafka would keep an earlier pause of a partition given back
+                // to this member); the loop pauses it again if the owner is still full.
+                _ = rd_kafka_resume_partitions(client, partitions)
                 self.isPaused = false
             }
             self.logger.debug("assigned \(list.map(\.description))")
@@ -532,7 +538,10 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         } else {
             self.storeAcknowledgedOffsets()
             for partition in list { self.held[partition] = nil }
-            self.owner?.revoking(list)
+            // A hold or a pause for room must not outlive the assignment (librdkafka keeps it on the partition).
+            _ = rd_kafka_resume_partitions(client, partitions)
+            let unhanded = self.owner?.revoking(list) ?? [:]
+            for (partition, offset) in unhanded { self.ledgers.notHandedOut(partition, from: offset) }
             // Commit what was acknowledged before the partitions move, so the next owner starts after it.
             let error = rd_kafka_commit(client, nil, 0)
             if error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR__NO_OFFSET {

@@ -15,7 +15,9 @@ protocol RDKafkaConsumerOwner: AnyObject, Sendable {
     /// Partitions were assigned (and their start offsets resolved): deliveries from them may follow.
     func assigned(_ partitions: [KafkaTopicPartition])
     /// Partitions are being revoked: drop their buffered deliveries before they move to another member.
-    func revoking(_ partitions: [KafkaTopicPartition])
+    /// Drops what the revoked partitions buffered; returns, per partition, the lowest offset polled but never
+    /// handed to the application (also for what a close dropped), which must not count as delivered.
+    func revoking(_ partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: Int64]
     /// The consumer failed for good (a fatal librdkafka error).
     func failed(_ error: MessageBusError)
     /// The messages waiting for the group on the assigned partitions beyond what was polled (high watermarks less
