@@ -26,7 +26,7 @@ struct RabbitMQConnectionFailureTests {
         }
         #expect(error.code == .authenticationFailed, "\(error)")
         #expect(!error.description.contains(configuration.password))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test("a missing virtual host fails fast with a typed error naming it")
@@ -40,7 +40,7 @@ struct RabbitMQConnectionFailureTests {
         }
         #expect(error.code == .invalidConfiguration, "\(error)")
         #expect(error.message.contains(configuration.virtualHost))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test("an unreachable host fails with connectionFailed within its connection timeout")
@@ -57,7 +57,7 @@ struct RabbitMQConnectionFailureTests {
         #expect(error.code == .connectionFailed, "\(error)")
         #expect(error.message.contains("10.255.255.1"))
         // A bound on a hang, not a speed measurement: slack for a 2-core machine running the other suites at once.
-        #expect(elapsed < .seconds(6), "took \(elapsed)")
+        #expect(elapsed < .seconds(30), "took \(elapsed)")
     }
 
     @Test("endpoints are tried in order: a node that refuses is skipped for the next one")

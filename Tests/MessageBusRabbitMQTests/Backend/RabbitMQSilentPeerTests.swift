@@ -33,7 +33,7 @@ struct RabbitMQSilentPeerTests {
         // timeout (30 s) does not apply to connecting.
         #expect(elapsed >= timeout - .milliseconds(100), "took \(elapsed)")
         // Slack for a 2-core machine running the other suites at once; still far below the request timeout.
-        #expect(elapsed < timeout + .seconds(4), "took \(elapsed)")
+        #expect(elapsed < timeout + .seconds(20), "took \(elapsed)")
     }
 }
 

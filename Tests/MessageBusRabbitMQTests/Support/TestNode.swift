@@ -28,7 +28,7 @@ struct TestNode: Sendable {
 
     /// Runs `rabbitmqctl ARGS` against the node and returns its output.
     func rabbitmqctl(_ arguments: [String]) async throws -> String {
-        try await Self.run(["ctl", self.name] + arguments, timeout: .seconds(40))
+        try await Self.run(["ctl", self.name] + arguments, timeout: .seconds(100))
     }
 
     /// Stops the node and deletes its data; never throws, so that it can end every test.

@@ -133,6 +133,6 @@ case "$command" in
     start) start_node "$@" ;;
     stop) stop_node ;;
     wipe) stop_node; rm -rf "$dir" ;;
-    ctl) shift 2; as_node timeout 30 /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" "$@" ;;
+    ctl) shift 2; as_node timeout 90 /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" "$@" ;;
     *) die "unknown command '$command' (expected start, stop, wipe or ctl)" ;;
 esac
