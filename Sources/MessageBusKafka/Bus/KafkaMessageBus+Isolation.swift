@@ -44,7 +44,8 @@ extension KafkaMessageBus {
         var probeKafka = self.kafkaConfiguration
         probeKafka.topicPartitions = 1
         let registry = KafkaTopicRegistry(
-            client: self.publisher.producer.client, configuration: probeKafka, mockCluster: self.mockCluster)
+            client: self.publisher.producer.client, configuration: probeKafka,
+            lookupPatience: self.configuration.publishTimeout, mockCluster: self.mockCluster)
         _ = try await registry.partitionCount(of: topic)
         let outcome = await RDKafkaIsolationProbe.run(
             producerProperties: self.kafkaConfiguration.producerProperties(

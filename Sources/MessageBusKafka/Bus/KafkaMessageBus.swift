@@ -74,7 +74,9 @@ public final class KafkaMessageBus: MessageBus {
             _ = await producer.close(timeout: .zero)
             throw error
         }
-        let topics = KafkaTopicRegistry(client: producer.client, configuration: kafka, mockCluster: mockCluster)
+        let topics = KafkaTopicRegistry(
+            client: producer.client, configuration: kafka, lookupPatience: configuration.publishTimeout,
+            mockCluster: mockCluster)
         self.publisher = KafkaPublisher(
             producer: producer, topics: topics, publishTimeout: configuration.publishTimeout,
             published: PublishedCounter(backend: "kafka", configuration: configuration))

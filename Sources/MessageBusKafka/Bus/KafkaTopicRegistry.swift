@@ -23,12 +23,22 @@ final class KafkaTopicRegistry: Sendable {
 
     private let state = Mutex(State())
     private let mockCluster: KafkaMockCluster?
+    private let lookupPatience: Duration
 
-    /// - Parameter mockCluster: The mock cluster the client talks to; it creates topics through its own API
-    ///   because it does not answer the Admin API's CreateTopics.
-    init(client: RDKafkaClient, configuration: KafkaConfiguration, mockCluster: KafkaMockCluster? = nil) {
+    /// - Parameters:
+    ///   - lookupPatience: How long a lookup goes on trying while the cluster does not answer it (a broker down,
+    ///     a leader moving): the time a publish may wait, so that a first publish to a topic fails for an
+    ///     unreachable cluster no earlier than any other publish would. At least one attempt of
+    ///     ``KafkaConfiguration/connectTimeout`` is made.
+    ///   - mockCluster: The mock cluster the client talks to; it creates topics through its own API
+    ///     because it does not answer the Admin API's CreateTopics.
+    init(
+        client: RDKafkaClient, configuration: KafkaConfiguration, lookupPatience: Duration,
+        mockCluster: KafkaMockCluster? = nil
+    ) {
         self.client = client
         self.configuration = configuration
+        self.lookupPatience = lookupPatience
         self.mockCluster = mockCluster
     }
 
@@ -76,16 +86,22 @@ final class KafkaTopicRegistry: Sendable {
         let configuration = self.configuration
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(configuration.connectTimeout))
         let mockCluster = self.mockCluster
+        let giveUp = ContinuousClock.now.advanced(by: self.lookupPatience)
         return try await DedicatedThread.run("messagebus-kafka-topic") { () throws -> Int in
             // A broker that goes down while it answers the lookup makes it time out; librdkafka sends the next
-            // request to another broker, so a lookup is tried a few times before the publish fails.
-            var attempt = 1
+            // request to another broker once it has one, so the lookup is tried again until the publish would
+            // have given up anyway.
             while true {
+                let left = Int32(clamping: KafkaConfiguration.milliseconds(giveUp - .now))
                 do {
-                    if let count = try client.partitionCount(of: topic, timeoutMilliseconds: timeout) { return count }
+                    let attemptTimeout = max(1, min(timeout, left))
+                    if let count = try client.partitionCount(of: topic, timeoutMilliseconds: attemptTimeout) {
+                        return count
+                    }
                     break
-                } catch let error as MessageBusError where error.code == .connectionFailed && attempt < 3 {
-                    attempt += 1
+                } catch let error as MessageBusError where error.code == .connectionFailed && .now < giveUp {
+                    // A connection that drops fails the request at once; the pause keeps that from spinning.
+                    Thread.sleep(forTimeInterval: 0.1)
                 }
             }
             guard configuration.createTopics else {
