@@ -65,8 +65,13 @@ public protocol MessageBus: Sendable {
     /// their groups) and throws `CancellationError`; a transaction waiting for another of the same bus to finish
     /// stops waiting at once.
     ///
+    /// A bus runs one transaction at a time, so transactions do not nest: `withTransaction` called inside the body
+    /// of another transaction of the same bus (in its task, or in a task started from it while it runs) throws
+    /// ``MessageBusError/Code/unsupported`` at once instead of waiting for the outer one forever. Publish and
+    /// acknowledge through the outer transaction instead; a transaction on another bus is not affected.
+    ///
     /// - Throws: ``MessageBusError/Code/unsupported`` unless the backend has ``MessageBusCapabilities/transactions``
-    ///   and the guarantee is ``DeliveryGuarantee/exactlyOnce``.
+    ///   and the guarantee is ``DeliveryGuarantee/exactlyOnce``, or for a nested transaction.
     func withTransaction<Result: Sendable>(
         _ body: (any MessageBusTransaction) async throws -> Result
     ) async throws -> Result

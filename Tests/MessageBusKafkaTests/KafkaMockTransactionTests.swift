@@ -60,6 +60,32 @@ struct KafkaMockTransactionTests {
         try await bus.close()
     }
 
+    @Test("a transaction inside another's body is refused at once (it would wait for the outer one forever)")
+    func nestedTransactionRefused() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: KafkaBusFactory.logger("mock"))
+        let bus = try await transactionalBus(cluster)
+        let output = KafkaTestEnvironment.uniqueName("txn-nested")
+        try await bus.withTransaction { transaction in
+            let error = try await #require(throws: MessageBusError.self) {
+                try await bus.withTransaction { _ in }
+            }
+            #expect(error.code == .unsupported, "\(error)")
+            try await transaction.publish(Message(text: "outer", key: "k"), to: output)
+        }
+        try await bus.withTransaction { transaction in
+            try await transaction.publish(Message(text: "after", key: "k"), to: output)
+        }
+        let results = try await bus.subscribe(
+            to: output, group: "auditors", options: SubscriptionOptions(startPosition: .earliest))
+        var texts: [String] = []
+        try await eventually("both committed outputs (got \(texts))", timeout: .seconds(30), pollEvery: .zero) {
+            texts += try await results.receive(max: 10, timeout: .seconds(2)).compactMap(\.message.text)
+            return texts.count >= 2
+        }
+        #expect(texts == ["outer", "after"])
+        try await bus.close()
+    }
+
     @Test("withTransaction is refused without the exactly-once guarantee")
     func refusedWithoutExactlyOnce() async throws {
         let bus = try await KafkaBusFactory.mockBus("txn-refused")

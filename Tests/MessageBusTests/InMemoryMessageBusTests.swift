@@ -111,6 +111,40 @@ struct InMemoryMessageBusTests {
         }
     }
 
+    @Test("transactions do not nest: the inner one is refused at once, the outer one commits, later ones run")
+    func nestedTransactionIsRefused() async throws {
+        let bus = try InMemoryMessageBus(
+            brokerName: uniqueBroker(), configuration: MessageBusConfiguration(guarantee: .exactlyOnce), logger: logger)
+        let outerEnded = AsyncOneShot<Void>()
+        let startedInside = try await bus.withTransaction { transaction in
+            await #expect {
+                try await bus.withTransaction { _ in }
+            } throws: { error in
+                (error as? MessageBusError)?.code == .unsupported
+            }
+            try await transaction.publish(Message(text: "outer"), to: "nested")
+            // A task started from the body inherits its task-locals; once the outer transaction ended, its own
+            // transaction is not nested any more.
+            return Task {
+                try await outerEnded.value
+                return try await bus.withTransaction { transaction in
+                    try await transaction.publish(Message(text: "later"), to: "nested")
+                }
+            }
+        }
+        outerEnded.fulfill(Result<Void, any Error>.success(()))
+        try await startedInside.value
+        let other = try InMemoryMessageBus(
+            brokerName: uniqueBroker(), configuration: MessageBusConfiguration(guarantee: .exactlyOnce), logger: logger)
+        try await bus.withTransaction { _ in
+            try await other.withTransaction { _ in }
+        }
+        let subscription = try await bus.subscribe(
+            to: "nested", group: "readers", options: SubscriptionOptions(startPosition: .earliest))
+        let texts = try await subscription.receive(max: 10, timeout: .seconds(5)).compactMap(\.message.text)
+        #expect(texts == ["outer", "later"])
+    }
+
     @Test func serviceClosesTheBusOnGracefulShutdown() async throws {
         let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), logger: logger)
         try await testGracefulShutdown { trigger in

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Runs blocking work (a C client call that waits on the network) on threads of their own, never on one of
-/// Swift concurrency's few cooperative threads. Shared by the backends and their tests.
+/// Runs blocking work (a C client call that waits on the network) on threads of its own, never on one of
+/// Swift concurrency's few cooperative threads: single calls on the reused ``BlockingCallThreads``, loops that
+/// live as long as a client on a new thread each. Shared by the backends and their tests.
 package enum DedicatedThread {
-    /// Runs `body` on a new thread and returns its result.
+    /// Runs `body` on a blocking-call thread and returns its result.
     ///
     /// Honours cancellation: a cancelled task throws `CancellationError` at once, while `body` (which a thread
     /// cannot be interrupted in) runs to its end on its own thread and its result is dropped. Use it only for work
@@ -15,30 +16,41 @@ package enum DedicatedThread {
     ) async throws -> Result {
         try Task.checkCancellation()
         let done = AsyncOneShot<Result>()
-        self.start(name) { done.fulfill(Swift.Result { try body() }) }
+        self.perform(name) { done.fulfill(Swift.Result { try body() }) }
         return try await done.value
     }
 
-    /// Runs `body` on a new thread and returns its result, waiting for it even when the task is cancelled: for
-    /// work that must finish before the caller goes on (a transactional call, closing a client).
+    /// Runs `body` on a blocking-call thread and returns its result, waiting for it even when the task is
+    /// cancelled: for work that must finish before the caller goes on (a transactional call, closing a client).
     package static func runToCompletion<Result: Sendable>(
         _ name: String,
         _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            self.start(name) { continuation.resume(with: Swift.Result { try body() }) }
+            self.perform(name) { continuation.resume(with: Swift.Result { try body() }) }
         }
     }
 
-    /// Runs `body` on a new thread and returns its result; for work that cannot fail, which is waited for even when
-    /// the task is cancelled (closing and destroying clients).
+    /// Runs `body` on a blocking-call thread and returns its result; for work that cannot fail, which is waited for
+    /// even when the task is cancelled (closing and destroying clients).
     package static func run<Result: Sendable>(_ name: String, _ body: @escaping @Sendable () -> Result) async -> Result {
         await withCheckedContinuation { continuation in
-            self.start(name) { continuation.resume(returning: body()) }
+            self.perform(name) { continuation.resume(returning: body()) }
         }
     }
 
-    /// Starts `body` on a new thread and returns at once; `body` runs until it returns.
+    /// Starts `body` on a blocking-call thread and returns at once: for one call nobody waits for (destroying a
+    /// client). The thread carries `name` while it runs `body`.
+    package static func perform(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        BlockingCallThreads.shared.submit {
+            Thread.current.name = name
+            body()
+            Thread.current.name = "messagebus-blocking"
+        }
+    }
+
+    /// Starts `body` on a new thread and returns at once: for a loop that lives as long as its client (a consumer
+    /// or poll thread), which would hold a reused thread for good.
     package static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread(block: body)
         thread.name = name

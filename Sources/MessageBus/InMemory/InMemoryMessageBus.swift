@@ -51,6 +51,7 @@ public final class InMemoryMessageBus: MessageBus {
     private let logger: Logger
     private let failingPublishes = Atomic(0)
     private let published: PublishedCounter
+    private let transactionNesting = TransactionNesting()
 
     /// Opens a bus on the in-process broker named `brokerName`.
     ///
@@ -162,20 +163,22 @@ public final class InMemoryMessageBus: MessageBus {
             throw MessageBusError(
                 .unsupported, "transactions need the .exactlyOnce guarantee; this bus is \(self.configuration.guarantee)")
         }
-        let transaction = InMemoryTransaction(broker: self.broker)
-        let result: Result
-        do {
-            result = try await body(transaction)
-            // A transaction whose task was cancelled is aborted, however its body ended.
-            try Task.checkCancellation()
-        } catch {
-            transaction.abort()
-            throw error
+        return try await self.transactionNesting.run {
+            let transaction = InMemoryTransaction(broker: self.broker)
+            let result: Result
+            do {
+                result = try await body(transaction)
+                // A transaction whose task was cancelled is aborted, however its body ended.
+                try Task.checkCancellation()
+            } catch {
+                transaction.abort()
+                throw error
+            }
+            try self.identity.ensureOpen()
+            try transaction.commit()
+            self.published.record(transaction.publishedCount)
+            return result
         }
-        try self.identity.ensureOpen()
-        try transaction.commit()
-        self.published.record(transaction.publishedCount)
-        return result
     }
 
     /// The in-process broker always answers while the bus is open.

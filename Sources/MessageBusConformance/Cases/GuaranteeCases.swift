@@ -20,7 +20,7 @@ enum GuaranteeCases {
     }
 
     static let exactlyOnce = ConformanceCase(
-        "exactly-once: no duplicate and no aborted output, or refused at configuration time"
+        "exactly-once: no duplicate and no aborted output, no nested transaction, or refused at configuration time"
     ) { context in
         let probe = try await context.openBus()
         let bus: any MessageBus
@@ -57,6 +57,7 @@ enum GuaranteeCases {
                 let abort = ["order-1", "order-4", "order-7"].contains(id) && !abortedOnce.contains(id)
                 do {
                     try await bus.withTransaction { transaction in
+                        if processed.isEmpty { try await refusesNestedTransaction(on: bus) }
                         let marker = abort ? "aborted" : "committed"
                         try await transaction.publish(
                             Message(text: "\(id):\(marker)", key: id, id: "\(id)-result-\(marker)"), to: output)
@@ -76,6 +77,18 @@ enum GuaranteeCases {
         try check(!texts.contains(where: { $0.hasSuffix(":aborted") }), "output of an aborted transaction is visible")
         try check(texts.count == ids.count && Set(texts).count == ids.count, "output has duplicates: \(texts)")
         try await outputs.ackAll()
+    }
+
+    /// A transaction inside another's body is refused at once: one bus runs one transaction at a time, so it would
+    /// otherwise wait for the outer transaction forever.
+    private static func refusesNestedTransaction(on bus: any MessageBus) async throws {
+        do {
+            try await bus.withTransaction { _ in }
+        } catch let error as MessageBusError where error.code == .unsupported {
+            try check(error.message.contains("inside"), "the refusal must say why: \(error.message)")
+            return
+        }
+        throw ConformanceFailure(description: "a withTransaction inside another's body was accepted")
     }
 
     static let effectivelyOnce = ConformanceCase("effectively-once drops duplicates by message id") { context in

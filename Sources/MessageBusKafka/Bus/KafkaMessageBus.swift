@@ -31,6 +31,7 @@ public final class KafkaMessageBus: MessageBus {
     /// cancelling it goes away (and its consumer thread ends) while the bus lives on.
     private let subscriptions = Mutex<[ObjectIdentifier: WeakSubscription]>([:])
     let transactions: KafkaTransactionCoordinator?
+    private let transactionNesting = TransactionNesting()
 
     /// Opens a bus on a Kafka cluster: creates the producer and waits until a broker answers.
     ///
@@ -337,7 +338,7 @@ extension KafkaMessageBus {
             throw MessageBusError(
                 .unsupported, "transactions need the .exactlyOnce guarantee; this bus is \(self.configuration.guarantee)")
         }
-        return try await transactions.run(body)
+        return try await self.transactionNesting.run { try await transactions.run(body) }
     }
 }
 

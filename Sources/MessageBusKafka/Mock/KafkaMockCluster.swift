@@ -33,7 +33,7 @@ public final class KafkaMockCluster: Sendable {
         // Destroying the cluster blocks until its thread ends, and this deinit may run on a cooperative thread:
         // the destruction gets a thread of its own. (After shutdown() it does nothing.)
         let cluster = self.cluster
-        DedicatedThread.start("messagebus-kafka-mock-destroy") { cluster.destroy() }
+        DedicatedThread.perform("messagebus-kafka-mock-destroy") { cluster.destroy() }
     }
 
     /// Stops the cluster and returns once it is gone; every later call throws

@@ -396,7 +396,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         if Task.isCancelled {
             // Nothing is left for librdkafka to deliver; its destroy (which can take a second while it ends its
             // broker threads) finishes on its own thread without the cancelled caller.
-            DedicatedThread.start("messagebus-kafka-destroy", destroy)
+            DedicatedThread.perform("messagebus-kafka-destroy", destroy)
         } else {
             await DedicatedThread.run("messagebus-kafka-destroy", destroy)
         }

@@ -63,4 +63,39 @@ struct RabbitMQConsumerTests {
             #expect(subscription.unsettledCount == 5)
         }
     }
+
+    @Test("a group subscribed again at once on the same connection settles only its own deliveries")
+    func resubscribeAtOnceSettlesOwnDeliveries() async throws {
+        try await RabbitMQTestBus.requireBroker()
+        try await withTestBus(open: { try await RabbitMQTestBus.open() }) { bus in
+            let destination = "test.resubscribe.\(UUID().uuidString.prefix(8).lowercased())"
+            let options = SubscriptionOptions(startPosition: .earliest, prefetch: 2_000)
+            try await bus.subscribe(to: destination, group: "workers", options: options).cancel()
+            let total = 6_000
+            // Payloads large enough that the broker is still sending a full prefetch when the first one arrives.
+            let padding = String(repeating: "x", count: 2_048)
+            try await bus.publish(
+                contentsOf: (0..<total).map { Message(text: "m\($0) \(padding)", id: "m\($0)") }, to: destination)
+            var seen = Set<String>()
+            // Each cancel closes a channel while the broker is still pushing deliveries on it; the next
+            // subscription must not take those for its own (their tags acked on its channel close it: 406).
+            for _ in 0..<5 {
+                let subscription = try await bus.subscribe(to: destination, group: "workers", options: options)
+                let batch = try await subscription.receive(max: 1, timeout: .seconds(10))
+                #expect(!batch.isEmpty)
+                seen.formUnion(batch.map(\.message.id))
+                try await batch.ackAll()
+                await subscription.cancel()
+            }
+            let last = try await bus.subscribe(to: destination, group: "workers", options: options)
+            try await eventually("all \(total) messages (saw \(seen.count))", timeout: .seconds(40), pollEvery: .zero) {
+                let batch = try await last.receive(max: 500, timeout: .seconds(2))
+                seen.formUnion(batch.map(\.message.id))
+                try await batch.ackAll()
+                return seen.count == total
+            }
+            #expect(seen.count == total)
+        }
+    }
 }
+

@@ -1,4 +1,5 @@
 @testable import MessageBusRabbitMQ
+import MessageBusIntegrationSupport
 import Testing
 
 /// The unsettled-tag window alone: which tags go as one `multiple` acknowledgement and which one by one.
@@ -52,4 +53,41 @@ struct UnsettledTagsTests {
         #expect(window.settle([1001]).upTo == 1001)
         #expect(window.count == 0 && window.base == 1071)
     }
+
+    @Test("random deliveries and settlements: every ack names a tag the broker holds and settles only settled tags")
+    func randomAgainstTheBroker() {
+        var random = SeededRandom(seed: 0x5eed_7a65)
+        for _ in 0..<200 {
+            var window = UnsettledTags()
+            // What the broker holds unacknowledged on the channel, and what the application has settled.
+            var outstanding = Set<UInt64>()
+            var nextTag: UInt64 = 1
+            for _ in 0..<200 {
+                for _ in 0..<Int.random(in: 0...40, using: &random) {
+                    nextTag += Int.random(in: 0...9, using: &random) == 0 ? UInt64.random(in: 1...70, using: &random) : 0
+                    window.insert(nextTag)
+                    outstanding.insert(nextTag)
+                    nextTag += 1
+                }
+                var batch = outstanding.filter { _ in Int.random(in: 0...2, using: &random) == 0 }.shuffled(using: &random)
+                batch += (0..<Int.random(in: 0...3, using: &random)).map { _ in UInt64.random(in: 1...nextTag, using: &random) }
+                let settled = Set(batch).intersection(outstanding)
+                let (upTo, together, singles) = window.settle(batch)
+                if let upTo {
+                    #expect(outstanding.contains(upTo), "unknown delivery tag \(upTo)")
+                    let covered: Set<UInt64> = together > 1 ? outstanding.filter { $0 <= upTo } : [upTo]
+                    #expect(covered.isSubset(of: settled), "a multiple ack up to \(upTo) covers unsettled tags")
+                    #expect(covered.count == together)
+                    outstanding.subtract(covered)
+                }
+                for tag in singles {
+                    #expect(outstanding.remove(tag) != nil, "unknown delivery tag \(tag)")
+                }
+                #expect(outstanding.isDisjoint(with: settled), "settled tags left unacknowledged")
+                #expect(window.count == outstanding.count)
+                if let oldest = outstanding.min() { #expect(window.base == oldest && window.contains(oldest)) }
+            }
+        }
+    }
 }
+

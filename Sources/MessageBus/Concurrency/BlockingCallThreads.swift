@@ -1,0 +1,82 @@
+import DequeModule
+import Foundation
+
+/// The threads that make blocking C calls (a metadata lookup, a topic creation, a transactional call, a client's
+/// destroy) for async code: reused from one call to the next, never one of Swift concurrency's cooperative threads.
+///
+/// A call never waits for another: when every thread is busy a new one starts, because a blocking call may wait
+/// for another one (a destroy waits for the lookups on its handle to leave), and a bounded pool could deadlock on
+/// that. How many threads exist is bounded by how many calls run at once; a thread idle for ``idleLifetime`` ends,
+/// so a burst leaves nothing behind.
+package final class BlockingCallThreads: @unchecked Sendable {
+    /// The threads every backend shares.
+    package static let shared = BlockingCallThreads()
+
+    /// How long a thread waits for its next call before it ends: long enough for the calls of one operation (a
+    /// lookup, then a creation, then a lookup) to share a thread, short enough that the threads of a burst are gone
+    /// a moment later.
+    package let idleLifetime: Duration
+
+    // Guarded by `condition`: the calls no thread has taken yet, the threads not running a call (waiting for one
+    // or starting), and all threads.
+    private let condition = NSCondition()
+    private var pending = Deque<@Sendable () -> Void>()
+    private var available = 0
+    private var threads = 0
+
+    private let idleSeconds: Double
+
+    package init(idleLifetime: Duration = .seconds(1)) {
+        self.idleLifetime = idleLifetime
+        let (seconds, attoseconds) = idleLifetime.components
+        self.idleSeconds = Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// How many threads exist now, running a call or waiting for one.
+    package var threadCount: Int {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.threads
+    }
+
+    /// Runs `call` on one of the threads and returns at once; `call` runs until it returns.
+    package func submit(_ call: @escaping @Sendable () -> Void) {
+        self.condition.lock()
+        self.pending.append(call)
+        // Each available thread takes one call; a call beyond them gets a thread of its own.
+        let startsThread = self.pending.count > self.available
+        if startsThread {
+            self.available += 1
+            self.threads += 1
+        } else {
+            self.condition.signal()
+        }
+        self.condition.unlock()
+        if startsThread {
+            let thread = Thread { [self] in self.work() }
+            thread.name = "messagebus-blocking"
+            thread.start()
+        }
+    }
+
+    private func work() {
+        self.condition.lock()
+        while true {
+            if let call = self.pending.popFirst() {
+                self.available -= 1
+                self.condition.unlock()
+                call()
+                self.condition.lock()
+                self.available += 1
+                continue
+            }
+            let signalled = self.condition.wait(until: Date(timeIntervalSinceNow: self.idleSeconds))
+            if !signalled, self.pending.isEmpty {
+                self.available -= 1
+                self.threads -= 1
+                self.condition.unlock()
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import MessageBus
+import MessageBusIntegrationSupport
+import Synchronization
+import Testing
+
+/// The threads of blocking C calls: reused from one call to the next, never making a call wait for another, and
+/// gone once idle.
+@Suite("Blocking-call threads")
+struct BlockingCallThreadsTests {
+    @Test("calls one after another run on one reused thread")
+    func sequentialCallsReuseOneThread() async throws {
+        let threads = BlockingCallThreads()
+        let threadsSeen = Mutex(Set<ObjectIdentifier>())
+        for _ in 0..<200 {
+            let done = AsyncOneShot<Void>()
+            threads.submit {
+                threadsSeen.withLock { _ = $0.insert(ObjectIdentifier(Thread.current)) }
+                done.fulfill(Result<Void, any Error>.success(()))
+            }
+            try await done.value
+        }
+        #expect(threadsSeen.withLock(\.count) == 1)
+        #expect(threads.threadCount == 1)
+    }
+
+    @Test("calls that wait for each other all run at once: no call queues behind a busy thread")
+    func blockedCallsNeverQueue() async throws {
+        let threads = BlockingCallThreads()
+        let calls = 16
+        let started = Atomic(0)
+        let finished = Atomic(0)
+        let release = DispatchSemaphore(value: 0)
+        for _ in 0..<calls {
+            threads.submit {
+                started.add(1, ordering: .relaxed)
+                release.wait()
+                finished.add(1, ordering: .relaxed)
+            }
+        }
+        try await eventually(
+            "\(calls) calls running at once, saw \(started.load(ordering: .relaxed))", timeout: .seconds(30)
+        ) {
+            started.load(ordering: .relaxed) == calls
+        }
+        #expect(threads.threadCount == calls)
+        for _ in 0..<calls { release.signal() }
+        try await eventually("\(calls) calls finished", timeout: .seconds(30)) {
+            finished.load(ordering: .relaxed) == calls
+        }
+    }
+
+    @Test("a thread idle for its lifetime ends; the next call starts a new one")
+    func idleThreadsEnd() async throws {
+        let threads = BlockingCallThreads(idleLifetime: .milliseconds(50))
+        threads.submit {}
+        try await eventually("no thread left, saw \(threads.threadCount)", timeout: .seconds(30)) {
+            threads.threadCount == 0
+        }
+        let done = AsyncOneShot<Void>()
+        threads.submit { done.fulfill(Result<Void, any Error>.success(())) }
+        try await done.value
+    }
+}
