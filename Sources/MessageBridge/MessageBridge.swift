@@ -20,6 +20,9 @@ public import MessageBus
 ///   ``/MessageBus/DeliveryGuarantee/effectivelyOnce(deduplicatingWith:)`` drop those by id. Cancelling the task
 ///   does not: the batches already sent are confirmed, recorded and acknowledged before ``run(progress:)`` returns.
 /// - **Bounded memory.** At most ``MessageBridgeOptions/maxInFlight`` deliveries are unacknowledged at once.
+/// - **A RabbitMQ target drops what no queue takes** unless it refuses unroutable messages: open it with
+///   `mandatory=true` in its URL (`messagebus bridge` does), and such a message fails the run with
+///   ``/MessageBus/MessageBusError/Code/unroutable`` while its source delivery stays unacknowledged.
 ///
 /// ```swift
 /// let store = try SQLiteDeduplicationStore(path: "bridge-orders.sqlite")

@@ -22,7 +22,9 @@ struct BridgeCommand: AsyncParsableCommand {
             between batches and prints the report.
 
             On a RabbitMQ target, messages reach only queues that exist: subscribe the target's groups once before \
-            bridging.
+            bridging. The target is opened with mandatory=true (unless its URL sets mandatory), so a message that \
+            reaches no queue stops the bridge with an error and stays unacknowledged at the source, instead of \
+            being dropped by RabbitMQ.
 
             Examples:
               messagebus bridge --from kafka://127.0.0.1:9092 --to amqp://guest:guest@127.0.0.1:5672/%2F \\
@@ -105,7 +107,7 @@ struct BridgeCommand: AsyncParsableCommand {
         let output = BridgeOutput(asJSONLines: self.json || isatty(STDOUT_FILENO) == 0)
         let selection = try self.selection()
         let source = try await BusTarget(url: self.from, verbose: self.verbose).connect()
-        let target = try await BusTarget(url: self.to, verbose: self.verbose).connect()
+        let target = try await BusTarget(url: Self.refusingUnroutable(self.to), verbose: self.verbose).connect()
         let store = try self.stateFile.map { try SQLiteDeduplicationStore(path: $0) }
         let options = MessageBridgeOptions(
             batchSize: self.batchSize, maxInFlight: self.maxInFlight,
@@ -135,6 +137,15 @@ struct BridgeCommand: AsyncParsableCommand {
     }
 
     /// The URL with its password replaced, for printing.
+    /// `url` with `mandatory=true` added for a RabbitMQ target that does not set it: RabbitMQ drops a message that
+    /// reaches no queue, and the bridge would then acknowledge its source message: a message lost.
+    static func refusingUnroutable(_ url: String) -> String {
+        guard let parsed = try? MessageBusURL(url), ["amqp", "amqps"].contains(parsed.scheme),
+            parsed.queryValue("mandatory") == nil
+        else { return url }
+        return url + (parsed.queryItems.isEmpty && !url.contains("?") ? "?" : "&") + "mandatory=true"
+    }
+
     private static func redacted(_ url: String) -> String {
         (try? MessageBusURL(url))?.description ?? "(invalid URL)"
     }

@@ -81,4 +81,34 @@ struct MessageBridgeSourceCommandTests {
         try await kafka.close()
         try await rabbit.close()
     }
+
+    @Test(.enabled(if: IntegrationGate.isEnabled, BridgeBrokers.skipComment))
+    func aMessageNoTargetQueueTakesStopsTheBridgeAndStaysAtTheSource() async throws {
+        let kafka = try await BridgeBrokers.kafka()
+        let rabbit = try await BridgeBrokers.rabbitMQ()
+        let topic = IntegrationEnvironment.uniqueName("bridge-unroutable")
+        let sent = (0..<10).map { BridgeTestSupport.richMessage($0) }
+        try await kafka.publish(contentsOf: sent, to: topic)
+        let arguments = [
+            "bridge", "--from", BridgeBrokers.kafkaURL, "--to", BridgeBrokers.amqpURL, "--destination", topic,
+            "--group", "bridge", "--cut-over-idle", "2s", "--json",
+        ]
+
+        // No queue is bound to the target destination yet: RabbitMQ would drop every message.
+        let refused = try BridgeProcess(arguments)
+        #expect(try await refused.exitStatus(limit: .seconds(90)) != 0, "\(refused.transcript)")
+        #expect(refused.transcript.contains("could not route"), "\(refused.transcript)")
+
+        // Nothing was acknowledged at the source: with a group on the target, the next run copies every message.
+        let check = try await rabbit.subscribe(to: topic, group: "check")
+        let copying = try BridgeProcess(arguments)
+        #expect(try await copying.exitStatus(limit: .seconds(90)) == 0, "\(copying.transcript)")
+        let report = try #require(copying.jsonLines.last { $0["event"] as? String == "report" }, "\(copying.transcript)")
+        #expect(report["copied"] as? Int == 10)
+        let copied = try await LiveBacklog.take(10, from: check)
+        #expect(Set(copied.map(\.id)) == Set(sent.map(\.id)))
+        try await kafka.close()
+        try await rabbit.close()
+    }
 }
+

@@ -40,3 +40,10 @@ package func fuzzSeed() -> UInt64 {
     let value = IntegrationEnvironment.value(of: "MESSAGEBUS_FUZZ_SEED", default: "")
     return UInt64(value) ?? SeededRandom.defaultSeed
 }
+
+/// Lets the other tests of the process run every 100 cases of a CPU-bound loop: a test body runs on one of Swift
+/// concurrency's cooperative threads (two on a 2-core machine), and a few seconds of fuzzing on both of them
+/// stalled every other suite (receive and connect timeouts in unrelated tests).
+package func yieldEvery100(_ index: Int) async {
+    if index % 100 == 99 { await Task.yield() }
+}

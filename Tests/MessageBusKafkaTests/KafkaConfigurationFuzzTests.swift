@@ -11,7 +11,7 @@ struct KafkaConfigurationFuzzTests {
     static let password = "Pw-s3cr3t"
 
     @Test("random options give a configuration or a typed error without the password")
-    func randomOptions() throws {
+    func randomOptions() async throws {
         let seed = fuzzSeed()
         var random = SeededRandom(seed: seed)
         let keys = Array(KafkaConfiguration.urlOptions) + [
@@ -21,6 +21,7 @@ struct KafkaConfigurationFuzzTests {
                       "PLAIN", "scram-sha-256", "lz4"]
         var accepted = 0
         for index in 0..<3_000 {
+            await yieldEvery100(index)
             var items = (0..<Int.random(in: 0...4, using: &random)).map { _ in
                 "\(random.pick(keys))=\(random.pick(values))"
             }

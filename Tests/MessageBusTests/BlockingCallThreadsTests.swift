@@ -10,7 +10,8 @@ import Testing
 struct BlockingCallThreadsTests {
     @Test("calls one after another run on one reused thread")
     func sequentialCallsReuseOneThread() async throws {
-        let threads = BlockingCallThreads()
+        // An idle lifetime no scheduling delay between two calls reaches, even on a loaded machine.
+        let threads = BlockingCallThreads(idleLifetime: .seconds(600))
         let threadsSeen = Mutex(Set<ObjectIdentifier>())
         for _ in 0..<200 {
             let done = AsyncOneShot<Void>()
@@ -26,7 +27,7 @@ struct BlockingCallThreadsTests {
 
     @Test("calls that wait for each other all run at once: no call queues behind a busy thread")
     func blockedCallsNeverQueue() async throws {
-        let threads = BlockingCallThreads()
+        let threads = BlockingCallThreads(idleLifetime: .seconds(600))
         let calls = 16
         let started = Atomic(0)
         let finished = Atomic(0)

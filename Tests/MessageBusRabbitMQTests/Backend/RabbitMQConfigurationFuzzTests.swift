@@ -11,7 +11,7 @@ struct RabbitMQConfigurationFuzzTests {
     static let password = "Pw-s3cr3t"
 
     @Test("random options give a configuration or a typed error without the password")
-    func randomOptions() throws {
+    func randomOptions() async throws {
         let seed = fuzzSeed()
         var random = SeededRandom(seed: seed)
         let keys = Array(RabbitMQConfiguration.urlOptions) + ["password", "unknown", ""]
@@ -19,6 +19,7 @@ struct RabbitMQConfigurationFuzzTests {
                       "verify_peer", "verify_none", "/etc/none.pem", "99999999999999999999"]
         var accepted = 0
         for index in 0..<3_000 {
+            await yieldEvery100(index)
             let items = (0..<Int.random(in: 0...4, using: &random)).map { _ in
                 "\(random.pick(keys))=\(random.pick(values))"
             }

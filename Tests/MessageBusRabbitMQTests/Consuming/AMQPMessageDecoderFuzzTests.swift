@@ -16,10 +16,11 @@ struct AMQPMessageDecoderFuzzTests {
     static let ownedNames = [AMQPHeaderName.deliveryCount, AMQPHeaderName.streamOffset, AMQPHeaderName.timestampInMilliseconds]
 
     @Test("random properties and header tables decode to what the decoder's rules say")
-    func randomProperties() throws {
+    func randomProperties() async throws {
         let seed = fuzzSeed()
         var random = SeededRandom(seed: seed)
         for index in 0..<3_000 {
+            await yieldEvery100(index)
             let model = RandomProperties(&random)
             let encoded = try #require(model.encoded(), "seed \(seed), case \(index): rabbitmq-c refused to encode")
             let context = Comment(rawValue: "seed \(seed), case \(index): \(encoded.count) bytes")
@@ -38,11 +39,12 @@ struct AMQPMessageDecoderFuzzTests {
     }
 
     @Test("mangled and random content headers are refused by rabbitmq-c or decoded without a crash")
-    func mangledBytes() throws {
+    func mangledBytes() async throws {
         let seed = fuzzSeed()
         var random = SeededRandom(seed: seed)
         var accepted = 0
         for index in 0..<5_000 {
+            await yieldEvery100(index)
             var bytes: [UInt8]
             if random.next() % 4 == 0 {
                 // Only the property flags are plausible; everything after them is noise.
