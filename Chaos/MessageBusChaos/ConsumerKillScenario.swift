@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
 
@@ -16,7 +17,7 @@ struct ConsumerKillScenario {
         try? FileManager.default.removeItem(atPath: record)
         let ledger = DeliveryLedger(prefix: "chaos-\(UUID().uuidString.prefix(8))")
         let load = ChaosLoad(ledger: ledger)
-        var child: ChaosProcess?
+        var child: SpawnedProcess?
         var notes: [String] = []
         var recoveries: [Duration] = []
         var failure: String?
@@ -33,7 +34,7 @@ struct ConsumerKillScenario {
                 try await Self.waitFor("the child to record \(target) deliveries", limit: .seconds(60)) {
                     Self.lines(record) >= target
                 }
-                child?.signal(SIGKILL)
+                child?.send(SIGKILL)
                 let killed = ContinuousClock.now
                 _ = await child?.exitStatus(within: .seconds(10))
                 let recorded = Self.lines(record)
@@ -59,7 +60,7 @@ struct ConsumerKillScenario {
             load.stopPublishing()
         }
         if let child {
-            child.signal(SIGKILL)
+            child.send(SIGKILL)
             _ = await child.exitStatus(within: .seconds(10))
         }
         ledger.consumed(ids: Self.recordedIDs(record))
@@ -67,17 +68,17 @@ struct ConsumerKillScenario {
         return ledger.row(self.name, recovery: recoveries.max(), notes: notes, failure: failure)
     }
 
-    private func startChild(_ environment: ChaosEnvironment, destination: String, record: String) async throws -> ChaosProcess {
+    private func startChild(_ environment: ChaosEnvironment, destination: String, record: String) async throws -> SpawnedProcess {
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let log = environment.logPath("kill-\(self.backend)-child")
         let before = (try? String(contentsOfFile: log, encoding: .utf8))?.count ?? 0
-        let process = try ChaosProcess.spawn(
+        let process = try SpawnedProcess(
             executable,
             [
                 "child-consume", "--backend", self.backend.rawValue, "--destination", destination, "--group", "chaos",
                 "--record", record,
             ],
-            log: log)
+            output: log, appending: true)
         try await Self.waitFor("the child consumer to subscribe (log: \(log))", limit: .seconds(60)) {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             return text.count > before && text.dropFirst(before).contains("subscribed")
@@ -97,7 +98,7 @@ struct ConsumerKillScenario {
         let deadline = ContinuousClock.now + limit
         while !condition() {
             guard ContinuousClock.now < deadline else {
-                throw ChaosProcess.Failure(description: "gave up waiting for \(what) after \(limit)")
+                throw SpawnedProcessFailure(description: "gave up waiting for \(what) after \(limit)")
             }
             try await Task.sleep(for: .milliseconds(100))
         }

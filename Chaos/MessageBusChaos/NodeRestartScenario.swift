@@ -1,3 +1,4 @@
+import MessageBusIntegrationSupport
 import Foundation
 import MessageBus
 
@@ -17,15 +18,15 @@ struct NodeRestartScenario {
         let start = ["start", Self.nodeName, "\(Self.amqpPort)", "\(Self.distributionPort)"]
         let row: ChaosRow
         do {
-            _ = try await ChaosProcess.run(script, start, limit: .seconds(90))
+            _ = try await ChaosRun.run(script, start, limit: .seconds(90))
             let publisher = try await environment.rabbitMQBus(port: Self.amqpPort, label: "restart.publisher")
             let consumer = try await environment.rabbitMQBus(port: Self.amqpPort, label: "restart.consumer")
             let run = FaultRun(scenario: self.name, warmUp: self.settings.warmUp)
             row = await run.run(publisher: publisher, consumer: consumer, destination: "chaos.restart") {
                 let stopped = ContinuousClock.now
-                _ = try await ChaosProcess.run(script, ["stop", Self.nodeName], limit: .seconds(60))
+                _ = try await ChaosRun.run(script, ["stop", Self.nodeName], limit: .seconds(60))
                 let down = ContinuousClock.now
-                _ = try await ChaosProcess.run(script, start, limit: .seconds(90))
+                _ = try await ChaosRun.run(script, start, limit: .seconds(90))
                 return [
                     "node stop took \(ChaosTable.seconds(down - stopped)), start \(ChaosTable.seconds(.now - down)); "
                         + "recovery counts from the node's AMQP port answering again"
@@ -34,7 +35,7 @@ struct NodeRestartScenario {
         } catch {
             row = .failed(self.name, error)
         }
-        _ = try? await ChaosProcess.run(script, ["wipe", Self.nodeName], limit: .seconds(60))
+        _ = try? await ChaosRun.run(script, ["wipe", Self.nodeName], limit: .seconds(60))
         return row
     }
 }

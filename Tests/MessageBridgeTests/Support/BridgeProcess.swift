@@ -3,10 +3,8 @@ import MessageBusIntegrationSupport
 
 /// A `messagebus bridge` process started from the executable SwiftPM built next to this test bundle, whose JSON
 /// lines can be read while it runs and which can be killed like a crashed process.
-final class BridgeProcess: @unchecked Sendable {
-    // `@unchecked`: the process and the file paths are set once in `init`; Process itself is thread-safe for the
-    // calls made here (isRunning, terminationStatus, and signals by PID).
-    private let process = Process()
+final class BridgeProcess: Sendable {
+    private let process: SpawnedProcess
     private let directory: URL
     private let outputURL: URL
     private let errorURL: URL
@@ -25,18 +23,12 @@ final class BridgeProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         self.outputURL = self.directory.appendingPathComponent("stdout")
         self.errorURL = self.directory.appendingPathComponent("stderr")
-        try Data().write(to: self.outputURL)
-        try Data().write(to: self.errorURL)
-        self.process.executableURL = Self.executable
-        self.process.arguments = arguments
-        self.process.standardInput = FileHandle.nullDevice
-        self.process.standardOutput = try FileHandle(forWritingTo: self.outputURL)
-        self.process.standardError = try FileHandle(forWritingTo: self.errorURL)
-        try self.process.run()
+        self.process = try SpawnedProcess(
+            Self.executable.path, arguments, output: self.outputURL.path, errors: self.errorURL.path)
     }
 
     deinit {
-        if self.process.isRunning { _ = Foundation.kill(self.process.processIdentifier, SIGKILL) }
+        self.process.send(SIGKILL)
         try? FileManager.default.removeItem(at: self.directory)
     }
 
@@ -74,22 +66,14 @@ final class BridgeProcess: @unchecked Sendable {
 
     /// Kills the process with SIGKILL, as a crash or `kill -9` would, and waits for it to end.
     func kill() async throws {
-        _ = Foundation.kill(self.process.processIdentifier, SIGKILL)
+        self.process.send(SIGKILL)
         _ = try await self.exitStatus(limit: .seconds(10))
     }
 
-    /// Waits for the process to end and returns its exit status (128 + n for signal n); terminates it after `limit`.
+    /// Waits for the process to end and returns its exit status (128 + n for signal n); stops it and throws after
+    /// `limit`.
     func exitStatus(limit: Duration) async throws -> Int32 {
-        let process = self.process
-        let watchdog = Task {
-            try await Task.sleep(for: limit)
-            process.terminate()
-        }
-        defer { watchdog.cancel() }
-        return try await onDedicatedThread("bridge-cli-wait") {
-            process.waitUntilExit()
-            return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        }
+        try await self.process.waitForExit(limit: limit)
     }
 }
 

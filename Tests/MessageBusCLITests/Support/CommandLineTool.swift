@@ -37,8 +37,8 @@ enum CommandLineTool {
 
     /// Runs `messagebus arguments...` with `input` on standard input, and returns once it exits.
     ///
-    /// Output goes to temporary files rather than pipes, so that a large output never fills a pipe nobody reads;
-    /// the wait runs on a thread of its own. A run longer than `limit` is terminated (and then fails its test).
+    /// Output goes to temporary files rather than pipes, so that a large output never fills a pipe nobody reads.
+    /// A run longer than `limit` is terminated and throws.
     static func run(_ arguments: [String], input: [UInt8] = [], limit: Duration = .seconds(120)) async throws
         -> ToolResult
     {
@@ -50,25 +50,9 @@ enum CommandLineTool {
         let outputURL = directory.appendingPathComponent("stdout")
         let errorURL = directory.appendingPathComponent("stderr")
         try Data(input).write(to: inputURL)
-        try Data().write(to: outputURL)
-        try Data().write(to: errorURL)
-
-        let process = Process()
-        process.executableURL = self.executable
-        process.arguments = arguments
-        process.standardInput = try FileHandle(forReadingFrom: inputURL)
-        process.standardOutput = try FileHandle(forWritingTo: outputURL)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
-        try process.run()
-        let watchdog = Task {
-            try await Task.sleep(for: limit)
-            process.terminate()
-        }
-        let status = try await onDedicatedThread("messagebus-cli-test-wait") {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-        watchdog.cancel()
+        let process = try SpawnedProcess(
+            self.executable.path, arguments, input: inputURL.path, output: outputURL.path, errors: errorURL.path)
+        let status = try await process.waitForExit(limit: limit)
         return ToolResult(
             status: status, output: Array(try Data(contentsOf: outputURL)),
             errors: try String(contentsOf: errorURL, encoding: .utf8))

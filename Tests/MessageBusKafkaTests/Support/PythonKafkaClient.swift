@@ -14,27 +14,22 @@ enum PythonKafkaClient {
     /// Runs `script` with `arguments`, returning its standard output; throws with its standard error on failure.
     static func run(_ script: String, arguments: [String]) async throws -> String {
         let python = self.python
-        return try await onDedicatedThread("python-kafka") {
-            guard FileManager.default.isExecutableFile(atPath: python.path) else {
-                throw RDKafkaClientError("\(python.path) is missing: run scripts/bootstrap.sh (it installs confluent-kafka)")
-            }
-            let process = Process()
-            process.executableURL = python
-            process.arguments = ["-c", script] + arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw RDKafkaClientError(
-                    "confluent-kafka script failed (\(process.terminationStatus)): \(String(decoding: errorData, as: UTF8.self))")
-            }
-            return String(decoding: data, as: UTF8.self)
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw RDKafkaClientError("\(python.path) is missing: run scripts/bootstrap.sh (it installs confluent-kafka)")
         }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("python-kafka-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputURL = directory.appendingPathComponent("stdout")
+        let errorURL = directory.appendingPathComponent("stderr")
+        let process = try SpawnedProcess(
+            python.path, ["-c", script] + arguments, output: outputURL.path, errors: errorURL.path)
+        let status = try await process.waitForExit(limit: .seconds(120))
+        guard status == 0 else {
+            let errors = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
+            throw RDKafkaClientError("confluent-kafka script failed (\(status)): \(errors)")
+        }
+        return try String(contentsOf: outputURL, encoding: .utf8)
     }
 
     /// Consumes `count` records of `topic` from the beginning and prints each as one JSON line: key, value and
