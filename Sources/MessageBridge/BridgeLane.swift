@@ -83,7 +83,12 @@ final class BridgeLane: Sendable {
 
     private func receive(into received: AsyncBoundedChannel<[Delivery]>) async throws {
         while !Task.isCancelled {
-            let batch = try await self.subscription.receive(max: self.options.batchSize, timeout: self.options.pollInterval)
+            let batch: [Delivery]
+            do {
+                batch = try await self.subscription.receive(max: self.options.batchSize, timeout: self.options.pollInterval)
+            } catch is CancellationError {
+                return  // stopping: a receive the cancellation interrupted took nothing
+            }
             guard !batch.isEmpty else { continue }
             self.statistics.received(batch.count)
             guard await received.send(batch) else {
@@ -103,13 +108,10 @@ final class BridgeLane: Sendable {
                 continue
             }
             do {
-                let keys = batch.map { self.deduplicationKey(for: $0) }
-                let fresh = try await self.freshIndices(keys: keys)
-                let sentKeys = fresh.map { keys[$0] }
-                self.unrecorded.withLock { $0.formUnion(sentKeys) }
-                for (destination, messages) in self.groupedByTarget(batch, indices: fresh) {
-                    try await self.target.send(contentsOf: messages, to: destination)
-                }
+                // A batch once started is sent whole, in a task the bridge's cancellation does not reach: cut short,
+                // the part already sent would be published again by the next run.
+                let sending = Task { try await self.send(batch) }
+                let sentKeys = try await sending.value
                 guard await sent.send(SentBatch(deliveries: batch, sentKeys: sentKeys)) else {
                     self.statistics.abandoned(batch.count)
                     return
@@ -119,6 +121,18 @@ final class BridgeLane: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Sends the messages of `batch` not copied before to the target; returns their de-duplication keys.
+    private func send(_ batch: [Delivery]) async throws -> [String] {
+        let keys = batch.map { self.deduplicationKey(for: $0) }
+        let fresh = try await self.freshIndices(keys: keys)
+        let sentKeys = fresh.map { keys[$0] }
+        self.unrecorded.withLock { $0.formUnion(sentKeys) }
+        for (destination, messages) in self.groupedByTarget(batch, indices: fresh) {
+            try await self.target.send(contentsOf: messages, to: destination)
+        }
+        return sentKeys
     }
 
     /// Confirms, records and acknowledges every batch the sender handed over, cancelled or not: what was sent

@@ -234,9 +234,15 @@ public final class RabbitMQMessageBus: MessageBus {
         }
         return LagSampler(every: Self.lagSampleInterval, context: context) { [weak self] in
             guard let self else { return 0 }
+            // A blocked connection may go unread by the broker: a passive declare would wait on it and, past the
+            // request timeout, cost the connection. The sample is skipped instead.
+            if self.owner.events.isBlocked { throw LagSampleSkipped() }
             return try await self.inspectQueue(queue).messageCount
         }
     }
+
+    /// A lag sample not taken (the connection is blocked).
+    private struct LagSampleSkipped: Error {}
 
     /// Cancels the consumer of a subscribe whose caller was cancelled while the owner thread was starting it: the
     /// owner goes on with the subscribe, so the consumer is cancelled as soon as it exists, leaving none behind.

@@ -86,8 +86,11 @@ enum BridgeSourceSelection {
                 return { try await kafka.consumerLag(group: group, destination: destination).reduce(0) { $0 + $1.lag } }
             }
             if let rabbit = bus as? RabbitMQMessageBus {
-                // The group's queue (`<destination>.<group>`): what it holds ready is what the bridge has yet to read.
-                return { Int64(try await rabbit.inspectQueue("\(destination).\(group)").messageCount) }
+                // The group's queue: what it holds ready is what the bridge has yet to read.
+                return {
+                    let queue = RabbitMQMessageBus.groupQueueName(destination: destination, group: group)
+                    return Int64(try await rabbit.inspectQueue(queue).messageCount)
+                }
             }
             return nil
         case .queue(let queue):

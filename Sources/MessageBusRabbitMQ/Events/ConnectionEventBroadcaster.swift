@@ -8,6 +8,11 @@ final class ConnectionEventBroadcaster: Sendable {
 
     private let listeners = Mutex<[UInt64: AsyncStream<RabbitMQConnectionEvent>.Continuation]?>([:])
     private let nextID = Atomic<UInt64>(0)
+    private let blocked = Atomic(false)
+
+    /// Whether the broker blocked the connection (`connection.blocked`, not yet `unblocked` nor lost since): it may
+    /// have stopped reading the connection, so a request would wait on it, for the request timeout at worst.
+    var isBlocked: Bool { self.blocked.load(ordering: .relaxed) }
 
     /// A new listener's stream; it ends when the bus is closed or the listener stops iterating.
     func stream() -> AsyncStream<RabbitMQConnectionEvent> {
@@ -30,6 +35,11 @@ final class ConnectionEventBroadcaster: Sendable {
     }
 
     func emit(_ event: RabbitMQConnectionEvent) {
+        switch event {
+        case .blocked: self.blocked.store(true, ordering: .relaxed)
+        case .unblocked, .connectionLost, .recovered: self.blocked.store(false, ordering: .relaxed)
+        default: break
+        }
         let continuations = self.listeners.withLock { $0.map { Array($0.values) } ?? [] }
         for continuation in continuations { continuation.yield(event) }
     }
