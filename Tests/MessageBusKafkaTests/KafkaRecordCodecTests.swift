@@ -1,5 +1,6 @@
 import Foundation
 import MessageBus
+import MessageBusIntegrationSupport
 @testable import MessageBusKafka
 import Testing
 
@@ -34,6 +35,40 @@ struct KafkaRecordCodecTests {
         #expect(Array(received.headers) == [MessageHeader(name: "a", value: "1")])
         // The time travels as the record timestamp, not as a ce_time header.
         #expect(!record.headers.contains { $0.name == "ce_time" })
+    }
+
+    @Test("a message published again carries the republication's time as record timestamp and keeps its own")
+    func republishedRecordKeepsTheMessageTime() throws {
+        let firstPublished = Date(timeIntervalSince1970: 1_600_000_000.123)
+        let sent = Message(payload: [1], id: "id-1", timestamp: firstPublished)
+        let now = Date(timeIntervalSince1970: 1_800_000_000.456)
+        let record = KafkaRecordCodec.encode(sent, attempt: 2, republishedAt: now)
+        // Retention counts from the republication: a retry or dead letter of an old message is not deleted at once.
+        #expect(record.timestampMilliseconds == 1_800_000_000_456)
+        let incoming = InMemoryKafkaRecord(
+            topic: "t.g.retry", partition: 0, offset: 0, key: nil, value: record.value,
+            headers: [("ce_id", Array((record.messageID ?? "").utf8))] + record.headers,
+            timestampMilliseconds: record.timestampMilliseconds)
+        let received = KafkaRecordCodec.decode(incoming).message
+        let time = try #require(received.timestamp)
+        #expect(abs(time.timeIntervalSince1970 - firstPublished.timeIntervalSince1970) < 0.0005, "\(time)")
+        #expect(received.headers.isEmpty, "ce_time is the codec's, not the message's: \(Array(received.headers))")
+    }
+
+    @Test("times are written as RFC 3339 with milliseconds and read back to the same millisecond")
+    func formatRoundTrip() async throws {
+        #expect(RFC3339Time.format(Date(timeIntervalSince1970: 1_600_000_000.123)) == "2020-09-13T12:26:40.123Z")
+        #expect(RFC3339Time.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
+        #expect(RFC3339Time.format(Date(timeIntervalSince1970: -0.001)) == "1969-12-31T23:59:59.999Z")
+        var random = SeededRandom(seed: fuzzSeed())
+        for index in 0..<2_000 {
+            await yieldEvery100(index)
+            // From 1583 (the first whole Gregorian year) to 9999.
+            let milliseconds = Int64.random(in: -12_212_553_600_000...253_402_300_799_999, using: &random)
+            let text = RFC3339Time.format(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+            let parsed = try #require(RFC3339Time.parse(text), "\(milliseconds) -> \(text)")
+            #expect(Int64((parsed.timeIntervalSince1970 * 1000).rounded()) == milliseconds, "\(milliseconds) -> \(text)")
+        }
     }
 
     @Test("a retry record's routing survives encode and decode, its headers stripped from the message")

@@ -60,13 +60,17 @@ final class KafkaDeliverySettler: DeliverySettler {
             let due = delay > .zero ? Int64((Date().timeIntervalSince1970 * 1000).rounded(.up)) + Self.milliseconds(delay) : nil
             for (destination, group) in Self.byDestination(deliveries) {
                 let routing = KafkaRetryRouting(group: self.retryRoute.groupID, source: destination, dueMilliseconds: due)
+                let now = Date()
                 let records = group.map { delivery in
-                    KafkaRecordCodec.encode(delivery.message, attempt: delivery.attempt + 1, extraHeaders: routing.headers)
+                    KafkaRecordCodec.encode(
+                        delivery.message, attempt: delivery.attempt + 1, extraHeaders: routing.headers,
+                        republishedAt: now)
                 }
                 try await self.publisher.publishRecords(records, to: self.retryRoute.topic ?? destination)
             }
         case .deadLetter(let reason):
             guard let context = deliveries.first?.context else { return }
+            let now = Date()
             let records = deliveries.map { delivery in
                 KafkaRecordCodec.encode(
                     delivery.message,
@@ -75,7 +79,8 @@ final class KafkaDeliverySettler: DeliverySettler {
                         (WellKnownHeader.deadLetterSource, delivery.destination),
                         (WellKnownHeader.deadLetterGroup, context.group ?? ""),
                         (WellKnownHeader.deadLetterAttempt, String(delivery.attempt)),
-                    ])
+                    ],
+                    republishedAt: now)
             }
             try await self.publisher.publishRecords(records, to: context.deadLetterDestination)
         }

@@ -8,7 +8,8 @@ import MessageBus
 /// ``WellKnownHeader/correlationID``. The time is the record's create timestamp, which has the same millisecond
 /// precision as CloudEvents' optional ``WellKnownHeader/time`` (`ce_time`): that header is read when another
 /// producer sent it, but not written, since formatting and parsing it for every record cost more than the rest of
-/// the encoding. The delivery attempt of a requeued message travels in ``attemptHeader``. On consume these headers
+/// the encoding, except on a record that publishes a consumed message again (see `encode`'s `republishedAt`). The
+/// delivery attempt of a requeued message travels in ``attemptHeader``. On consume these headers
 /// are read back into the message and removed from its headers.
 enum KafkaRecordCodec {
     /// The header that carries the delivery attempt of a requeued record (absent on the first attempt).
@@ -45,8 +46,13 @@ enum KafkaRecordCodec {
     ///   - partition: An explicit partition (for keyless messages of one batch, which stay together).
     ///   - attempt: The delivery attempt to record, when above 1 (a requeue).
     ///   - extraHeaders: Headers appended after the message's own (dead-letter information).
+    ///   - republishedAt: For a record that publishes a consumed message again (a retry, a dead letter): the time
+    ///     of that, as the record timestamp, so that the topic's time-based retention counts from it rather than
+    ///     from the message's first publication; the message's own time then travels in `ce_time`, which decoding
+    ///     prefers.
     static func encode(
-        _ message: Message, partition: Int32? = nil, attempt: Int? = nil, extraHeaders: [(String, String)] = []
+        _ message: Message, partition: Int32? = nil, attempt: Int? = nil, extraHeaders: [(String, String)] = [],
+        republishedAt: Date? = nil
     ) -> KafkaOutgoingRecord {
         var headers: [(name: String, value: [UInt8])] = []
         for header in message.headers where !ownedHeaders.contains(header.name) {
@@ -58,12 +64,19 @@ enum KafkaRecordCodec {
         }
         if let attempt, attempt > 1 { headers.append((attemptHeader, Array(String(attempt).utf8))) }
         for (name, value) in extraHeaders { headers.append((name, Array(value.utf8))) }
+        var time = message.timestamp
+        if let republishedAt {
+            if let original = message.timestamp {
+                headers.append((WellKnownHeader.time, Array(RFC3339Time.format(original).utf8)))
+            }
+            time = republishedAt
+        }
         return KafkaOutgoingRecord(
             key: message.key.map { Array($0.utf8) },
             value: message.payload,
             messageID: message.id,
             headers: headers,
-            timestampMilliseconds: message.timestamp.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
+            timestampMilliseconds: time.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
             partition: partition)
     }
 
