@@ -5,6 +5,7 @@
 #   make demo                      the CLI demo on the in-memory backend
 #   make demo BACKENDS="memory kafka rabbitmq"   the demo on real brokers too (started and stopped)
 #   make bench                     MessageBus against raw librdkafka / rabbitmq-c and Python clients (release build)
+#   make bench-quick               the same table, smaller (under two minutes once built)
 #   make docs                      the DocC catalogs of MessageBus, MessageBusKafka and MessageBusRabbitMQ (warnings fail)
 #   make lint                      swift format lint with .swift-format's rules (scripts/lint.sh; about 5 s)
 #   make werror                    every target and test built with warnings as errors (own scratch path; 2-3 min)
@@ -23,7 +24,7 @@ BACKENDS ?=
 CHAOS_FLAGS ?=
 export SWIFT_FLAGS
 
-.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test lint werror tsan demo bench docs chaos clean-state
+.PHONY: help bootstrap brokers-start brokers-stop brokers-status build test lint werror tsan demo bench bench-quick docs chaos clean-state
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -78,6 +79,12 @@ demo: bootstrap
 # passed on (e.g. "--kafka-messages 500000", "--rounds 1", "--no-python", "--slow-consumer"; --help lists them).
 bench: bootstrap
 	@scripts/with-brokers.sh kafka rabbitmq -- $(SWIFT) run -c release $(SWIFT_FLAGS) messagebus-bench $(BENCH_FLAGS)
+
+# The same table, smaller (one round, a quarter of the messages, 2 s latency runs): under two minutes once built.
+bench-quick: bootstrap
+	@scripts/with-brokers.sh kafka rabbitmq -- $(SWIFT) run -c release $(SWIFT_FLAGS) messagebus-bench \
+		--rounds 1 --kafka-messages 50000 --rabbit-mq-messages 12500 --memory-messages 50000 \
+		--python-publish-messages 1000 --latency-seconds 2 $(BENCH_FLAGS)
 
 # DocC archives through swift-docc-plugin, one per module plus a combined one (the backends' pages link to the
 # facade's symbols, which only combined documentation resolves), under .build/plugins/Swift-DocC/outputs.
