@@ -72,29 +72,9 @@ extension AMQPConnectionOwner {
         self.consumerByChannel[channel] = consumer
     }
 
-    /// A channel number above the two fixed ones that no consumer uses, taken in turn from the numbers the
-    /// connection allows (at most 2047), not the lowest free one.
-    ///
-    /// A number closed a moment ago may still have frames waiting: `amqp_channel_close` queues every frame it
-    /// reads while it waits for `close-ok`, deliveries of the closed channel among them, and the owner reads them
-    /// after. A consumer opened at once on the same number took them as its own, so it settled the old channel's
-    /// delivery tags on the new channel, which the broker answers by closing it (406 unknown delivery tag). Taken
-    /// in turn, a number comes back only after every other one, long after its queued frames were read and dropped.
+    /// A channel number above the two fixed ones that no consumer uses, taken in turn (``ChannelNumberRotation``).
     func freeChannelNumber() -> UInt16 {
-        let first = Self.topologyChannel + 1
-        let negotiated = self.session?.channelMax ?? 0
-        let last = UInt16(min(negotiated > 0 ? negotiated : Self.channelRotationLimit, Self.channelRotationLimit))
-        if last >= first {
-            for _ in first...last {
-                let candidate = min(max(self.nextChannelNumber, first), last)
-                self.nextChannelNumber = candidate == last ? first : candidate + 1
-                if self.consumerByChannel[candidate] == nil { return candidate }
-            }
-        }
-        // Every number in turn is taken: the lowest free one above them (the broker refuses it beyond its limit).
-        var candidate = max(last, Self.topologyChannel) + 1
-        while self.consumerByChannel[candidate] != nil { candidate += 1 }
-        return candidate
+        self.channelNumbers.take(channelMax: self.session?.channelMax ?? 0) { self.consumerByChannel[$0] == nil }
     }
 
     /// Acknowledges, requeues or discards, using `multiple` for the longest run of oldest unsettled tags.

@@ -32,11 +32,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     /// Numbers every channel a consumer or poller opens (across connections), so that a delivery tag is only ever
     /// settled on the very channel opening that issued it.
     var lastChannelEpoch = 0
-    /// The channel number ``freeChannelNumber()`` tries next.
-    var nextChannelNumber: UInt16 = AMQPConnectionOwner.topologyChannel + 1
-    /// The highest channel number handed out in turn (RabbitMQ's default `channel_max`), which bounds the table
-    /// of consumers by channel.
-    static let channelRotationLimit = 2047
+    /// The consumer channel numbers, handed out in turn.
+    var channelNumbers = ChannelNumberRotation(first: AMQPConnectionOwner.topologyChannel + 1)
     let publisher = AMQPPublisher()
     /// The publishing decisions: confirm window, flushes, returns, deadlines, held publishes, recovery's republish.
     var machine: AMQPConnectionStateMachine
