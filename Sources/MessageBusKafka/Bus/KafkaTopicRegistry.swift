@@ -28,8 +28,8 @@ final class KafkaTopicRegistry: Sendable {
     /// - Parameters:
     ///   - lookupPatience: How long a lookup goes on trying while the cluster does not answer it (a broker down,
     ///     a leader moving): the time a publish may wait, so that a first publish to a topic fails for an
-    ///     unreachable cluster no earlier than any other publish would. At least one attempt of
-    ///     ``KafkaConfiguration/connectTimeout`` is made.
+    ///     unreachable cluster no earlier than any other publish would. Each attempt waits at most
+    ///     ``KafkaConfiguration/connectTimeout``, all of them together at most this.
     ///   - mockCluster: The mock cluster the client talks to; it creates topics through its own API
     ///     because it does not answer the Admin API's CreateTopics.
     init(
