@@ -56,7 +56,7 @@ package final class SpawnedProcess: Sendable {
     deinit {
         if self.exitStatus == nil {
             kill(self.pid, SIGKILL)
-            _ = self.waitForExitBlocking(limit: .seconds(10))
+            _ = self.exitStatusBlocking(within: .seconds(10))
         }
     }
 
@@ -86,7 +86,8 @@ package final class SpawnedProcess: Sendable {
     /// later, and this throws.
     package func waitForExit(limit: Duration) async throws -> Int32 {
         if let status = await self.exitStatus(within: limit) { return status }
-        throw self.stopped(after: limit)
+        await self.terminate(grace: .seconds(2))
+        throw SpawnedProcessFailure(description: "\(self.command) did not end within \(limit)")
     }
 
     /// The exit code once the process has ended, or `nil` if it still runs after `limit`.
@@ -108,8 +109,8 @@ package final class SpawnedProcess: Sendable {
         }
     }
 
-    /// ``waitForExit(limit:)`` blocking the calling thread, for code that runs on a dedicated thread.
-    package func waitForExitBlocking(limit: Duration) -> Int32? {
+    /// ``exitStatus(within:)`` blocking the calling thread, for code that runs on a dedicated thread.
+    package func exitStatusBlocking(within limit: Duration) -> Int32? {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if let status = self.exitStatus { return status }
@@ -118,14 +119,13 @@ package final class SpawnedProcess: Sendable {
         return nil
     }
 
-    /// Ends a process that ran past `limit` and returns the error that says so.
-    private func stopped(after limit: Duration) -> SpawnedProcessFailure {
+    /// ``terminate(grace:)`` with a two-second grace, blocking the calling thread.
+    private func terminateBlocking() {
         self.send(SIGTERM)
-        if self.waitForExitBlocking(limit: .seconds(2)) == nil {
+        if self.exitStatusBlocking(within: .seconds(2)) == nil {
             self.send(SIGKILL)
-            _ = self.waitForExitBlocking(limit: .seconds(10))
+            _ = self.exitStatusBlocking(within: .seconds(10))
         }
-        return SpawnedProcessFailure(description: "\(self.command) did not end within \(limit)")
     }
 
     /// Runs `executable` to its end on the calling thread, standard output and error into one text; after `limit`
@@ -137,11 +137,11 @@ package final class SpawnedProcess: Sendable {
             .appendingPathComponent("messagebus-child-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let process = try SpawnedProcess(executable, arguments, output: outputPath)
-        let status = process.waitForExitBlocking(limit: limit)
+        let status = process.exitStatusBlocking(within: limit)
+        if status == nil { process.terminateBlocking() }
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard let status else {
-            let failure = process.stopped(after: limit)
-            throw SpawnedProcessFailure(description: "\(failure.description): \(output)")
+            throw SpawnedProcessFailure(description: "\(process.command) did not end within \(limit): \(output)")
         }
         return (status, output)
     }

@@ -6,16 +6,11 @@ import Foundation
 ///
 /// A call never waits for another: when every thread is busy a new one starts, because a blocking call may wait
 /// for another one (a destroy waits for the lookups on its handle to leave), and a bounded pool could deadlock on
-/// that. How many threads exist is bounded by how many calls run at once; a thread idle for ``idleLifetime`` ends,
-/// so a burst leaves nothing behind.
+/// that. How many threads exist is bounded by how many calls run at once; a thread idle for its idle lifetime
+/// ends, so a burst leaves nothing behind.
 package final class BlockingCallThreads: @unchecked Sendable {
     /// The threads every backend shares.
     package static let shared = BlockingCallThreads()
-
-    /// How long a thread waits for its next call before it ends: long enough for the calls of one operation (a
-    /// lookup, then a creation, then a lookup) to share a thread, short enough that the threads of a burst are gone
-    /// a moment later.
-    package let idleLifetime: Duration
 
     // Guarded by `condition`: the calls no thread has taken yet, the threads not running a call (waiting for one
     // or starting), and all threads.
@@ -24,10 +19,13 @@ package final class BlockingCallThreads: @unchecked Sendable {
     private var available = 0
     private var threads = 0
 
+    /// How long, in seconds, a thread waits for its next call before it ends.
     private let idleSeconds: Double
 
+    /// - Parameter idleLifetime: How long a thread waits for its next call before it ends: long enough for the
+    ///   calls of one operation (a lookup, then a creation, then a lookup) to share a thread, short enough that the
+    ///   threads of a burst are gone a moment later.
     package init(idleLifetime: Duration = .seconds(1)) {
-        self.idleLifetime = idleLifetime
         let (seconds, attoseconds) = idleLifetime.components
         self.idleSeconds = Double(seconds) + Double(attoseconds) / 1e18
     }

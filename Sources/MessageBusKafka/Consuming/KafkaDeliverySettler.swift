@@ -57,10 +57,10 @@ final class KafkaDeliverySettler: DeliverySettler {
             break
         case .requeue, .retry:
             let delay = outcome.redeliveryDelay ?? .zero
-            let due = delay > .zero ? Int64((Date().timeIntervalSince1970 * 1000).rounded(.up)) + Self.milliseconds(delay) : nil
+            let now = Date()
+            let due = delay > .zero ? Int64((now.timeIntervalSince1970 * 1000).rounded(.up)) + Self.milliseconds(delay) : nil
             for (destination, group) in Self.byDestination(deliveries) {
                 let routing = KafkaRetryRouting(group: self.retryRoute.groupID, source: destination, dueMilliseconds: due)
-                let now = Date()
                 let records = group.map { delivery in
                     KafkaRecordCodec.encode(
                         delivery.message, attempt: delivery.attempt + 1, extraHeaders: routing.headers,
