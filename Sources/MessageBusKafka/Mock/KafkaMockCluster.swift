@@ -79,6 +79,11 @@ public final class KafkaMockCluster: Sendable {
 
     /// Takes broker `id` down: its connections close and it refuses new ones; leadership does not move.
     ///
+    /// librdkafka keeps the broker's port by binding a fresh listener to it at once, and aborts the whole process
+    /// when that bind fails (another socket took the port meanwhile). Tests that run beside other work should cut
+    /// connections with ``KafkaProtocolError/connectionClosed`` or stall the broker with
+    /// ``setRoundTripTime(of:to:)`` instead.
+    ///
     /// - Throws: ``/MessageBus/MessageBusError/Code/closed`` after ``shutdown()``; a broker error for an unknown
     ///   broker.
     public func setBrokerDown(_ id: Int32) async throws {

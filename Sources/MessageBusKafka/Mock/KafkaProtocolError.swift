@@ -8,6 +8,9 @@ public struct KafkaProtocolError: Sendable, Hashable, RawRepresentable {
         self.rawValue = rawValue
     }
 
+    /// librdkafka's own `_TRANSPORT` (-195), which no broker sends: the mock cluster closes the connection the
+    /// request came on, as a broker that crashed or a network that cut it would. The client reconnects and retries.
+    public static let connectionClosed = KafkaProtocolError(rawValue: -195)
     /// NOT_LEADER_OR_FOLLOWER (6): retriable; the client refreshes metadata.
     public static let notLeaderOrFollower = KafkaProtocolError(rawValue: 6)
     /// REQUEST_TIMED_OUT (7): retriable.
