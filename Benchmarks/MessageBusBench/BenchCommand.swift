@@ -56,6 +56,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds a consumer may wait for its messages before its row fails.")
     var timeout = 180
 
+    @Option(name: .customLong("case"), help: "Runs only the Kafka and RabbitMQ cases whose name contains this text (repeatable).")
+    var cases: [String] = []
+
     @Flag(help: "Also run the slow-consumer case: RSS samples while a 10x slower handler works through a backlog.")
     var slowConsumer = false
 
@@ -84,7 +87,8 @@ struct BenchCommand: AsyncParsableCommand {
             python: PythonClient(interpreter: self.python, disabled: self.noPython, timeout: timeout + .seconds(60)),
             pythonPublishMessages: self.pythonPublishMessages,
             latency: self.latencySeconds > 0
-                ? LatencySchedule(messages: self.latencyRate * self.latencySeconds, rate: self.latencyRate) : nil)
+                ? LatencySchedule(messages: self.latencyRate * self.latencySeconds, rate: self.latencyRate) : nil,
+            cases: self.cases)
         print(
             "messagebus-bench: \(self.size)-byte payloads, \(self.rounds) round(s); librdkafka "
                 + "\(String(cString: rd_kafka_version_str())), rabbitmq-c \(String(cString: amqp_version())), "

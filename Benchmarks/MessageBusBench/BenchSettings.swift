@@ -11,6 +11,13 @@ struct BenchSettings: Sendable {
     var pythonPublishMessages: Int
     /// The latency cases' schedule; `nil` skips them.
     var latency: LatencySchedule?
+    /// Texts a case's name must contain one of to run (every case runs when empty): for profiling one case.
+    var cases: [String] = []
+
+    /// Whether the case named `name` runs.
+    func includes(_ name: String) -> Bool {
+        self.cases.isEmpty || self.cases.contains { name.contains($0) }
+    }
 
     /// A destination name no earlier case or run used: each case gets its own topic, exchange and queues.
     static func uniqueName(_ prefix: String) -> String {

@@ -14,16 +14,22 @@ struct KafkaBench {
     }
 
     func run(into table: inout BenchTable) async {
-        table.add(await self.consumeCase("consume for-await + ack() each", .forAwaitAckEach))
-        table.add(await self.consumeCase("consume receive(max: 100) + ackAll()", .receiveAckAll(max: 100)))
-        table.add(await self.publishCase("send(fresh message) each + flush()", .sendEachThenFlush, batch: nil, target: 0.95))
-        table.add(await self.publishCase("publish(contentsOf: 1,000 fresh) repeated", .confirmedBatches(1000), batch: 1000))
+        let consumeEach = "consume for-await + ack() each", consumeBatches = "consume receive(max: 100) + ackAll()"
+        let send = "send(fresh message) each + flush()", publish = "publish(contentsOf: 1,000 fresh) repeated"
+        if self.settings.includes(consumeEach) { table.add(await self.consumeCase(consumeEach, .forAwaitAckEach)) }
+        if self.settings.includes(consumeBatches) { table.add(await self.consumeCase(consumeBatches, .receiveAckAll(max: 100))) }
+        if self.settings.includes(send) {
+            table.add(await self.publishCase(send, .sendEachThenFlush, batch: nil, target: 0.95))
+        }
+        if self.settings.includes(publish) { table.add(await self.publishCase(publish, .confirmedBatches(1000), batch: 1000)) }
         table.note(
             "kafka: MessageBus runs on kafka://\(self.brokers) with default settings; raw C and python use the same "
                 + "librdkafka properties (acks=all, idempotent, linger.ms=5, fetch.wait.max.ms=10, offsets stored "
                 + "per processed record, auto-commit every 1 s); the raw and python consumer loops are the same in "
                 + "both consume cases")
-        if let schedule = self.settings.latency { table.add(await self.latencyCase(schedule)) }
+        if let schedule = self.settings.latency, self.settings.includes("latency") {
+            table.add(await self.latencyCase(schedule))
+        }
     }
 
     private func consumeCase(_ name: String, _ consumption: BusWorkload.Consumption) async -> ThroughputCase {

@@ -16,18 +16,28 @@ struct RabbitMQBench {
         for queueType in self.queueTypes {
             let workload = BusWorkload(
                 url: self.address.busURL(queueType: queueType), payload: self.settings.payload, timeout: self.settings.timeout)
-            table.add(await self.consumeCase(workload, "\(queueType): consume for-await + ack() each", .forAwaitAckEach, ackEvery: 1))
-            table.add(
-                await self.consumeCase(workload, "\(queueType): consume receive(max: 100) + ackAll()", .receiveAckAll(max: 100), ackEvery: 100))
-            table.add(
-                await self.publishCase(
-                    workload, "\(queueType): publish(contentsOf: 1,000 fresh)", .confirmedBatches(1000), raw: .batches(1000),
-                    python: true))
-            table.add(
-                await self.publishCase(
-                    workload, "\(queueType): send(fresh message) each + flush()", .sendEachThenFlush,
-                    raw: .window(RawRabbitMQ.messageBusConfirmWindow), python: false))
-            if let schedule = self.settings.latency { table.add(await self.latencyCase(workload, queueType, schedule)) }
+            let consumeEach = "\(queueType): consume for-await + ack() each"
+            let consumeBatches = "\(queueType): consume receive(max: 100) + ackAll()"
+            let publish = "\(queueType): publish(contentsOf: 1,000 fresh)"
+            let send = "\(queueType): send(fresh message) each + flush()"
+            if self.settings.includes(consumeEach) {
+                table.add(await self.consumeCase(workload, consumeEach, .forAwaitAckEach, ackEvery: 1))
+            }
+            if self.settings.includes(consumeBatches) {
+                table.add(await self.consumeCase(workload, consumeBatches, .receiveAckAll(max: 100), ackEvery: 100))
+            }
+            if self.settings.includes(publish) {
+                table.add(
+                    await self.publishCase(workload, publish, .confirmedBatches(1000), raw: .batches(1000), python: true))
+            }
+            if self.settings.includes(send) {
+                table.add(
+                    await self.publishCase(
+                        workload, send, .sendEachThenFlush, raw: .window(RawRabbitMQ.messageBusConfirmWindow), python: false))
+            }
+            if let schedule = self.settings.latency, self.settings.includes("\(queueType): latency") {
+                table.add(await self.latencyCase(workload, queueType, schedule))
+            }
         }
         table.note(
             "rabbitmq: persistent messages with a message id and timestamp on every side; consumers use prefetch "

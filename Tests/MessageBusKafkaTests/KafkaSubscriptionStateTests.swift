@@ -18,19 +18,24 @@ struct KafkaSubscriptionStateTests {
         backend: "kafka", destination: "orders", group: "billing", options: SubscriptionOptions(),
         configuration: MessageBusConfiguration(), settler: UnusedSettler(), logger: Logger(label: "test"))
 
-    private func deliveries(partition: Int32, offsets: Range<Int64>, firstTag: UInt64) -> [Delivery] {
-        offsets.enumerated().map { index, offset in
-            Delivery(
-                message: Message(text: "\(offset)"), attempt: 1, tag: firstTag + UInt64(index),
-                position: DeliveryPosition(partition: partition, offset: offset), context: self.context)
+    /// Polled records as the consumer thread hands them on (each payload its offset in decimal).
+    private func deliveries(partition: Int32, offsets: Range<Int64>, firstTag: UInt64) -> [KafkaPendingDelivery] {
+        var builder = KafkaRecordBytes.Builder(capacity: 64)
+        let payloads = offsets.map { offset in Array(String(offset).utf8).withUnsafeBytes { builder.append($0) } }
+        let bytes = builder.finish()
+        return zip(offsets, payloads).enumerated().map { index, record in
+            KafkaPendingDelivery(
+                bytes: bytes, fields: KafkaRecordFields(payload: record.1), attempt: 1, tag: firstTag + UInt64(index),
+                partition: KafkaTopicPartition(topic: "orders", partition: partition), offset: record.0,
+                positionNamesTopic: false, context: self.context)
         }
     }
 
-    /// Acknowledges `deliveries` and takes what the consumer thread would store next.
+    /// Acknowledges `deliveries` (handed out) and takes what the consumer thread would store next.
     private func acknowledged(
-        _ state: inout KafkaSubscriptionState, _ deliveries: [Delivery]
+        _ state: inout KafkaSubscriptionState, _ deliveries: [KafkaPendingDelivery]
     ) -> [(KafkaTopicPartition, Int64)] {
-        state.acknowledge(deliveries)
+        state.acknowledge(deliveries.map { $0.delivery() })
         return state.takeOffsetsToStore()
     }
 
@@ -88,7 +93,7 @@ struct KafkaSubscriptionStateTests {
         let second = self.deliveries(partition: 1, offsets: 0..<2, firstTag: 4)
         state.track(first + second)
         state.outstandingCount += state.take(5).count
-        for delivery in first + second { state.acknowledge([delivery]) }
+        for delivery in first + second { state.acknowledge([delivery.delivery()]) }
         let stored = state.takeOffsetsToStore()
         #expect(stored.count == 2)
         #expect(stored.contains { $0.0 == self.p0 && $0.1 == 3 })
@@ -98,7 +103,7 @@ struct KafkaSubscriptionStateTests {
         let more = self.deliveries(partition: 0, offsets: 3..<5, firstTag: 6)
         state.track(more)
         state.outstandingCount += state.take(2).count
-        state.acknowledge(more)
+        state.acknowledge(more.map { $0.delivery() })
         state.revoke([self.p0])
         #expect(state.takeOffsetsToStore().isEmpty)
     }
@@ -109,6 +114,17 @@ struct KafkaSubscriptionStateTests {
         state.partitions[self.p0] = .init(tagFloor: 0)
         state.track(self.deliveries(partition: 1, offsets: 0..<3, firstTag: 1) + self.deliveries(partition: 0, offsets: 0..<2, firstTag: 4))
         #expect(state.bufferedCount == 2)
-        #expect(state.buffer.allSatisfy { $0.position?.partition == 0 })
+        #expect(state.buffer.allSatisfy { $0.partition.partition == 0 })
+    }
+
+    @Test("a buffered record becomes its delivery when taken: payload, position and tag from the shared bytes")
+    func pendingDeliveryMaterialises() {
+        let pending = self.deliveries(partition: 3, offsets: 41..<43, firstTag: 7)
+        let delivery = pending[1].delivery()
+        #expect(delivery.message.text == "42")
+        #expect(delivery.message.id == "orders-3-42")  // no ce_id: the record's position names it
+        #expect(delivery.position == DeliveryPosition(partition: 3, offset: 42))
+        #expect(delivery.tag == 8)
+        #expect(pending[0].delivery().message.text == "41")
     }
 }

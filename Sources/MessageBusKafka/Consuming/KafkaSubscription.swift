@@ -73,8 +73,14 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         self.state.withLock { $0.bufferedCount + $0.outstandingCount }
     }
 
+    /// Takes up to `max` deliveries, waiting up to `timeout` for the first; their messages are made here, on the
+    /// receiving task, not on the consumer thread (see ``KafkaRecordBytes``).
     func receive(max: Int, timeout: Duration?) async throws -> [Delivery]? {
-        let immediate: [Delivery]?? = self.state.withLock { state in
+        try await self.receivePending(max: max, timeout: timeout)?.map { $0.delivery() }
+    }
+
+    private func receivePending(max: Int, timeout: Duration?) async throws -> [KafkaPendingDelivery]? {
+        let immediate: [KafkaPendingDelivery]?? = self.state.withLock { state in
             if state.bufferedCount > 0 { return .some(self.handOut(max, from: &state)) }
             if state.isClosed { return .some(nil) }
             return nil
@@ -89,14 +95,14 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             return state.nextWaiterID
         }
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<[Delivery]?, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<[KafkaPendingDelivery]?, Never>) in
                 let timer = timeout.map { timeout in
                     Task {
                         try? await Task.sleep(for: timeout)
                         if !Task.isCancelled { self.expireWaiter(id) }
                     }
                 }
-                let now: [Delivery]?? = self.state.withLock { state in
+                let now: [KafkaPendingDelivery]?? = self.state.withLock { state in
                     if state.bufferedCount > 0 { return .some(self.handOut(max, from: &state)) }
                     if state.isClosed { return .some(nil) }
                     state.waiters.append(.init(id: id, max: max, continuation: continuation, timer: timer))
@@ -131,7 +137,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     /// With acknowledgements, handing out frees no room (buffered deliveries become outstanding ones). Without them
     /// (at-most-once), what is handed out is done, and a consumer thread waiting for room is woken when the room
     /// reaches its refill mark.
-    private func handOut(_ max: Int, from state: inout KafkaSubscriptionState) -> [Delivery] {
+    private func handOut(_ max: Int, from state: inout KafkaSubscriptionState) -> [KafkaPendingDelivery] {
         let before = state.bufferedCount + state.outstandingCount
         let taken = state.take(max)
         if self.requiresAcknowledgement {
@@ -265,9 +271,9 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         return perTopic ?? self.context
     }
 
-    func received(_ deliveries: [Delivery], builtBy builder: KafkaDeliveryBuilder) {
-        self.lastTag.store(builder.lastTag, ordering: .relaxed)
-        let handoffs = self.state.withLock { state -> [(KafkaSubscriptionState.Waiter, [Delivery])] in
+    func received(_ deliveries: [KafkaPendingDelivery], lastTag: UInt64) {
+        self.lastTag.store(lastTag, ordering: .relaxed)
+        let handoffs = self.state.withLock { state -> [(KafkaSubscriptionState.Waiter, [KafkaPendingDelivery])] in
             guard !state.isClosed else { return [] }
             if self.requiresAcknowledgement {
                 state.track(deliveries)
@@ -275,7 +281,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
                 state.buffer.append(contentsOf: deliveries)
             }
             defer { self.publishInFlight(state) }
-            var handoffs: [(KafkaSubscriptionState.Waiter, [Delivery])] = []
+            var handoffs: [(KafkaSubscriptionState.Waiter, [KafkaPendingDelivery])] = []
             while state.bufferedCount > 0, !state.waiters.isEmpty {
                 let waiter = state.waiters.removeFirst()
                 handoffs.append((waiter, self.handOut(waiter.max, from: &state)))

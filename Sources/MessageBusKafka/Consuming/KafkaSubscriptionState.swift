@@ -45,13 +45,13 @@ struct KafkaSubscriptionState {
     struct Waiter {
         var id: UInt64
         var max: Int
-        var continuation: CheckedContinuation<[Delivery]?, Never>
+        var continuation: CheckedContinuation<[KafkaPendingDelivery]?, Never>
         /// Ends the wait with nothing when the receive timeout passes; cancelled once the waiter is served.
         var timer: Task<Void, Never>?
     }
 
     /// Polled and not yet handed out, in poll order.
-    var buffer: [Delivery] = []
+    var buffer: [KafkaPendingDelivery] = []
     /// Where `buffer` starts (consumed prefixes are dropped lazily).
     var bufferStart = 0
     /// Handed out and unsettled (only when the guarantee needs acknowledgements).
@@ -71,7 +71,7 @@ struct KafkaSubscriptionState {
     var bufferedCount: Int { self.buffer.count - self.bufferStart }
 
     /// Takes up to `max` buffered deliveries.
-    mutating func take(_ max: Int) -> [Delivery] {
+    mutating func take(_ max: Int) -> [KafkaPendingDelivery] {
         let end = min(self.buffer.count, self.bufferStart + max)
         let taken = Array(self.buffer[self.bufferStart..<end])
         self.bufferStart = end
@@ -84,10 +84,10 @@ struct KafkaSubscriptionState {
 
     /// Buffers the deliveries of assigned partitions and records them as delivered in their trackers. Deliveries
     /// of a partition revoked while they were polled are dropped: they belong to another member now.
-    mutating func track(_ deliveries: [Delivery]) {
-        Self.forEachRun(of: deliveries) { key, run in
+    mutating func track(_ deliveries: [KafkaPendingDelivery]) {
+        Self.forEachRun(of: deliveries, key: \.partition, sameRun: { $0.partition == $1.partition }) { key, run in
             guard self.partitions[key] != nil else { return }
-            self.partitions[key]?.tracker.delivered(run.lazy.map { $0.position?.offset ?? 0 })
+            self.partitions[key]?.tracker.delivered(run.lazy.map(\.offset))
             self.buffer.append(contentsOf: run)
         }
     }
@@ -96,7 +96,9 @@ struct KafkaSubscriptionState {
     /// still outstanding there; the committable offsets that advanced wait in their partitions for
     /// ``takeOffsetsToStore()``.
     mutating func acknowledge(_ deliveries: [Delivery]) {
-        Self.forEachRun(of: deliveries) { key, run in self.acknowledge(run, of: key) }
+        Self.forEachRun(of: deliveries, key: KafkaTopicPartition.init(of:), sameRun: Self.sameRun) { key, run in
+            self.acknowledge(run, of: key)
+        }
     }
 
     /// ``acknowledge(_:)`` for one delivery: the common case of `ack()` in a consume loop, without an array.
@@ -129,31 +131,33 @@ struct KafkaSubscriptionState {
     /// Calls `body` for each run of consecutive deliveries from the same partition, so that the partition table is
     /// looked up (its key hashed and compared) once per run rather than once per delivery: polls and
     /// acknowledgements come in such runs.
-    private static func forEachRun(
-        of deliveries: [Delivery], _ body: (KafkaTopicPartition, ArraySlice<Delivery>) -> Void
+    private static func forEachRun<Element>(
+        of deliveries: [Element], key: (Element) -> KafkaTopicPartition?, sameRun: (Element, Element) -> Bool,
+        _ body: (KafkaTopicPartition, ArraySlice<Element>) -> Void
     ) {
         var start = deliveries.startIndex
         while start < deliveries.endIndex {
             let first = deliveries[start]
             var end = start + 1
-            while end < deliveries.endIndex, deliveries[end].position?.partition == first.position?.partition,
-                deliveries[end].context === first.context, deliveries[end].position?.topic == first.position?.topic
-            {
-                end += 1
-            }
-            if let key = KafkaTopicPartition(of: first) {
+            while end < deliveries.endIndex, sameRun(deliveries[end], first) { end += 1 }
+            if let key = key(first) {
                 body(key, deliveries[start..<end])
             }
             start = end
         }
     }
 
+    /// Whether two handed-out deliveries are of the same partition, compared without building their keys.
+    private static func sameRun(_ one: Delivery, _ other: Delivery) -> Bool {
+        one.position?.partition == other.position?.partition && one.context === other.context
+            && one.position?.topic == other.position?.topic
+    }
+
     /// The lowest buffered (polled, not yet handed out) offset of each partition with buffered deliveries.
     func lowestBufferedOffsets() -> [KafkaTopicPartition: Int64] {
         var lowest: [KafkaTopicPartition: Int64] = [:]
         for delivery in self.buffer[self.bufferStart...] {
-            guard let key = KafkaTopicPartition(of: delivery), let offset = delivery.position?.offset else { continue }
-            lowest[key] = min(lowest[key] ?? offset, offset)
+            lowest[delivery.partition] = min(lowest[delivery.partition] ?? delivery.offset, delivery.offset)
         }
         return lowest
     }
@@ -168,10 +172,7 @@ struct KafkaSubscriptionState {
             }
         }
         let before = self.bufferedCount
-        let kept = self.buffer[self.bufferStart...].filter { delivery in
-            guard let key = KafkaTopicPartition(of: delivery) else { return true }
-            return !revoked.contains(key)
-        }
+        let kept = self.buffer[self.bufferStart...].filter { !revoked.contains($0.partition) }
         self.buffer = Array(kept)
         self.bufferStart = 0
         // A tracker counts its buffered deliveries as well as its handed-out ones; only the latter are outstanding.

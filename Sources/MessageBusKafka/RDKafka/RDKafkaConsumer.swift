@@ -177,13 +177,18 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// Commits the ledgers of `partitions` (every changed one when `nil`) with their offsets, so that the next
     /// member counts what this one handed out. librdkafka commits a stored offset only when it advanced, so a
     /// ledger that changed without an acknowledgement is committed here.
-    private func commitLedgers(_ partitions: [KafkaTopicPartition]? = nil, async: Bool) {
+    ///
+    /// Synchronously: librdkafka retries a commit that met a lost coordinator, and an asynchronous one could so
+    /// land after a later commit of a newer offset (the one a revoke or close makes) and move the group back,
+    /// redelivering what was acknowledged. Under a steady flow of acknowledgements ledgers ride along with the
+    /// stored offsets, so this runs only for records handed out and left unsettled for a while.
+    private func commitLedgers(_ partitions: [KafkaTopicPartition]? = nil) {
         self.ledgersCommittedAt = .now
         let commits = self.ledgers.toCommit(partitions)
         guard !commits.isEmpty else { return }
         let list = Self.makeList(commits)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let error = rd_kafka_commit(self.client.pointer, list, async ? 1 : 0)
+        let error = rd_kafka_commit(self.client.pointer, list, 0)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR__NO_OFFSET {
             self.logger.debug("committing delivery counts: \(RDKafkaError.text(error))")
         }
@@ -281,7 +286,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             if !self.held.isEmpty { self.releaseDuePartitions() }
             self.storeAcknowledgedOffsets()
             if !self.ledgers.changed.isEmpty, ContinuousClock.now - self.ledgersCommittedAt >= Self.ledgerCommitInterval {
-                self.commitLedgers(async: true)
+                self.commitLedgers()
             }
             if ContinuousClock.now - self.lagSampledAt >= Self.lagSampleInterval { self.sampleLag() }
             if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
@@ -337,9 +342,14 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     }
 
     private func handle(_ messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>) {
-        var builder = self.owner?.deliveryBuilder()
-        var deliveries: [Delivery] = []
-        deliveries.reserveCapacity(messages.count)
+        guard var builder = self.owner?.deliveryBuilder() else {
+            // The subscription is closing: nothing is handed on, but errors are still reported.
+            for case let message? in messages {
+                if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR { self.report(message.pointee.err) }
+                rd_kafka_message_destroy(message)
+            }
+            return
+        }
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
         // The run of records handed out from one partition, noted in its ledger once the run ends.
         var run: (partition: KafkaTopicPartition, first: Int64, last: Int64)?
@@ -358,7 +368,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             }
             // The rest of a held partition's batch comes again once its retry record is due.
             if !self.held.isEmpty, self.held[partition] != nil { continue }
-            let decoded = KafkaRecordCodec.decode(view)
+            let decoded = KafkaRecordCodec.decode(view, into: &builder.bytes)
             if let retry = decoded.retry {
                 // Another group's retry record: not for this group (its offset is a gap in the bookkeeping).
                 guard retry.group == nil || retry.group == self.settings.groupID else { continue }
@@ -367,8 +377,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                     continue
                 }
             }
-            guard let delivery = builder?.delivery(
-                of: decoded.message, attempt: decoded.attempt + self.ledgers.earlierDeliveries(of: view.offset, in: partition),
+            guard builder.add(
+                decoded.fields, attempt: decoded.attempt + self.ledgers.earlierDeliveries(of: view.offset, in: partition),
                 partition: partition, offset: view.offset, source: decoded.retry?.source)
             else { continue }
             if self.tracksLedgers {
@@ -379,17 +389,15 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                     run = (partition, view.offset, view.offset)
                 }
             }
-            deliveries.append(delivery)
-            if deliveries.count == Self.handOffChunk, !self.settings.commitBeforeDelivery, let builder {
+            if builder.count == Self.handOffChunk, !self.settings.commitBeforeDelivery {
                 // Handed on in chunks while the rest of the batch is decoded, so the receiving task works on the
                 // first records instead of waiting for the whole batch (both sides then run at once).
-                self.owner?.received(deliveries, builtBy: builder)
-                deliveries.removeAll(keepingCapacity: true)
+                self.owner?.received(builder.take(), lastTag: builder.lastTag)
             }
             if self.settings.commitBeforeDelivery { nextOffsets[partition] = max(nextOffsets[partition] ?? 0, view.offset + 1) }
         }
         if let run { self.ledgers.handedOut(run.partition, from: run.first, through: run.last) }
-        guard let builder, !deliveries.isEmpty else { return }
+        guard builder.count > 0 else { return }
         if !nextOffsets.isEmpty {
             let list = Self.makeList(nextOffsets.map { ($0.key, $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -398,7 +406,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 self.logger.debug("commit before delivery failed: \(RDKafkaError.text(error))")
             }
         }
-        self.owner?.received(deliveries, builtBy: builder)
+        self.owner?.received(builder.take(), lastTag: builder.lastTag)
     }
 
     /// Reports the lag of the assignment: per partition, the high watermark librdkafka last saw less the position
@@ -550,7 +558,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             if self.tracksLedgers {
                 // Then what this member handed out, so the next one counts it (after the offsets: a later commit
                 // of the same offset keeps this metadata).
-                self.commitLedgers(list, async: false)
+                self.commitLedgers(list)
                 for partition in list { self.ledgers.revoked(partition) }
             }
             if cooperative {

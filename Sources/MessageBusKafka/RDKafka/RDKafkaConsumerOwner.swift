@@ -10,8 +10,8 @@ protocol RDKafkaConsumerOwner: AnyObject, Sendable {
     func takeOffsetsToStore() -> [(KafkaTopicPartition, Int64)]
     /// A builder for the deliveries of the next poll; `nil` once the subscription is closed.
     func deliveryBuilder() -> KafkaDeliveryBuilder?
-    /// Deliveries made by `builder` from one poll, in poll order.
-    func received(_ deliveries: [Delivery], builtBy builder: KafkaDeliveryBuilder)
+    /// Deliveries of one poll, in poll order; `lastTag` is the tag of the last delivery the builder made.
+    func received(_ deliveries: [KafkaPendingDelivery], lastTag: UInt64)
     /// Partitions were assigned (and their start offsets resolved): deliveries from them may follow.
     func assigned(_ partitions: [KafkaTopicPartition])
     /// Partitions are being revoked: drop their buffered deliveries before they move to another member.

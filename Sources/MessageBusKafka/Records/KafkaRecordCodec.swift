@@ -39,6 +39,16 @@ enum KafkaRecordCodec {
         var retry: KafkaRetryRouting?
     }
 
+    /// What ``decode(_:into:)`` reads from a record: where its message is, and what the consumer acts on.
+    struct DecodedFields {
+        /// Where the message's properties are in the bytes the record was decoded into.
+        var fields: KafkaRecordFields
+        /// The delivery attempt: 1 unless the record is a redelivery.
+        var attempt: Int
+        /// Set on a retry record: who it is for, where it came from and when it is due.
+        var retry: KafkaRetryRouting?
+    }
+
     /// The record for `message`.
     ///
     /// - Parameters:
@@ -82,22 +92,32 @@ enum KafkaRecordCodec {
 
     /// The message a consumed record carries, its delivery attempt (1 unless the record is a redelivery) and, on a
     /// retry record, its routing.
-    ///
-    /// Runs for every consumed record, so the owned headers are recognised by their bytes and read without an
-    /// intermediate `String` or array; only the application's own headers are copied into the message.
     static func decode(_ record: some KafkaConsumedRecord) -> Decoded {
-        var headers = MessageHeaders()
-        var id: String?
-        var contentType: String?
-        var correlationID: String?
+        var bytes = KafkaRecordBytes.Builder(capacity: 256)
+        let decoded = Self.decode(record, into: &bytes)
+        let message = decoded.fields.message(
+            in: bytes.finish(), topic: record.topic, partition: record.partition, offset: record.offset)
+        return Decoded(message: message, attempt: decoded.attempt, retry: decoded.retry)
+    }
+
+    /// Copies what a consumed record's message is made of into `bytes` and returns where it is, with the record's
+    /// delivery attempt and, on a retry record, its routing.
+    ///
+    /// Runs for every consumed record on the consumer thread, so it allocates nothing per record (unless the
+    /// record carries headers of the application's own): the owned headers are recognised by their bytes, numbers
+    /// and times read in place, and strings are made later, by ``KafkaRecordFields/message(in:)``.
+    static func decode(_ record: some KafkaConsumedRecord, into bytes: inout KafkaRecordBytes.Builder) -> DecodedFields {
+        var fields = KafkaRecordFields(
+            payload: record.withValue { bytes.append($0) },
+            key: record.withKey { $0.map { bytes.append($0) } })
         var time: Date?
         var attempt = 1
         var retry: KafkaRetryRouting?
         record.forEachHeader { name, value in
             switch OwnedHeader(name) {
-            case .id: id = String(decoding: value, as: UTF8.self)
-            case .contentType: contentType = String(decoding: value, as: UTF8.self)
-            case .correlationID: correlationID = String(decoding: value, as: UTF8.self)
+            case .id: fields.id = bytes.append(value)
+            case .contentType: fields.contentType = bytes.append(value)
+            case .correlationID: fields.correlationID = bytes.append(value)
             case .time: time = RFC3339Time.parse(value)
             case .attempt: attempt = max(1, Self.decimal(value) ?? 1)
             case .retryGroup: retry = retry ?? KafkaRetryRouting(); retry?.group = String(decoding: value, as: UTF8.self)
@@ -105,18 +125,11 @@ enum KafkaRecordCodec {
             case .retryAt:
                 retry = retry ?? KafkaRetryRouting()
                 retry?.dueMilliseconds = Self.decimal(value).map(Int64.init)
-            case nil: headers.append(MessageHeader(name: String(decoding: name, as: UTF8.self), value: Array(value)))
+            case nil: fields.headers.append((bytes.append(name), bytes.append(value)))
             }
         }
-        let message = Message(
-            payload: record.withValue { Array($0) },
-            key: record.withKey { $0.map { String(decoding: $0, as: UTF8.self) } },
-            headers: headers,
-            id: id ?? "\(record.topic)-\(record.partition)-\(record.offset)",
-            timestamp: time ?? record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-            contentType: contentType,
-            correlationID: correlationID)
-        return Decoded(message: message, attempt: attempt, retry: retry)
+        fields.timestamp = time ?? record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        return DecodedFields(fields: fields, attempt: attempt, retry: retry)
     }
 
     /// The headers the codec reads back into message properties, recognised by their bytes.
