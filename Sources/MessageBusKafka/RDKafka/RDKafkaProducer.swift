@@ -6,16 +6,19 @@ import Logging
 /// A librdkafka producer with its own poll thread, which serves delivery reports and hands them to the waiting
 /// batches: no Swift task polls, and no cooperative thread ever blocks in librdkafka.
 final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
-    /// What the fire-and-forget path has outstanding: the records given to ``send(_:to:)`` without a delivery report
-    /// yet, the first failure since the last flush, and the tasks waiting in ``flushSent()``.
+    /// The fire-and-forget path's first failure since the last flush, and the tasks waiting in ``flushSent()``.
     private struct SendState {
-        var outstanding = 0
         var firstError: MessageBusError?
         var waiters = AsyncWaiters<Void>()
     }
 
     let client: RDKafkaClient
     private let sendState = Mutex(SendState())
+    /// The records given to ``send(_:to:deadline:)`` without a delivery report yet. Atomic, not under
+    /// `sendState`'s lock: every send adds to it and every delivery report takes from it, and a lock shared by the
+    /// sending task and the poll thread for each record made them contend; the lock is taken only to record a
+    /// failure and when the count reaches zero, to release the flushes waiting for it.
+    private let outstanding = Atomic(0)
     private let stopPolling = StopFlag()
     /// Set when the producer is released without ``close(timeout:)``: the poll thread then destroys the client
     /// itself when it stops.
@@ -144,7 +147,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// Hands `records` to librdkafka without waiting for their delivery reports; ``flushSent()`` waits for them.
     func send(_ records: [KafkaOutgoingRecord], to topic: KafkaTopicName, deadline: ContinuousClock.Instant) async throws {
         // Counted up front, once per batch; records that never reach librdkafka are counted off again.
-        self.sendState.withLock { $0.outstanding += records.count }
+        self.outstanding.add(records.count, ordering: .relaxed)
         for (index, record) in records.enumerated() {
             do {
                 try await self.produce(record, to: topic, opaque: nil, deadline: deadline)
@@ -163,7 +166,8 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         try await self.whileWaitingForReports {
             try await AsyncWaiters.wait { id, continuation in
                 let done: Result<Void, any Error>? = self.sendState.withLock { state in
-                    if state.outstanding == 0 { return .success(()) }
+                    // Read under the lock: a report that brings the count to zero takes the lock after storing it.
+                    if self.outstanding.load(ordering: .acquiring) == 0 { return .success(()) }
                     return state.waiters.park(id, continuation)
                 }
                 if let done { continuation.resume(with: done) }
@@ -335,10 +339,11 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     }
 
     private func sendCompleted(error: MessageBusError?, count: Int = 1) {
+        if let error { self.sendState.withLock { state in if state.firstError == nil { state.firstError = error } } }
+        guard self.outstanding.subtract(count, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         let waiters: AsyncWaiters<Void>? = self.sendState.withLock { state in
-            state.outstanding -= count
-            if let error, state.firstError == nil { state.firstError = error }
-            guard state.outstanding == 0, !state.waiters.isEmpty else { return nil }
+            // Sends since the count reached zero may have raised it again: their flushes wait for their reports.
+            guard self.outstanding.load(ordering: .acquiring) == 0, !state.waiters.isEmpty else { return nil }
             return state.waiters.removeAll()
         }
         waiters?.resumeAll(with: .success(()))
