@@ -139,7 +139,7 @@ public final class RabbitMQMessageBus: MessageBus {
         if checkingDestination { try DestinationName.validate(destination) }
         try options.properties.validate()
         let request = PublishRequest(
-            exchange: destination, messages: Self.withTraceContext(messages),
+            exchange: destination, messages: messages.withCurrentTraceContext(),
             deadline: .now + self.configuration.publishTimeout,
             mandatory: options.mandatory ?? self.rabbitMQConfiguration.mandatory,
             properties: options.properties.isEmpty ? nil : options.properties,
@@ -295,13 +295,5 @@ public final class RabbitMQMessageBus: MessageBus {
     ) -> (@Sendable (Result<Void, MessageBusError>) -> Void)? {
         guard let done else { return nil }
         return { done.fulfill($0) }
-    }
-
-    private static func withTraceContext(_ messages: [Message]) -> [Message] {
-        messages.map { message in
-            var message = message
-            message.headers.injectCurrentTraceContext()
-            return message
-        }
     }
 }

@@ -109,7 +109,7 @@ public final class InMemoryMessageBus: MessageBus {
         try self.identity.ensureOpen()
         try DestinationName.validate(destination)
         try self.consumeInjectedFailure(destination: destination)
-        let prepared = Self.prepareForPublish(messages)
+        let prepared = messages.withCurrentTraceContext()
         self.broker.mutate { state in ((), state.publish(prepared, to: destination)) }
         self.published.record(messages.count)
     }
@@ -230,16 +230,6 @@ public final class InMemoryMessageBus: MessageBus {
                     .connectionFailed, "injected failure: publish to '\(destination)' on memory://\(self.brokerName)")
             }
             remaining = current
-        }
-    }
-
-    /// The messages with the current trace context written into their headers.
-    static func prepareForPublish(_ messages: [Message]) -> [Message] {
-        guard ServiceContext.current != nil else { return messages }
-        return messages.map { message in
-            var message = message
-            message.headers.injectCurrentTraceContext()
-            return message
         }
     }
 }

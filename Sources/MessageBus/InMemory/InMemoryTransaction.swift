@@ -22,7 +22,7 @@ final class InMemoryTransaction: MessageBusTransaction {
 
     func publish(contentsOf messages: [Message], to destination: String) async throws {
         try DestinationName.validate(destination)
-        let prepared = InMemoryMessageBus.prepareForPublish(messages)
+        let prepared = messages.withCurrentTraceContext()
         try self.pending.withLock { (pending) throws(MessageBusError) in
             try Self.ensureUnfinished(pending)
             pending.publishes.append((destination, prepared))

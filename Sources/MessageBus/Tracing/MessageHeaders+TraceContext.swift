@@ -44,3 +44,16 @@ public struct MessageHeadersExtractor: Extractor {
         carrier[key]
     }
 }
+
+extension Array where Element == Message {
+    /// The messages with the current task's trace context written into their headers: what every backend
+    /// publishes. Without a trace context (the common case) the same array, with no message copied.
+    package func withCurrentTraceContext() -> [Message] {
+        guard let context = ServiceContext.current else { return self }
+        return self.map { message in
+            var message = message
+            message.headers.injectTraceContext(context)
+            return message
+        }
+    }
+}

@@ -40,10 +40,8 @@ final class KafkaPublisher: Sendable {
             let turn = self.keylessRotation.add(1, ordering: .relaxed).newValue
             keylessPartition = Int32(turn % UInt64(max(1, partitions)))
         }
-        return messages.map { message in
-            var message = message
-            message.headers.injectCurrentTraceContext()
-            return KafkaRecordCodec.encode(message, partition: message.key == nil ? keylessPartition : nil)
+        return messages.withCurrentTraceContext().map { message in
+            KafkaRecordCodec.encode(message, partition: message.key == nil ? keylessPartition : nil)
         }
     }
 

@@ -9,18 +9,20 @@ import Synchronization
 /// complete the batch early.
 final class DeliveryReportBatch: Sendable {
     private struct State {
-        var remaining: Int
         var firstError: MessageBusError?
         var failures = 0
         var waiter = AsyncWaiters<Void>()
         var isFinished = false
     }
 
-    private let state: Mutex<State>
+    private let state = Mutex(State())
+    /// The reports still expected. Atomic, outside the lock: every report counts down, and only a failure or the
+    /// last report takes the lock (taking it for each report cost as much as producing the record).
+    private let remaining: Atomic<Int>
 
     /// Creates a batch expecting `count` delivery reports.
     init(count: Int) {
-        self.state = Mutex(State(remaining: count + 1))
+        self.remaining = Atomic(count + 1)
     }
 
     /// Counts `count` reports (or records that were never produced), keeping the first error.
@@ -28,14 +30,17 @@ final class DeliveryReportBatch: Sendable {
     /// - Returns: `true` when this completed the batch.
     @discardableResult
     func complete(count: Int, error: MessageBusError?) -> Bool {
+        if let error {
+            // Recorded before counting down, so that whoever counts the last report sees it.
+            self.state.withLock { state in
+                state.failures += count
+                if state.firstError == nil { state.firstError = error }
+            }
+        }
+        guard self.remaining.subtract(count, ordering: .acquiringAndReleasing).newValue <= 0 else { return false }
         let (finished, waiter, result): (Bool, AsyncWaiters<Void>?, Result<Void, any Error>) =
             self.state.withLock { state in
-                state.remaining -= count
-                if let error {
-                    state.failures += count
-                    if state.firstError == nil { state.firstError = error }
-                }
-                guard state.remaining <= 0, !state.isFinished else { return (false, nil, .success(())) }
+                guard !state.isFinished else { return (false, nil, .success(())) }
                 state.isFinished = true
                 return (true, state.waiter.removeAll(), Self.result(of: state))
             }
