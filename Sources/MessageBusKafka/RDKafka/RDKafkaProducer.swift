@@ -19,6 +19,8 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// sending task and the poll thread for each record made them contend; the lock is taken only to record a
     /// failure and when the count reaches zero, to release the flushes waiting for it.
     private let outstanding = Atomic(0)
+    /// Records sent since the sending side last served delivery reports (see ``serveReadyReports()``).
+    private let sentSinceServing = Atomic(0)
     private let stopPolling = StopFlag()
     /// Set when the producer is released without ``close(timeout:)``: the poll thread then destroys the client
     /// itself when it stops.
@@ -155,6 +157,23 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
                 self.sendCompleted(error: nil, count: records.count - index)
                 throw error
             }
+        }
+        if self.sentSinceServing.add(records.count, ordering: .relaxed).newValue >= Self.servingInterval {
+            self.sentSinceServing.store(0, ordering: .relaxed)
+            self.serveReadyReports()
+        }
+    }
+
+    /// How many records ``send(_:to:deadline:)`` hands over between two ``serveReadyReports()``.
+    private static let servingInterval = 256
+
+    /// Serves the delivery reports librdkafka has ready, without waiting, on the sending task's thread: librdkafka
+    /// frees each record's memory when its report is served, and freeing it on the thread that allocated it (in
+    /// `rd_kafka_produceva`) avoids the allocator's cross-thread path, which cost the poll thread about a third of
+    /// the sending thread's time. The poll thread serves whatever is left.
+    private func serveReadyReports() {
+        self.isAlive.withLock { alive in
+            if alive { _ = rd_kafka_poll(self.client.pointer, 0) }
         }
     }
 
