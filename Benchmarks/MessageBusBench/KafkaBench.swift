@@ -14,8 +14,10 @@ struct KafkaBench {
     }
 
     func run(into table: inout BenchTable) async {
-        let consumeEach = "consume for-await + ack() each", consumeBatches = "consume receive(max: 100) + ackAll()"
-        let send = "send(fresh message) each + flush()", publish = "publish(contentsOf: 1,000 fresh) repeated"
+        let consumeEach = "consume for-await + ack() each"
+        let consumeBatches = "consume receive(max: 100) + ackAll()"
+        let send = "send(fresh message) each + flush()"
+        let publish = "publish(contentsOf: 1,000 fresh) repeated"
         if self.settings.includes(consumeEach) { table.add(await self.consumeCase(consumeEach, .forAwaitAckEach)) }
         if self.settings.includes(consumeBatches) { table.add(await self.consumeCase(consumeBatches, .receiveAckAll(max: 100))) }
         if self.settings.includes(send) {

@@ -25,9 +25,11 @@ struct KafkaSubscriptionStateTests {
         let bytes = builder.finish()
         return zip(offsets, payloads).enumerated().map { index, record in
             KafkaPendingDelivery(
-                bytes: bytes, fields: KafkaRecordFields(payload: record.1), attempt: 1, tag: firstTag + UInt64(index),
-                partition: KafkaTopicPartition(topic: "orders", partition: partition), offset: record.0,
-                positionNamesTopic: false, context: self.context)
+                bytes: bytes,
+                record: .init(
+                    fields: KafkaRecordFields(payload: record.1), attempt: 1, tag: firstTag + UInt64(index),
+                    partition: KafkaTopicPartition(topic: "orders", partition: partition), offset: record.0,
+                    positionNamesTopic: false, context: self.context))
         }
     }
 

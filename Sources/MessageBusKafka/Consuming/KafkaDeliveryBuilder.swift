@@ -12,26 +12,16 @@ struct KafkaDeliveryBuilder {
     /// Where the records of the current hand-off are decoded into.
     var bytes = KafkaRecordBytes.Builder(capacity: 32 * 1024)
     /// The deliveries of the current hand-off, without their bytes yet.
-    private var drafts: [Draft] = []
-
-    private struct Draft {
-        var fields: KafkaRecordFields
-        var attempt: Int
-        var tag: UInt64
-        var partition: KafkaTopicPartition
-        var offset: Int64
-        var positionNamesTopic: Bool
-        var context: SubscriptionContext
-    }
+    private var records: [KafkaPendingDelivery.Record] = []
 
     init(subscription: KafkaSubscription, lastTag: UInt64) {
         self.subscription = subscription
         self.lastTag = lastTag
-        self.drafts.reserveCapacity(RDKafkaConsumer.handOffChunk)
+        self.records.reserveCapacity(RDKafkaConsumer.handOffChunk)
     }
 
     /// How many deliveries the current hand-off holds.
-    var count: Int { self.drafts.count }
+    var count: Int { self.records.count }
 
     /// Adds the delivery of the record decoded into ``bytes`` as `fields`, read from `partition` at `offset`;
     /// returns `false` when the subscription has no context for the topic (it is closing).
@@ -56,7 +46,7 @@ struct KafkaDeliveryBuilder {
             context = topicContext
         }
         self.lastTag &+= 1
-        self.drafts.append(Draft(
+        self.records.append(KafkaPendingDelivery.Record(
             fields: fields, attempt: attempt, tag: self.lastTag, partition: partition, offset: offset,
             positionNamesTopic: redelivery, context: context))
         return true
@@ -65,11 +55,7 @@ struct KafkaDeliveryBuilder {
     /// The deliveries added since the last call, in order, sharing one copy of their bytes.
     mutating func take() -> [KafkaPendingDelivery] {
         let bytes = self.bytes.finish()
-        defer { self.drafts.removeAll(keepingCapacity: true) }
-        return self.drafts.map { draft in
-            KafkaPendingDelivery(
-                bytes: bytes, fields: draft.fields, attempt: draft.attempt, tag: draft.tag, partition: draft.partition,
-                offset: draft.offset, positionNamesTopic: draft.positionNamesTopic, context: draft.context)
-        }
+        defer { self.records.removeAll(keepingCapacity: true) }
+        return self.records.map { KafkaPendingDelivery(bytes: bytes, record: $0) }
     }
 }
