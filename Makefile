@@ -9,7 +9,7 @@
 #   make docs                      the DocC catalogs of MessageBus, MessageBusKafka and MessageBusRabbitMQ (warnings fail)
 #   make lint                      swift format lint with .swift-format's rules (scripts/lint.sh; about 5 s)
 #   make werror                    every target and test built with warnings as errors (own scratch path; 2-3 min)
-#   make tsan                      the unit suite (MessageBusTests) under ThreadSanitizer (own scratch path; about 7 min)
+#   make tsan                      the unit suite (MessageBusTests) under ThreadSanitizer (own scratch path; 2-7 min; CI runs it)
 #   make chaos                     faults (proxy cuts, stalls, slow links, node restart, killed consumer, churn,
 #                                  slow consumer) against the brokers; a table; fails on a lost confirmed message
 #   make brokers-start / brokers-stop / brokers-status
