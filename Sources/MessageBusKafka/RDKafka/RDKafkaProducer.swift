@@ -4,7 +4,8 @@ import Synchronization
 import Logging
 
 /// A librdkafka producer with its own poll thread, which serves delivery reports and hands them to the waiting
-/// batches: no Swift task polls, and no cooperative thread ever blocks in librdkafka.
+/// batches: no cooperative thread ever blocks in librdkafka (a `send` loop only serves, without waiting, the
+/// reports that are already ready; see `serveReadyReports()`).
 final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// The fire-and-forget path's first failure since the last flush, and the tasks waiting in ``flushSent()``.
     private struct SendState {
