@@ -4,8 +4,10 @@
 #     listener (AMQP 5672, distribution 25672, epmd 4369) on loopback;
 #   - Tansu, a Kafka-compatible broker (in memory: a restart loses everything), on 127.0.0.1:9092.
 #
-# Usage: scripts/brokers.sh start|stop|status|env [kafka] [rabbitmq]   (no name: both)
-#   start   starts what is not running yet (twice is harmless), waits until each broker answers
+# Usage: scripts/brokers.sh start|stop|status|env [--fresh] [kafka] [rabbitmq]   (no name: both)
+#   start   starts what is not running yet (twice is harmless), waits until each broker answers;
+#           with --fresh a RabbitMQ node this call starts begins without the data of earlier runs
+#           (Tansu always does), so that test runs do not pile up durable queues
 #   stop    stops what this script started, by the process ids it recorded, and checks nothing is left
 #   status  says what runs; exit 0 when every selected broker is ready, 3 otherwise
 #   env     prints `export ...` lines for the addresses tests read: eval "$(scripts/brokers.sh env)"
@@ -266,6 +268,7 @@ prepare_rabbitmq_dir() {
         echo "$dir" >"$RABBITMQ_DIR_FILE"
         as_rabbitmq test -w "$dir" || die "the rabbitmq user cannot write $dir"
     fi
+    if [[ $FRESH -eq 1 ]]; then as_rabbitmq rm -rf "$dir/mnesia"; fi
     # Our own configuration files, so that the machine's /etc/rabbitmq does not change this node.
     as_rabbitmq sh -c "cd '$dir' && mkdir -p mnesia log && : >rabbitmq-env.conf &&
         printf '%s\n' 'listeners.tcp.default = 127.0.0.1:$AMQP_PORT' 'loopback_users.guest = true' >rabbitmq.conf &&
@@ -435,6 +438,7 @@ status() {
 }
 
 SELECTED=()
+FRESH=0      # 1 with --fresh: a RabbitMQ node started now begins with empty data
 EXPLICIT=0   # 1 when the command line names backends: then only those named count
 want() { [[ $EXPLICIT -eq 0 ]] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 
@@ -448,12 +452,12 @@ main() {
     local name
     for name in "$@"; do
         case "$name" in
-            kafka | rabbitmq) SELECTED+=("$name") ;;
-            memory) ;;   # needs no broker (lets `make demo BACKENDS=...` pass its list through)
+            --fresh) FRESH=1 ;;
+            kafka | rabbitmq) SELECTED+=("$name"); EXPLICIT=1 ;;
+            memory) EXPLICIT=1 ;;   # needs no broker (lets `make demo BACKENDS=...` pass its list through)
             *) die "unknown broker '$name' (expected kafka and/or rabbitmq)" ;;
         esac
     done
-    if [[ $# -gt 0 ]]; then EXPLICIT=1; fi
     case "$command" in
         start)
             if want rabbitmq; then start_rabbitmq; fi

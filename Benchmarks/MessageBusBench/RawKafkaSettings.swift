@@ -26,7 +26,7 @@ enum RawKafkaSettings {
         "auto.offset.reset": "earliest", "enable.auto.commit": "true", "enable.auto.offset.store": "false",
         "auto.commit.interval.ms": "1000", "isolation.level": "read_committed",
         "partition.assignment.strategy": "range,roundrobin", "session.timeout.ms": "6000",
-        "heartbeat.interval.ms": "500", "max.poll.interval.ms": "300000", "fetch.wait.max.ms": "10",
+        "heartbeat.interval.ms": "500", "max.poll.interval.ms": "25000", "fetch.wait.max.ms": "10",
         "fetch.min.bytes": "1", "fetch.queue.backoff.ms": "10",
     ]) { $1 }
 

@@ -54,7 +54,11 @@ public final class ConformanceContext: Sendable {
         }
         try check(
             received.count == count,
-            "expected \(count) \(what) within \(self.backend.receiveTimeout), received \(received.count)")
+            "expected \(count) \(what) within \(self.backend.receiveTimeout), received \(received.count): "
+                + received.map { delivery in
+                    delivery.message.id
+                        + (delivery.position.map { " at \($0.partition.map { "[\($0)]" } ?? "")\($0.offset)" } ?? "")
+                }.joined(separator: ", "))
         return received
     }
 

@@ -22,7 +22,24 @@ extension RabbitMQMessageBus {
         try RabbitMQName.validate(queue, role: "queue")
         let done = AsyncOneShot<InboundDelivery?>()
         await self.queue.submit(.get(queue: queue, poller: self.poller.request, { done.fulfill($0) }))
-        guard let inbound = try await done.value else { return nil }
+        let inbound: InboundDelivery?
+        do {
+            inbound = try await done.value
+        } catch let cancellation as CancellationError {
+            // Once submitted, the get runs: a message it takes after all goes back to its queue, rather than stay
+            // unacknowledged on the poller's channel.
+            Task {
+                guard let taken = try? await done.value else { return }
+                try? await self.delivery(of: taken, from: queue).nack(requeue: true)
+            }
+            throw cancellation
+        }
+        guard let inbound else { return nil }
+        return try self.delivery(of: inbound, from: queue)
+    }
+
+    /// The delivery of a message a `get` took from `queue`, on the poller's channel.
+    private func delivery(of inbound: InboundDelivery, from queue: String) throws -> Delivery {
         guard let tag = self.poller.request.inbox.handOut(inbound) else { throw MessageBusError.closed("this rabbitmq bus") }
         let context = self.poller.context(for: queue) {
             let settler = RabbitMQSettler(

@@ -119,7 +119,7 @@ extension RabbitMQMessageBus {
     private func runTopology(_ operation: TopologyOperation) async throws -> TopologyOutcome {
         try self.ensureOpen()
         let done = AsyncOneShot<TopologyOutcome>()
-        await self.queue.submit(.topology(operation, { done.fulfill($0) }))
+        await self.queue.submit(.topology(TopologyRequest(operation: operation, completion: { done.fulfill($0) })))
         return try await done.value
     }
 

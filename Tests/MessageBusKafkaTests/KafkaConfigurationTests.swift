@@ -1,7 +1,7 @@
 import Synchronization
 import Foundation
 import MessageBus
-import MessageBusKafka
+@testable import MessageBusKafka
 import Testing
 
 /// Configuration and URL mapping; no broker needed (the bad-property checks fail before any connection).
@@ -19,6 +19,38 @@ struct KafkaConfigurationTests {
         #expect(configuration.security.tls != nil)
         #expect(configuration.security.description == "sasl_ssl (SCRAM-SHA-512 as alice)")
         #expect(!url.description.contains("s3cret"))
+    }
+
+    @Test("a join the broker never answers is asked again (after max.poll.interval.ms + 3 s) within the join timeout")
+    func joinRequestTimeoutFitsTheJoinTimeout() {
+        let configuration = KafkaConfiguration(bootstrapServers: ["127.0.0.1:9092"])
+        let properties = Dictionary(
+            configuration.consumerProperties(clientName: "c", groupID: "g", start: .latest).map { ($0.name, $0.value) },
+            uniquingKeysWith: { $1 })
+        #expect(properties["max.poll.interval.ms"] == "25000")
+        // librdkafka times a JoinGroup request out at max.poll.interval.ms + 3 s: a second try gets the other half.
+        #expect(configuration.maxPollInterval + .seconds(3) <= configuration.groupJoinTimeout / 2)
+
+        // librdkafka refuses max.poll.interval.ms below session.timeout.ms: a longer session raises it.
+        var longSession = configuration
+        longSession.sessionTimeout = .seconds(45)
+        #expect(longSession.maxPollIntervalMilliseconds == 45_000)
+        var sessionAsProperty = configuration
+        sessionAsProperty.additionalProperties["session.timeout.ms"] = "40000"
+        #expect(sessionAsProperty.maxPollIntervalMilliseconds == 40_000)
+    }
+
+    @Test("a session timeout longer than max.poll.interval.ms still opens a consumer")
+    func longSessionTimeoutOpens() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: KafkaBusFactory.logger("mock"))
+        let topic = KafkaTestEnvironment.uniqueName("long-session")
+        try await cluster.createTopic(topic, partitions: 1)
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers.split(separator: ",").map(String.init))
+        kafka.sessionTimeout = .seconds(45)
+        let bus = try await KafkaMessageBus(kafka: kafka, logger: KafkaBusFactory.logger("mock"), mockCluster: cluster)
+        let subscription = try await bus.subscribe(to: topic, group: "long-session")
+        await subscription.cancel()
+        try await bus.close()
     }
 
     @Test("an unknown URL option is rejected by name")

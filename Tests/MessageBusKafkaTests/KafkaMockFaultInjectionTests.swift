@@ -62,10 +62,7 @@ struct KafkaMockFaultInjectionTests {
 
     @Test("injected retriable produce errors are retried transparently")
     func injectedProduceErrorsRetried() async throws {
-        let bus = try await KafkaBusFactory.mockBus("faults-retry")
-        let kafka = try #require(bus as? KafkaMessageBus)
-        let cluster = try #require(kafka.mockCluster)
-        let topic = KafkaTestEnvironment.uniqueName("faults-retry")
+        let (bus, cluster, topic) = try await Self.openMockBus("faults-retry")
         try await bus.publish(Message(text: "warm-up", key: "k"), to: topic)
         try cluster.injectErrors([.notLeaderOrFollower, .requestTimedOut, .notEnoughReplicas], into: .produce)
         try await bus.publish(contentsOf: (0..<5).map { Message(text: "r\($0)", key: "k") }, to: topic)
@@ -79,6 +76,27 @@ struct KafkaMockFaultInjectionTests {
             try await batch.ackAll()
         }
         #expect(texts == ["warm-up"] + (0..<5).map { "r\($0)" })
+        try await bus.close()
+    }
+
+    @Test("a broadcast subscriber whose end-of-log lookups fail at first still starts where the log ended at subscribe")
+    func latestStartSurvivesFailedLookups() async throws {
+        let (bus, cluster, topic) = try await Self.openMockBus("faults-latest")
+        try await cluster.createTopic(topic, partitions: 1)
+        try await bus.publish(Message(text: "before", key: "k", id: "before"), to: topic)
+        try cluster.injectErrors([.notLeaderOrFollower, .requestTimedOut, .notLeaderOrFollower], into: .listOffsets)
+        let subscription = try await bus.subscribe(to: topic, group: nil)
+        try cluster.clearInjectedErrors(for: .listOffsets)
+        let news = (0..<10).map { Message(text: "news-\($0)", key: "k", id: "news-\($0)") }
+        try await bus.publish(contentsOf: news, to: topic)
+        var ids: [String] = []
+        while ids.count < news.count {
+            let batch = try await subscription.receive(max: 20, timeout: .seconds(20))
+            try #require(!batch.isEmpty, "received \(ids)")
+            ids += batch.map(\.message.id)
+            try await batch.ackAll()
+        }
+        #expect(ids == news.map(\.id), "every record published after subscribe returned, and nothing before it")
         try await bus.close()
     }
 
@@ -127,5 +145,14 @@ struct KafkaMockFaultInjectionTests {
         }
         #expect(rest == (10..<20).map { "m\($0)" }, "nothing acknowledged comes again, nothing after it is skipped")
         try await bus.close()
+    }
+
+    /// A bus on the mock cluster `name`, the cluster (for fault injection) and a fresh topic name.
+    private static func openMockBus(
+        _ name: String
+    ) async throws -> (bus: any MessageBus, cluster: KafkaMockCluster, topic: String) {
+        let bus = try await KafkaBusFactory.mockBus(name)
+        let cluster = try #require((bus as? KafkaMessageBus)?.mockCluster)
+        return (bus, cluster, KafkaTestEnvironment.uniqueName(name))
     }
 }

@@ -33,4 +33,30 @@ struct AsyncBoundedChannelTests {
         #expect(await channel.receive() == nil)
         #expect(await channel.send(3) == false)
     }
+
+    /// A sender that found the channel full checks again for room before it waits; when the receiver drained
+    /// the channel and began to wait in between, the element must go to that receiver, not into the buffer
+    /// behind its back (where it would sit until the next send, which would then overtake it).
+    @Test(.timeLimit(.minutes(1)))
+    func anElementSentWhileTheReceiverStartsWaitingReachesItInOrder() async {
+        for _ in 0..<5_000 {
+            let channel = AsyncBoundedChannel<Int>(capacity: 1)
+            let receiver = Task {
+                var received: [Int] = []
+                while let value = await channel.receive() {
+                    received.append(value)
+                    if Bool.random() { await Task.yield() }
+                }
+                return received
+            }
+            for value in 0..<200 {
+                await channel.send(value)
+                if Bool.random() { await Task.yield() }
+            }
+            channel.finish()
+            let received = await receiver.value
+            #expect(received == Array(0..<200))
+            if received != Array(0..<200) { return }
+        }
+    }
 }

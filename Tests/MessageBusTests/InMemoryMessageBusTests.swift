@@ -1,5 +1,7 @@
 import Logging
+import Synchronization
 import MessageBus
+import MessageBusIntegrationSupport
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
@@ -100,6 +102,28 @@ struct InMemoryMessageBusTests {
         try await Task.sleep(for: .milliseconds(50))
         iterating.cancel()
         #expect(try await iterating.value == 0)
+    }
+
+    /// A subscription cancelled while its iterator is about to wait: the iteration ends, whichever comes first.
+    @Test func cancellingASubscriptionEndsAWaitingIteration() async throws {
+        let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), logger: logger)
+        for round in 0..<2_000 {
+            let subscription = try await bus.subscribe(to: "quiet", group: "g")
+            let ended = Atomic(false)
+            let iterating = Task {
+                var count = 0
+                for try await _ in subscription { count += 1 }
+                ended.store(true, ordering: .releasing)
+                return count
+            }
+            if Bool.random() { await Task.yield() }
+            await subscription.cancel()
+            try await eventually("the iteration of round \(round) ended", timeout: .seconds(10), pollEvery: .milliseconds(1)) {
+                ended.load(ordering: .acquiring)
+            }
+            #expect(try await iterating.value == 0)
+        }
+        try await bus.close()
     }
 
     @Test func transactionsNeedTheExactlyOnceGuarantee() async throws {

@@ -18,7 +18,6 @@ package final class AsyncBoundedChannel<Element: Sendable>: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Adds `element`, waiting while the channel is full. Returns `false` (dropping it) once the channel is finished.
     private enum SendStep {
         case handedToReceiver(CheckedContinuation<Element?, Never>)
         case buffered
@@ -32,21 +31,10 @@ package final class AsyncBoundedChannel<Element: Sendable>: Sendable {
         case mustWait
     }
 
+    /// Adds `element`, waiting while the channel is full. Returns `false` (dropping it) once the channel is finished.
     @discardableResult
     package func send(_ element: Element) async -> Bool {
-        let step: SendStep = self.state.withLock { state in
-            if state.isFinished { return .finished }
-            if let receiver = state.receiver {
-                state.receiver = nil
-                return .handedToReceiver(receiver)
-            }
-            if state.buffer.count < self.capacity {
-                state.buffer.append(element)
-                return .buffered
-            }
-            return .mustWait
-        }
-        switch step {
+        switch self.offer(element, waiting: nil) {
         case .handedToReceiver(let receiver):
             receiver.resume(returning: element)
             return true
@@ -56,17 +44,39 @@ package final class AsyncBoundedChannel<Element: Sendable>: Sendable {
             return false
         case .mustWait:
             return await withCheckedContinuation { continuation in
-                let accepted: Bool? = self.state.withLock { state in
-                    if state.isFinished { return false }
-                    if state.buffer.count < self.capacity {
-                        state.buffer.append(element)
-                        return true
-                    }
-                    state.senders.append((element, continuation))
-                    return nil
+                // Looked at again under the lock: the receiver may have drained the channel and begun to wait
+                // since the first look, and the element is then its own, not the buffer's (where it would sit
+                // unseen, to be overtaken by the next send).
+                switch self.offer(element, waiting: continuation) {
+                case .handedToReceiver(let receiver):
+                    receiver.resume(returning: element)
+                    continuation.resume(returning: true)
+                case .buffered:
+                    continuation.resume(returning: true)
+                case .finished:
+                    continuation.resume(returning: false)
+                case .mustWait:
+                    break
                 }
-                if let accepted { continuation.resume(returning: accepted) }
             }
+        }
+    }
+
+    /// Hands `element` to the waiting receiver or buffers it; when the channel is full, queues `sender` (if given)
+    /// with it.
+    private func offer(_ element: Element, waiting sender: CheckedContinuation<Bool, Never>?) -> SendStep {
+        self.state.withLock { state in
+            if state.isFinished { return .finished }
+            if let receiver = state.receiver {
+                state.receiver = nil
+                return .handedToReceiver(receiver)
+            }
+            if state.buffer.count < self.capacity {
+                state.buffer.append(element)
+                return .buffered
+            }
+            if let sender { state.senders.append((element, sender)) }
+            return .mustWait
         }
     }
 

@@ -64,11 +64,12 @@ final class InMemoryBroker: Sendable {
 
     /// Ends a consumer's subscription and wakes its waiters so they see it ended.
     func unsubscribe(_ id: ConsumerID) {
-        let ended = self.locked.withLock { locked in
-            locked.waiters.removeValue(forKey: id) ?? []
+        // In the same step as the removal: a waiter registering in between would otherwise never be woken.
+        self.mutate { state in
+            var effects = state.unsubscribe(id)
+            effects.woken.insert(id)
+            return ((), effects)
         }
-        self.mutate { state in ((), state.unsubscribe(id)) }
-        for waiter in ended { waiter.continuation.resume() }
     }
 
     /// Hands out up to `max` deliveries, waiting for the first up to `timeout`.
@@ -105,7 +106,11 @@ final class InMemoryBroker: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = self.locked.withLock { locked in
-                    if locked.state.hasPending(id) || !locked.state.isSubscribed(id) || Task.isCancelled {
+                    // The deadline is looked at here too: the timer may have fired before this waiter was
+                    // registered, finding nothing to wake.
+                    if locked.state.hasPending(id) || !locked.state.isSubscribed(id) || Task.isCancelled
+                        || deadline.map({ ContinuousClock.now >= $0 }) ?? false
+                    {
                         return true
                     }
                     locked.waiters[id, default: []].append(Waiter(id: waiterID, continuation: continuation))

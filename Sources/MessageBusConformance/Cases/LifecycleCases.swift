@@ -2,7 +2,7 @@ import MessageBus
 
 /// Bounded memory, draining close, readiness and errors for bad input.
 enum LifecycleCases {
-    static let all = [slowConsumerBounded, closeDrainsThenRefuses, readiness, invalidNames]
+    static let all = [slowConsumerBounded, shortTimeoutsReturn, closeDrainsThenRefuses, readiness, invalidNames]
 
     static let slowConsumerBounded = ConformanceCase("a slow consumer never holds more than its prefetch") { context in
         let bus = try await context.openBus()
@@ -28,6 +28,42 @@ enum LifecycleCases {
             try await batch.ackAll()
         }
         try check(Set(received.map(\.message.id)).count == total, "lost or duplicated messages under backpressure")
+    }
+
+    /// A timeout short enough that its timer may fire before the receive has registered as waiting must still
+    /// end the receive (found on memory://, where such a receive waited for the next delivery instead).
+    static let shortTimeoutsReturn = ConformanceCase("receives with short timeouts on an idle subscription all return")
+    { context in
+        let bus = try await context.openBus()
+        let subscription = try await bus.subscribe(to: context.uniqueName("idle"), group: "readers")
+        // Up to 300 receives, for at most 2 seconds (fewer on a slow build, under ThreadSanitizer say): a tight loop
+        // on every backend at once, and longer ones starved the brokers of CPU on a 2-core machine.
+        let rounds = 300
+        let stopAt = ContinuousClock.now + .seconds(2)
+        let returned = Shared(0)
+        let finished = Shared(false)
+        // Apart from the case's task, so that a receive that never returns fails the case instead of hanging it.
+        let receiving = Task {
+            defer { finished.withValue { $0 = true } }
+            for round in 0..<rounds {
+                guard ContinuousClock.now < stopAt else { break }
+                let batch = try await subscription.receive(max: 1, timeout: .microseconds(round % 50 + 1))
+                try check(batch.isEmpty, "an idle subscription received \(batch.count) deliveries")
+                returned.withValue { $0 += 1 }
+            }
+        }
+        while !finished.value {
+            let before = returned.value
+            // A receive that does not return within the receive timeout is stuck (its own timeout is 50 µs at most).
+            let moved = try await waitUntil(within: context.backend.receiveTimeout) {
+                finished.value || returned.value != before
+            }
+            if !moved {
+                receiving.cancel()
+                try check(false, "a receive with a timeout of at most 50 µs did not return (\(before) had)")
+            }
+        }
+        try await receiving.value
     }
 
     static let closeDrainsThenRefuses = ConformanceCase("close drains sent messages, then every call throws") {

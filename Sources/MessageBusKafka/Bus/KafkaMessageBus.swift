@@ -203,7 +203,7 @@ public final class KafkaMessageBus: MessageBus {
             settings: .init(
                 start: start, commitBeforeDelivery: !self.configuration.guarantee.requiresAcknowledgement,
                 maxBatch: 1000, lookupTimeoutMilliseconds: Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout)),
-                groupID: groupID),
+                groupID: groupID, groupIsOwn: group == nil),
             owner: subscription, logger: context.logger, tokenProvider: self.kafkaConfiguration.security.sasl?.tokenProvider)
         subscription.attach(consumer: consumer)
         self.subscriptions.withLock { subscriptions in

@@ -34,6 +34,15 @@ extension KafkaConfiguration {
         return properties + self.sortedAdditionalProperties
     }
 
+    /// `max.poll.interval.ms`: ``maxPollInterval``, raised to the session timeout when that is longer (librdkafka
+    /// refuses a shorter one), whether the session timeout is ``sessionTimeout`` or a `session.timeout.ms` among the
+    /// additional properties.
+    var maxPollIntervalMilliseconds: Int {
+        let session =
+            self.additionalProperties["session.timeout.ms"].flatMap { Int($0) } ?? Self.milliseconds(self.sessionTimeout)
+        return max(Self.milliseconds(self.maxPollInterval), session)
+    }
+
     /// A group consumer's properties.
     func consumerProperties(
         clientName: String, groupID: String, start: KafkaStartOffset, isolation: KafkaIsolationLevel? = nil
@@ -56,7 +65,7 @@ extension KafkaConfiguration {
             ("partition.assignment.strategy", self.assignmentStrategy.rawValue),
             ("session.timeout.ms", String(Self.milliseconds(self.sessionTimeout))),
             ("heartbeat.interval.ms", String(Self.milliseconds(self.heartbeatInterval))),
-            ("max.poll.interval.ms", String(Self.milliseconds(self.maxPollInterval))),
+            ("max.poll.interval.ms", String(self.maxPollIntervalMilliseconds)),
             ("fetch.wait.max.ms", String(Self.milliseconds(self.fetchWaitMax))),
             ("fetch.min.bytes", String(self.fetchMinBytes)),
             // librdkafka stops fetching for fetch.queue.backoff.ms (1 s by default) once its local queue holds

@@ -53,9 +53,12 @@ public struct KafkaConfiguration: Sendable {
     public var sessionTimeout: Duration = .seconds(6)
     /// How often a member heartbeats (`heartbeat.interval.ms`). Default 500 ms.
     public var heartbeatInterval: Duration = .milliseconds(500)
-    /// The longest a member may go without polling before it leaves the group (`max.poll.interval.ms`). The
-    /// backend polls on its own thread even while a subscription is full, so this only bounds a stuck process.
-    public var maxPollInterval: Duration = .seconds(300)
+    /// The longest a member may go without polling before it leaves the group (`max.poll.interval.ms`; raised to
+    /// the session timeout when that is longer, as librdkafka requires). Default 25 s. The backend polls on its own thread even while a subscription is full, so this only bounds a stuck
+    /// process; it is also the rebalance timeout a join sends, and librdkafka waits this long plus 3 s for a
+    /// `JoinGroup` answer before it asks again (at librdkafka's 300 s, a join a broker never answered outlasted
+    /// ``groupJoinTimeout``).
+    public var maxPollInterval: Duration = .seconds(25)
     /// How long a fetch waits on the broker for `fetchMinBytes` (`fetch.wait.max.ms`). Default 10 ms: brokers
     /// that hold a fetch for this long (Tansu) otherwise add half a second of latency.
     public var fetchWaitMax: Duration = .milliseconds(10)

@@ -94,6 +94,9 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
+        // Taken before the timer starts, so it passes no later than the timer fires: a timer that fired before the
+        // waiter was registered (and found nothing to expire) is then seen at registration.
+        let deadline = timeout.map { ContinuousClock.now + $0 }
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<[KafkaPendingDelivery]?, Never>) in
                 let timer = timeout.map { timeout in
@@ -105,6 +108,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
                 let now: [KafkaPendingDelivery]?? = self.state.withLock { state in
                     if state.bufferedCount > 0 { return .some(self.handOut(max, from: &state)) }
                     if state.isClosed { return .some(nil) }
+                    if let deadline, ContinuousClock.now >= deadline { return .some([]) }
                     state.waiters.append(.init(id: id, max: max, continuation: continuation, timer: timer))
                     return nil
                 }

@@ -72,6 +72,11 @@ struct KafkaSubscriptionState {
 
     /// Takes up to `max` buffered deliveries.
     mutating func take(_ max: Int) -> [KafkaPendingDelivery] {
+        if self.bufferStart == 0, self.buffer.count <= max {
+            // The whole buffer (usually one hand-off): moved out, no delivery copied.
+            defer { self.buffer = [] }
+            return self.buffer
+        }
         let end = min(self.buffer.count, self.bufferStart + max)
         let taken = Array(self.buffer[self.bufferStart..<end])
         self.bufferStart = end
@@ -88,7 +93,11 @@ struct KafkaSubscriptionState {
         Self.forEachRun(of: deliveries, key: \.partition, sameRun: { $0.partition == $1.partition }) { key, run in
             guard self.partitions[key] != nil else { return }
             self.partitions[key]?.tracker.delivered(run.lazy.map(\.offset))
-            self.buffer.append(contentsOf: run)
+            if self.buffer.isEmpty, run.count == deliveries.count {
+                self.buffer = deliveries  // the usual hand-off, one partition into an empty buffer: no copy
+            } else {
+                self.buffer.append(contentsOf: run)
+            }
         }
     }
 

@@ -23,6 +23,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         var lookupTimeoutMilliseconds: Int32
         /// The consumer group id: retry records for any other group are skipped.
         var groupID: String
+        /// Whether the group was made for this consumer alone (a broadcast subscriber's): it has no committed
+        /// offsets, so none are looked up at assignment.
+        var groupIsOwn = false
     }
 
     let client: RDKafkaClient
@@ -73,7 +76,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     private let slots: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     /// What an owner dropped without closing had acknowledged and the thread had not stored yet.
     private let offsetsFromDroppedOwner = Mutex<[(KafkaTopicPartition, Int64)]>([])
-    private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, AsyncOneShot<[KafkaTopicPartition]>)]>([])
+    /// `nil` once the thread has left its loop: a seek can no longer run and is refused at once.
+    private let pendingSeeks = Mutex<[(KafkaSeekPosition, Int32?, AsyncOneShot<[KafkaTopicPartition]>)]?>([])
     /// How many deliveries of a polled batch are handed on at once (unless each batch is committed before it is
     /// handed on, at-most-once).
     static let handOffChunk = 128
@@ -200,11 +204,12 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     ///
     /// - Returns: the partitions moved.
     func seek(to position: KafkaSeekPosition, partition: Int32?, timeout: Duration) async throws -> [KafkaTopicPartition] {
-        guard self.isAlive.withLock({ $0 }) else {
-            throw MessageBusError(.closed, "the Kafka subscription has ended; it can no longer seek")
-        }
         let done = AsyncOneShot<[KafkaTopicPartition]>()
-        self.pendingSeeks.withLock { $0.append((position, partition, done)) }
+        let accepted = self.pendingSeeks.withLock { pending in
+            pending?.append((position, partition, done))
+            return pending != nil
+        }
+        guard accepted else { throw Self.seekRefused }
         self.wake()
         guard let moved = try await done.value(timeout: timeout) else {
             throw MessageBusError(.timeout, "the seek to \(position) did not complete within \(timeout)")
@@ -212,10 +217,12 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         return moved
     }
 
+    private static let seekRefused = MessageBusError(.closed, "the Kafka subscription has ended; it can no longer seek")
+
     private func runPendingSeeks() {
         let seeks = self.pendingSeeks.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
+            defer { pending?.removeAll() }
+            return pending ?? []
         }
         for (position, partition, done) in seeks {
             done.fulfill(Result { () throws(MessageBusError) in try self.seekNow(to: position, partition: partition) })
@@ -289,7 +296,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 self.commitLedgers()
             }
             if ContinuousClock.now - self.lagSampledAt >= Self.lagSampleInterval { self.sampleLag() }
-            if self.pendingSeeks.withLock({ !$0.isEmpty }) { self.runPendingSeeks() }
+            if self.pendingSeeks.withLock({ !($0?.isEmpty ?? true) }) { self.runPendingSeeks() }
             let room = self.owner?.availableRoom() ?? 0
             if room <= 0 {
                 // A consumer that keeps up frees room within moments: wait for that first, because pausing
@@ -310,6 +317,12 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             let count = self.poll(limit: min(room, self.settings.maxBatch))
             if count > 0 { self.handle(UnsafeMutableBufferPointer(rebasing: self.slots[0..<count])) }
         }
+        // Seeks that came in with the stop fail now rather than wait out their timeout behind the close.
+        let refused = self.pendingSeeks.withLock { pending in
+            defer { pending = nil }
+            return pending ?? []
+        }
+        for (_, _, done) in refused { done.fulfill(.failure(Self.seekRefused)) }
         let crashed = self.crashes.load(ordering: .acquiring)
         if !crashed {
             // Leaving the group runs the revoke callback (storing and committing what was acknowledged) on this
@@ -597,12 +610,21 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         if case .earliest = self.settings.start { return }
         let client = self.client.pointer
         let timeout = self.settings.lookupTimeoutMilliseconds
-        let committedError = rd_kafka_committed(client, partitions, timeout)
+        // One lookup timeout for the committed offsets and every end of log together: the rebalance waits on them.
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout))
+        // A lookup still failing at the deadline leaves the start to auto.offset.reset, resolved at the first fetch;
+        // a group of its own has nothing to look up, and so always starts where the log ends now.
+        let committedError =
+            self.settings.groupIsOwn
+            ? RD_KAFKA_RESP_ERR_NO_ERROR
+            : self.lookUp(until: deadline) { timeout in rd_kafka_committed(client, partitions, timeout) }
         let count = Int(partitions.pointee.cnt)
         if committedError != RD_KAFKA_RESP_ERR_NO_ERROR {
             // Without the group's commits an explicit start could jump past records the group never processed;
             // left unset, the broker's committed offset (or auto.offset.reset) decides instead.
-            self.logger.debug("committed offsets lookup: \(RDKafkaError.text(committedError))")
+            self.logger.warning(
+                "the group's committed offsets could not be read: its start is left to the first fetch",
+                metadata: ["error": "\(RDKafkaError.text(committedError))"])
             for index in 0..<count {
                 partitions.pointee.elems.advanced(by: index).pointee.offset = Int64(RD_KAFKA_OFFSET_INVALID)
             }
@@ -616,11 +638,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             case .earliest:
                 element.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
             case .latest:
-                var low: Int64 = 0
-                var high: Int64 = 0
-                let error = rd_kafka_query_watermark_offsets(
-                    client, element.pointee.topic, element.pointee.partition, &low, &high, timeout)
-                element.pointee.offset = error == RD_KAFKA_RESP_ERR_NO_ERROR ? high : Int64(RD_KAFKA_OFFSET_END)
+                element.pointee.offset =
+                    self.endOfLog(element.pointee.topic, partition: element.pointee.partition, deadline: deadline)
+                    ?? Int64(RD_KAFKA_OFFSET_END)
             case .offset(let offset):
                 element.pointee.offset = offset
             case .timestamp(let milliseconds):
@@ -645,6 +665,41 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             let found = query.pointee.elems.advanced(by: position).pointee.offset
             // Without an answer, read from the start and let the time filter skip the older records.
             element.pointee.offset = error == RD_KAFKA_RESP_ERR_NO_ERROR && found >= 0 ? found : Int64(RD_KAFKA_OFFSET_BEGINNING)
+        }
+    }
+
+    /// The end of a partition's log now (its high watermark); `nil` (logged) when the leader did not answer by
+    /// `deadline`.
+    private func endOfLog(
+        _ topic: UnsafePointer<CChar>, partition: Int32, deadline: ContinuousClock.Instant
+    ) -> Int64? {
+        var high: Int64 = 0
+        let error = self.lookUp(until: deadline) { timeout in
+            var low: Int64 = 0
+            return rd_kafka_query_watermark_offsets(self.client.pointer, topic, partition, &low, &high, timeout)
+        }
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            self.logger.warning(
+                "the end of a partition's log could not be read: it starts where the first fetch finds the end",
+                metadata: ["partition": "\(String(cString: topic))[\(partition)]", "error": "\(RDKafkaError.text(error))"])
+            return nil
+        }
+        return high
+    }
+
+    /// Runs a broker lookup (`body` gets the milliseconds left) until it succeeds or `deadline` passes, and returns
+    /// its last result: a lookup that fails at once (a leader or coordinator this client does not know yet, a busy
+    /// broker) is tried again, because a start position left to `auto.offset.reset` is resolved only at the first
+    /// fetch and skips what is published in between.
+    private func lookUp(
+        until deadline: ContinuousClock.Instant, _ body: (Int32) -> rd_kafka_resp_err_t
+    ) -> rd_kafka_resp_err_t {
+        while true {
+            let remaining = KafkaConfiguration.milliseconds(deadline - ContinuousClock.now)
+            let error = body(Int32(clamping: max(remaining, 1)))
+            guard error != RD_KAFKA_RESP_ERR_NO_ERROR, ContinuousClock.now < deadline else { return error }
+            // This thread is the consumer's own: waiting here delays only this assignment.
+            Thread.sleep(forTimeInterval: 0.1)
         }
     }
 

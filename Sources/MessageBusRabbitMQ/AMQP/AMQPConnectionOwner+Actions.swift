@@ -41,6 +41,8 @@ extension AMQPConnectionOwner {
             case .emit(let event):
                 self.log(event)
                 self.events.emit(event)
+            case .endSubscription(let inbox, let error):
+                inbox.end(error: error)
             }
         }
         self.actions.removeAll(keepingCapacity: true)

@@ -8,25 +8,30 @@ extension AMQPConnectionOwner {
             request.completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
             return
         }
-        let consumer = AMQPConsumer(request: request)
         do {
-            try self.startConsumer(consumer, declareGroupQueue: true)
-            self.consumers[request.subscriptionID] = consumer
+            try self.startConsumer(request, declareGroupQueue: true)
             request.completion(.success(()))
         } catch let failure as AMQPFailure {
-            request.completion(.failure(failure.messageBusError("subscribing to \(request.summary)")))
-            if case .connectionLost = failure { throw failure }
+            guard case .connectionLost = failure else {
+                request.completion(.failure(failure.messageBusError("subscribing to \(request.summary)")))
+                return
+            }
+            if self.machine.retryAfterRecovery(.subscribe(request)) {
+                self.logRetryAfterRecovery("subscribing to \(request.summary)", attempt: request.attempt, failure)
+            } else {
+                request.completion(.failure(failure.messageBusError("subscribing to \(request.summary)")))
+            }
+            throw failure
         }
     }
 
-    /// Opens a channel for `consumer`, sets its prefetch, declares exchange, dead-letter exchange, queue and
-    /// binding, and registers `basic.consume`. On a channel error the channel is released and the error thrown.
-    func startConsumer(_ consumer: AMQPConsumer, declareGroupQueue: Bool) throws {
+    /// Opens a channel for `request`, sets its prefetch, declares exchange, dead-letter exchange, queue and
+    /// binding, and registers `basic.consume`; the state machine then knows the subscription on that channel. On a
+    /// channel error the channel is released (the broker closed it) and the error thrown.
+    func startConsumer(_ request: SubscribeRequest, declareGroupQueue: Bool) throws {
         guard let session = self.session else { throw AMQPFailure.connectionLost(code: nil, text: "not connected") }
-        let request = consumer.request
-        let channel = self.freeChannelNumber()
+        let channel = self.machine.consumers.channelToOpen(channelMax: session.channelMax)
         try session.openChannel(channel)
-        // A channel error below leaves the channel closed by the broker, so its number is free again.
         try session.setPrefetch(channel, count: request.prefetch)
         let queueName: String
         switch request.source {
@@ -57,7 +62,7 @@ extension AMQPConnectionOwner {
             _ = try session.consume(channel, queue: queueName)
         case .queue(let queue, var arguments):
             queueName = queue
-            if let resume = consumer.nextStreamOffset {
+            if let resume = self.machine.consumers.consumers[request.subscriptionID]?.nextStreamOffset {
                 arguments.entries.removeAll { $0.key == AMQPHeaderName.streamOffset }
                 arguments.entries.append((AMQPHeaderName.streamOffset, .integer(resume)))
             }
@@ -65,16 +70,8 @@ extension AMQPConnectionOwner {
         case .polling:
             queueName = ""
         }
-        consumer.channel = channel
-        self.lastChannelEpoch += 1
-        consumer.channelEpoch = self.lastChannelEpoch
-        consumer.queueName = queueName
-        self.consumerByChannel[channel] = consumer
-    }
-
-    /// A channel number above the two fixed ones that no consumer uses, taken in turn (``ChannelNumberRotation``).
-    func freeChannelNumber() -> UInt16 {
-        self.channelNumbers.take(channelMax: self.session?.channelMax ?? 0) { self.consumerByChannel[$0] == nil }
+        self.consumerAssemblies[channel] = nil
+        self.machine.consumers.started(request, channel: channel, queueName: queueName)
     }
 
     /// Acknowledges, requeues or discards, using `multiple` for the longest run of oldest unsettled tags.
@@ -82,46 +79,40 @@ extension AMQPConnectionOwner {
     /// Tags of a channel that is gone are dropped: the broker already gave those deliveries back to the queue, and
     /// the caller was not told otherwise (its inbox refused them since the loss; see ``RabbitMQSettler``).
     func settle(_ request: SettleRequest) throws {
-        guard let consumer = self.consumers[request.subscriptionID], let session = self.session,
-            request.channelEpoch == consumer.channelEpoch, consumer.channel != 0
+        guard let session = self.session, let inbox = self.machine.consumers.settle(request, into: &self.settlementFrames)
         else {
             self.logger.debug(
                 "dropped the settlement of deliveries whose channel is gone",
                 metadata: ["deliveries": "\(request.amqpTags.count)"])
             return
         }
-        consumer.request.inbox.settlementsSent()
-        let (upTo, together, singles) = consumer.unsettled.settle(request.amqpTags)
-        let channel = consumer.channel
-        func send(_ tag: UInt64, multiple: Bool) throws {
-            switch request.outcome {
-            case .ack: try session.ack(channel, tag: tag, multiple: multiple)
-            case .requeue: try session.nack(channel, tag: tag, multiple: multiple, requeue: true)
-            case .discard: try session.nack(channel, tag: tag, multiple: multiple, requeue: false)
+        inbox.settlementsSent()
+        defer { self.settlementFrames.removeAll(keepingCapacity: true) }
+        for frame in self.settlementFrames {
+            switch frame.outcome {
+            case .ack: try session.ack(frame.channel, tag: frame.tag, multiple: frame.multiple)
+            case .requeue: try session.nack(frame.channel, tag: frame.tag, multiple: frame.multiple, requeue: true)
+            case .discard: try session.nack(frame.channel, tag: frame.tag, multiple: frame.multiple, requeue: false)
             }
         }
-        if let upTo { try send(upTo, multiple: together > 1) }
-        for tag in singles { try send(tag, multiple: false) }
     }
 
     /// Ends a subscription: closing its channel makes the broker requeue what it had not settled.
     func cancelConsumer(_ subscriptionID: UInt64) throws {
-        guard let consumer = self.consumers.removeValue(forKey: subscriptionID) else { return }
+        guard let consumer = self.machine.consumers.remove(subscriptionID) else { return }
         consumer.request.inbox.end()
         guard consumer.channel != 0 else { return }
-        self.consumerByChannel[consumer.channel] = nil
+        self.consumerAssemblies[consumer.channel] = nil
         try self.session?.closeChannel(consumer.channel)
     }
 
-    /// The broker cancelled a consumer (its queue was deleted) or closed its channel: end the subscription with
-    /// `error`, surfaced to the application by its next receive.
-    func consumerEndedByBroker(_ consumer: AMQPConsumer, error: MessageBusError) {
+    /// The broker cancelled a consumer (its queue was deleted) or closed its channel; the state machine has
+    /// forgotten it. The subscription ends with `error`, surfaced to the application by its next receive.
+    func consumerEndedByBroker(_ consumer: AMQPConsumerStateMachine.Consumer, error: MessageBusError) {
         self.logger.info(
             "RabbitMQ ended a consumer",
             metadata: ["queue": "\(consumer.queueName)", "reason": "\(error.message)"])
-        self.consumers[consumer.request.subscriptionID] = nil
-        self.consumerByChannel[consumer.channel] = nil
-        consumer.assembly = nil
+        self.consumerAssemblies[consumer.channel] = nil
         consumer.request.inbox.end(error: error)
         self.events.emit(.consumerCancelled(queue: consumer.queueName, reason: error.message))
     }

@@ -51,10 +51,10 @@ extension AMQPConnectionOwner {
                 if self.publishChannelAssembly!.isComplete, let assembly = self.publishChannelAssembly.take() {
                     self.completeOnPublishChannel(assembly)
                 }
-            } else if let consumer = self.consumerByChannel[channel], consumer.assembly != nil {
-                consumer.assembly!.add(frame)
-                if consumer.assembly!.isComplete, let assembly = consumer.assembly.take() {
-                    self.complete(assembly, for: consumer)
+            } else if self.consumerAssemblies[channel] != nil {
+                self.consumerAssemblies[channel]!.add(frame)
+                if self.consumerAssemblies[channel]!.isComplete, let assembly = self.consumerAssemblies[channel].take() {
+                    self.complete(assembly, on: channel)
                 }
             }
         default:
@@ -72,8 +72,8 @@ extension AMQPConnectionOwner {
                 routingKey: deliver.routing_key.swiftString)
             if channel == Self.publishChannel {
                 self.publishChannelAssembly = assembly  // an RPC reply (direct reply-to)
-            } else {
-                self.consumerByChannel[channel]?.assembly = assembly
+            } else if self.machine.consumers.consumer(on: channel) != nil {
+                self.consumerAssemblies[channel] = assembly
             }
         case AMQPMethod.basicReturn:
             let returned = decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
@@ -92,7 +92,7 @@ extension AMQPConnectionOwner {
             self.machine.confirm(upTo: nack.delivery_tag, multiple: nack.multiple != 0, ok: false, into: &self.actions)
             try self.performActions()
         case AMQPMethod.basicCancel:
-            guard let consumer = self.consumerByChannel[channel] else { return }
+            guard case .ended(let consumer) = self.machine.consumers.channelLost(channel) else { return }
             let error = MessageBusError(
                 .unknownDestination,
                 "RabbitMQ cancelled the consumer of queue '\(consumer.queueName)' (the queue was deleted or its "
@@ -134,10 +134,12 @@ extension AMQPConnectionOwner {
         case Self.topologyChannel:
             try self.reopenTopologyChannel()
         default:
-            guard let consumer = self.consumerByChannel[channel] else { return }
-            if case .polling = consumer.request.source {
-                self.resetPoller(consumer)
-            } else {
+            switch self.machine.consumers.channelLost(channel) {
+            case .unknown:
+                return
+            case .pollerReset(let poller):
+                self.pollerLostChannel(poller)
+            case .ended(let consumer):
                 self.consumerEndedByBroker(consumer, error: failure.messageBusError("consuming '\(consumer.queueName)'"))
             }
         }
@@ -153,15 +155,16 @@ extension AMQPConnectionOwner {
         }
     }
 
-    private func complete(_ assembly: AMQPContentAssembly, for consumer: AMQPConsumer) {
+    private func complete(_ assembly: AMQPContentAssembly, on channel: UInt16) {
+        guard let consumer = self.machine.consumers.delivered(
+            tag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset, tracked: true, on: channel)
+        else { return }
         let (message, attempt) = RabbitMQRedelivery.decode(
             assembly.properties, routingKey: assembly.routingKey, body: assembly.body, redelivered: assembly.redelivered)
         let delivery = InboundDelivery(
             message: message, attempt: attempt, amqpTag: assembly.deliveryTag, streamOffset: assembly.properties.streamOffset,
             properties: assembly.properties.extra,
             channelEpoch: consumer.channelEpoch)
-        if let offset = assembly.properties.streamOffset { consumer.nextStreamOffset = offset + 1 }
-        consumer.unsettled.insert(assembly.deliveryTag)
         let inbox = consumer.request.inbox
         self.arrived[ObjectIdentifier(inbox), default: (inbox, [])].1.append(delivery)
     }

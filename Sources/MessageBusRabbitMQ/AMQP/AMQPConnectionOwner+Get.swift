@@ -16,13 +16,15 @@ extension AMQPConnectionOwner {
             return
         }
         do {
-            let consumer = try self.pollingConsumer(poller)
-            completion(.success(try self.basicGet(queue, consumer: consumer, session: session)))
+            if !self.machine.consumers.pollerHasChannel(poller.subscriptionID) {
+                try self.startConsumer(poller, declareGroupQueue: false)
+            }
+            completion(.success(try self.basicGet(queue, poller: poller.subscriptionID, session: session)))
         } catch let failure as AMQPFailure {
             completion(.failure(failure.messageBusError("getting a message from queue '\(queue)'")))
             switch failure {
             case .channelClosed:
-                if let consumer = self.consumers[poller.subscriptionID] { self.resetPoller(consumer) }
+                if let lost = self.machine.consumers.remove(poller.subscriptionID) { self.pollerLostChannel(lost) }
             case .connectionLost:
                 throw failure
             }
@@ -31,24 +33,14 @@ extension AMQPConnectionOwner {
 
     /// The broker closed the polling channel (a `get` from a missing queue, say): the deliveries got on it went
     /// back to their queues and can no longer be settled, and the next `get` opens a new channel.
-    func resetPoller(_ consumer: AMQPConsumer) {
-        self.consumers[consumer.request.subscriptionID] = nil
-        self.consumerByChannel[consumer.channel] = nil
-        consumer.resetChannel()
-        _ = consumer.request.inbox.connectionLost()
+    func pollerLostChannel(_ poller: AMQPConsumerStateMachine.Consumer) {
+        _ = poller.request.inbox.connectionLost()
     }
 
-    private func pollingConsumer(_ poller: SubscribeRequest) throws -> AMQPConsumer {
-        if let consumer = self.consumers[poller.subscriptionID], consumer.channel != 0 { return consumer }
-        let consumer = self.consumers[poller.subscriptionID] ?? AMQPConsumer(request: poller)
-        try self.startConsumer(consumer, declareGroupQueue: false)
-        self.consumers[poller.subscriptionID] = consumer
-        return consumer
-    }
-
-    private func basicGet(_ queue: String, consumer: AMQPConsumer, session: AMQPSession) throws -> InboundDelivery? {
-        let channel = consumer.channel
-        let noAck = !consumer.request.inbox.tracksSettlement
+    private func basicGet(_ queue: String, poller: UInt64, session: AMQPSession) throws -> InboundDelivery? {
+        guard let current = self.machine.consumers.consumers[poller], current.channel != 0 else { return nil }
+        let channel = current.channel
+        let noAck = !current.request.inbox.tracksSettlement
         let reply = try withBytes(queue, "") { (queueBytes, _) throws(AMQPFailure) in
             amqp_basic_get(session.state, channel, queueBytes, noAck ? 1 : 0)
         }
@@ -66,9 +58,9 @@ extension AMQPConnectionOwner {
         let properties = withUnsafePointer(to: &message.properties) { AMQPMessageDecoder.properties($0) }
         let (received, attempt) = RabbitMQRedelivery.decode(
             properties, routingKey: ok.routing_key.swiftString, body: message.body.byteArray, redelivered: ok.redelivered != 0)
-        if !noAck {
-            consumer.unsettled.insert(ok.delivery_tag)
-        }
+        guard let consumer = self.machine.consumers.delivered(
+            tag: ok.delivery_tag, streamOffset: nil, tracked: !noAck, on: channel)
+        else { return nil }
         return InboundDelivery(
             message: received, attempt: attempt, amqpTag: ok.delivery_tag, streamOffset: properties.streamOffset,
             properties: properties.extra,

@@ -52,12 +52,13 @@ extension AMQPConnectionOwner {
         self.session = nil
         self.publishChannelAssembly = nil
         self.arrived.removeAll()
-        for consumer in self.consumers.values {
-            consumer.resetChannel()
+        self.consumerAssemblies.removeAll()
+        for consumer in self.machine.consumers.consumers.values {
             // A stream consumer resumes at the first message the application has not been handed yet.
-            if let firstDropped = consumer.request.inbox.connectionLost() { consumer.nextStreamOffset = firstDropped }
+            if let firstDropped = consumer.request.inbox.connectionLost() {
+                self.machine.consumers.resumeStream(consumer.subscriptionID, at: firstDropped)
+            }
         }
-        self.consumerByChannel.removeAll()
         let replyLost = MessageBusError(
             .connectionFailed, "the RabbitMQ connection was lost before the reply came (the request may have been "
                 + "processed): \(reason)")
@@ -74,7 +75,7 @@ extension AMQPConnectionOwner {
             "RabbitMQ connection lost; recovering",
             metadata: [
                 "reason": "\(reason)", "unconfirmed": "\(self.machine.unconfirmedCount)",
-                "consumers": "\(self.consumers.count)",
+                "consumers": "\(self.machine.consumers.consumers.count)",
             ])
         self.recover(after: reason)
     }
@@ -95,7 +96,7 @@ extension AMQPConnectionOwner {
                     "RabbitMQ connection recovered",
                     metadata: [
                         "attempts": "\(attempt)", "endpoint": "\(self.session?.endpoint.description ?? "?")",
-                        "republished": "\(republished)", "consumers": "\(self.consumers.count)",
+                        "republished": "\(republished)", "consumers": "\(self.machine.consumers.consumers.count)",
                     ])
                 if let endpoint = self.session?.endpoint {
                     self.events.emit(.recovered(endpoint: endpoint, attempts: attempt, republished: republished))
@@ -151,12 +152,14 @@ extension AMQPConnectionOwner {
                 self.events.emit(.topologyNotRestored(entry: "\(entry)", reason: "\(failure)"))
             }
         }
-        for consumer in self.consumers.values.sorted(by: { $0.request.subscriptionID < $1.request.subscriptionID }) {
+        for consumer in self.machine.consumers.consumersToRestart {
             do {
-                try self.startConsumer(consumer, declareGroupQueue: false)
+                try self.startConsumer(consumer.request, declareGroupQueue: false)
             } catch let failure as AMQPFailure {
                 if case .connectionLost = failure { throw failure }
-                self.consumerEndedByBroker(consumer, error: failure.messageBusError("re-consuming after recovery"))
+                if let ended = self.machine.consumers.remove(consumer.subscriptionID) {
+                    self.consumerEndedByBroker(ended, error: failure.messageBusError("re-consuming after recovery"))
+                }
             }
         }
         // Republish what was not confirmed, in the original order, under new sequence numbers.
@@ -169,7 +172,7 @@ extension AMQPConnectionOwner {
     func progressClose() throws {
         let queueHoldsPublishes = self.queue.hasQueuedPublishes
         guard let close = self.machine.takeDueClose(now: .now, queueHoldsPublishes: queueHoldsPublishes) else { return }
-        for subscriptionID in Array(self.consumers.keys) { try? self.cancelConsumer(subscriptionID) }
+        for subscriptionID in Array(self.machine.consumers.consumers.keys) { try? self.cancelConsumer(subscriptionID) }
         self.session?.close()
         self.session = nil
         self.terminate(with: MessageBusError.closed("the RabbitMQ bus"))
@@ -184,11 +187,7 @@ extension AMQPConnectionOwner {
         self.failPendingReplies(error)
         self.events.finish()
         self.machine.terminate(with: error, into: &self.actions)
-        for consumer in self.consumers.values {
-            consumer.request.inbox.end(error: error.code == .closed ? nil : error)
-        }
-        self.consumers.removeAll()
-        self.consumerByChannel.removeAll()
+        self.consumerAssemblies.removeAll()
         for command in self.queue.close(with: error) { command.fail(error) }
         self.session?.abandon()
         self.session = nil

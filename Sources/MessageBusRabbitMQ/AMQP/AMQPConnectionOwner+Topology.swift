@@ -1,3 +1,4 @@
+import Logging
 import MessageBus
 
 /// A topology request of the application, run on the topology channel.
@@ -13,6 +14,15 @@ enum TopologyOperation: Sendable {
     case deleteExchange(String, ifUnused: Bool)
     case deleteQueue(String, ifUnused: Bool, ifEmpty: Bool)
     case purgeQueue(String)
+
+    /// Whether running the operation again after it may have run once changes nothing more: declares, binds and
+    /// checks. A delete or purge is not: its count, or what was published since, would be wrong the second time.
+    var isRepeatable: Bool {
+        switch self {
+        case .declareExchange, .declareQueue, .checkExchange, .inspectQueue, .bind, .unbind: true
+        case .deleteExchange, .deleteQueue, .purgeQueue: false
+        }
+    }
 
     /// The operation in words, for errors.
     var summary: String {
@@ -61,21 +71,27 @@ extension AMQPConnectionOwner {
     }
 
     /// Runs an application's topology request; a channel error fails only the request (the topology channel is
-    /// reopened), a lost connection is thrown to the loop.
-    func runTopology(
-        _ operation: TopologyOperation, completion: @Sendable (Result<TopologyOutcome, MessageBusError>) -> Void
-    ) throws {
+    /// reopened), a lost connection is thrown to the loop (and a repeatable request runs again after recovery).
+    func runTopology(_ request: TopologyRequest) throws {
         guard self.session != nil else {
-            completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
+            request.completion(.failure(MessageBusError(.connectionFailed, "RabbitMQ is not connected (recovering)")))
             return
         }
+        let operation = request.operation
         do {
-            completion(.success(try self.perform(operation)))
+            request.completion(.success(try self.perform(operation)))
         } catch let failure as AMQPFailure {
-            completion(.failure(failure.messageBusError(operation.summary)))
             switch failure {
-            case .channelClosed: try self.reopenTopologyChannel()
-            case .connectionLost: throw failure
+            case .channelClosed:
+                request.completion(.failure(failure.messageBusError(operation.summary)))
+                try self.reopenTopologyChannel()
+            case .connectionLost:
+                if self.machine.retryAfterRecovery(.topology(request)) {
+                    self.logRetryAfterRecovery(operation.summary, attempt: request.attempt, failure)
+                } else {
+                    request.completion(.failure(failure.messageBusError(operation.summary)))
+                }
+                throw failure
             }
         }
     }
@@ -174,5 +190,14 @@ extension AMQPConnectionOwner {
                 Self.topologyChannel, destination: destination, source: binding.exchange,
                 routingKey: binding.routingKey, arguments: arguments, unbind: true)
         }
+    }
+}
+
+extension AMQPConnectionOwner {
+    /// Says that `what`, cut short by the lost connection, runs again once it is recovered.
+    func logRetryAfterRecovery(_ what: String, attempt: Int, _ failure: AMQPFailure) {
+        self.logger.warning(
+            "RabbitMQ connection lost during a request; it runs again after recovery",
+            metadata: ["request": "\(what)", "attempt": "\(attempt)", "reason": "\(failure)"])
     }
 }

@@ -29,13 +29,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
 
     // MARK: Owner-thread state
     var session: AMQPSession?
-    /// Numbers every channel a consumer or poller opens (across connections), so that a delivery tag is only ever
-    /// settled on the very channel opening that issued it.
-    var lastChannelEpoch = 0
-    /// The consumer channel numbers, handed out in turn.
-    var channelNumbers = ChannelNumberRotation(first: AMQPConnectionOwner.topologyChannel + 1)
     let publisher = AMQPPublisher()
-    /// The publishing decisions: confirm window, flushes, returns, deadlines, held publishes, recovery's republish.
+    /// The decisions: confirm window, flushes, returns, deadlines, held publishes, recovery's republish; consumer
+    /// channels, unsettled deliveries and settlements.
     var machine: AMQPConnectionStateMachine
     /// The actions the machine returned and ``performActions()`` has not performed yet (kept to reuse its storage).
     var actions: [AMQPConnectionStateMachine.Action] = []
@@ -43,8 +39,10 @@ final class AMQPConnectionOwner: @unchecked Sendable {
     var declaredExchanges = Set<String>()
     /// Topology the application and the subscriptions declared, declared again after a reconnection.
     var topology = RecordedTopology()
-    var consumers: [UInt64: AMQPConsumer] = [:]
-    var consumerByChannel = ChannelTable()
+    /// The message being read from its frames on each consumer channel.
+    var consumerAssemblies = ChannelTable<AMQPContentAssembly>()
+    /// The acknowledgement frames the machine decided for a settlement (kept to reuse its storage).
+    var settlementFrames: [AMQPConsumerStateMachine.SettlementFrame] = []
     /// The returned publish or RPC reply being read from its frames on the publish channel.
     var publishChannelAssembly: AMQPContentAssembly?
     var arrived: [ObjectIdentifier: (RabbitMQInbox, [InboundDelivery])] = [:]
@@ -125,7 +123,7 @@ final class AMQPConnectionOwner: @unchecked Sendable {
                 if !self.machine.hasRunnableCommand {
                     // Settlements are queued without waking this thread (see `CommandQueue.submit`); while any
                     // delivery is unsettled it looks for them at least this often.
-                    let holdsUnsettled = self.consumers.values.contains { $0.unsettled.count > 0 }
+                    let holdsUnsettled = self.machine.consumers.holdsUnsettledDeliveries
                     self.waitForActivity(maximum: holdsUnsettled ? Self.settlementCheckInterval : .milliseconds(250))
                 }
             } catch {
@@ -192,8 +190,8 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             try self.sendRequest(request)
         case .get(let queue, let poller, let completion):
             try self.get(from: queue, poller: poller, completion: completion)
-        case .topology(let operation, let completion):
-            try self.runTopology(operation, completion: completion)
+        case .topology(let request):
+            try self.runTopology(request)
         case .readiness(let completion):
             try self.checkReadiness(completion)
         case .close(let deadline, let completion):

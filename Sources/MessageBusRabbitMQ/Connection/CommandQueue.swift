@@ -59,7 +59,7 @@ final class CommandQueue: Sendable {
             let step: Step = self.state.withLock { state in
                 if let error = state.closedError { return .closed(error) }
                 if isPublishLane {
-                    guard state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity else { return .full }
+                    guard self.hasRoom(for: weight, in: state) else { return .full }
                     state.publishes.append(command)
                     state.queuedWeight += weight
                 } else {
@@ -84,7 +84,9 @@ final class CommandQueue: Sendable {
                 do {
                     try await AsyncWaiters.wait { id, continuation in
                         let now: Result<Void, any Error>? = self.state.withLock { state in
-                            if state.closedError != nil || state.queuedWeight + weight <= self.capacity {
+                            // The same rule as the first look: a command heavier than the lane waits only for
+                            // it to empty.
+                            if state.closedError != nil || self.hasRoom(for: weight, in: state) {
                                 return .success(())
                             }
                             return state.waiters.park(id, continuation)
@@ -98,6 +100,12 @@ final class CommandQueue: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether the publish lane takes a command of `weight` now: when it fits, or when the lane is empty (a batch
+    /// larger than the lane goes alone).
+    private func hasRoom(for weight: Int, in state: State) -> Bool {
+        state.queuedWeight == 0 || state.queuedWeight + weight <= self.capacity
     }
 
     /// Called by the owner thread before `poll`: `false` when there is work it can do at once (so it must not

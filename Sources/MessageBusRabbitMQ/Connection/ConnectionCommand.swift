@@ -16,7 +16,7 @@ enum ConnectionCommand: Sendable {
     /// Ends a subscription: its channel closes, so the broker requeues what it had not settled.
     case cancel(subscriptionID: UInt64, completion: @Sendable () -> Void)
     /// Declares, binds, inspects or deletes topology on the application's behalf.
-    case topology(TopologyOperation, @Sendable (Result<TopologyOutcome, MessageBusError>) -> Void)
+    case topology(TopologyRequest)
     /// Takes one message from a queue (`basic.get`) on the polling channel of `poller`.
     case get(queue: String, poller: SubscribeRequest, @Sendable (Result<InboundDelivery?, MessageBusError>) -> Void)
     /// Answers once the broker answered a request.
@@ -37,6 +37,13 @@ enum ConnectionCommand: Sendable {
         default: false
         }
     }
+
+    /// How many times in all a subscribe or a repeatable topology request is started when the connection is lost
+    /// while it runs: it runs again on the recovered connection until then. A broker that cannot complete a
+    /// declaration closes the whole connection (RabbitMQ answers a quorum queue whose Raft cluster does not form
+    /// within its 5 s with `541 INTERNAL_ERROR`, which a second try usually passes), so failing at the first lost
+    /// connection would make a busy broker's hiccup the application's error.
+    static let attemptsAcrossConnections = 3
 
     /// Whether the command is a flush, which must stay behind the publishes submitted before it.
     var isFlush: Bool {
@@ -64,7 +71,7 @@ enum ConnectionCommand: Sendable {
             // Only the caller: the publish's own completion reaches into the owner thread's state.
             request.completion(.failure(error))
         case .flush(let completion), .readiness(let completion): completion(.failure(error))
-        case .topology(_, let completion): completion(.failure(error))
+        case .topology(let request): request.completion(.failure(error))
         case .get(_, _, let completion): completion(.failure(error))
         case .subscribe(let request): request.completion(.failure(error))
         case .settle: break  // the broker gives the deliveries back when the connection goes
@@ -94,6 +101,9 @@ struct SubscribeRequest: Sendable {
     let prefetch: Int
     let inbox: RabbitMQInbox
     let completion: @Sendable (Result<Void, MessageBusError>) -> Void
+    /// How many times the owner thread has started this subscribe (see
+    /// ``ConnectionCommand/attemptsAcrossConnections``).
+    var attempt = 1
 
     /// The subscription in words, for logs and errors.
     var summary: String {
@@ -106,6 +116,15 @@ struct SubscribeRequest: Sendable {
             "basic.get polling"
         }
     }
+}
+
+/// A topology operation of the application and the caller waiting for its outcome.
+struct TopologyRequest: Sendable {
+    let operation: TopologyOperation
+    let completion: @Sendable (Result<TopologyOutcome, MessageBusError>) -> Void
+    /// How many times the owner thread has started this request (see
+    /// ``ConnectionCommand/attemptsAcrossConnections``).
+    var attempt = 1
 }
 
 /// Deliveries of one subscription to settle, by their AMQP tags on the channel opening they arrived on.

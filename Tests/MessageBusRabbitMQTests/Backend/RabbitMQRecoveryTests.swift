@@ -1,6 +1,8 @@
-import MessageBusIntegrationSupport
 import Foundation
+import Logging
 import MessageBus
+import MessageBusIntegrationSupport
+import MessageBusRabbitMQ
 import Testing
 
 /// A connection the broker force-closes (`rabbitmqctl close_connection`) recovers by itself.
@@ -42,5 +44,38 @@ struct RabbitMQRecoveryTests {
             #expect(seen == expected, "missing \(expected.subtracting(seen))")
             try await bus.checkReadiness()
         }
+    }
+
+    @Test("a subscribe and a queue declare whose connection is cut while they run complete on the recovered connection")
+    func requestsInterruptedByConnectionLossRunAgain() async throws {
+        let (rabbitMQ, proxy) = try await RabbitMQTestBus.proxiedConfiguration("request-cut-proxy")
+        let bus = try await RabbitMQMessageBus(
+            rabbitMQ: rabbitMQ, configuration: MessageBusConfiguration(),
+            logger: Logger(label: "test.rabbitmq.request-cut"))
+        /// Runs `request` on a stalled connection (its first frame waits there), cuts the connection, and lets the
+        /// next one through.
+        func cutWhileRunning<T: Sendable>(_ request: @escaping @Sendable () async throws -> T) async throws -> T {
+            proxy.fault = .stall
+            let running = Task { try await request() }
+            try await Task.sleep(for: .milliseconds(500))
+            proxy.cutAll()
+            proxy.fault = .none
+            return try await running.value
+        }
+        let destination = AMQPTestEnvironment.uniqueName("request-cut")
+        let subscription = try await cutWhileRunning { try await bus.subscribe(to: destination, group: "workers") }
+        #expect(proxy.acceptedConnections == 2, "one connection before the cut, one recovered")
+        try await bus.publish(Message(text: "after the cut", id: "after"), to: destination)
+        let deliveries = try await subscription.receive(max: 1, timeout: .seconds(10))
+        #expect(deliveries.map(\.message.id) == ["after"])
+        try await deliveries.ackAll()
+
+        let queue = RabbitMQQueue(AMQPTestEnvironment.uniqueName("request-cut-queue"), type: .quorum)
+        let status = try await cutWhileRunning { try await bus.declare(queue) }
+        #expect(status.name == queue.name)
+        #expect(proxy.acceptedConnections == 3)
+        _ = try await bus.deleteQueue(queue.name)
+        try await bus.close(deadline: .seconds(10))
+        await proxy.stop()
     }
 }

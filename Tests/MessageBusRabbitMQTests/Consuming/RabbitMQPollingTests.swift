@@ -76,4 +76,37 @@ struct RabbitMQPollingTests {
             try await bus.deleteQueue(queue)
         }
     }
+
+    @Test("a get whose caller is cancelled while the broker answers gives the message back to its queue")
+    func cancelledGetGivesTheMessageBack() async throws {
+        try await withTopology { bus, name in
+            let queue = try await bus.declare(RabbitMQQueue(name, type: .quorum, expires: .seconds(60))).name
+            try await bus.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+            try await bus.publish(Message(text: "only", key: queue, id: "only"), to: "amq.direct")
+            var cancelledInFlight = 0
+            for round in 0..<50 {
+                let getting = Task { try await bus.get(from: queue) }
+                if round % 2 == 1 { await Task.yield() }
+                getting.cancel()
+                switch await getting.result {
+                case .success(let delivery?): try await delivery.nack(requeue: true)
+                case .success(nil): break
+                case .failure(let error):
+                    #expect(error is CancellationError, "\(error)")
+                    cancelledInFlight += 1
+                }
+            }
+            print("cancelled gets while in flight: \(cancelledInFlight) of 50")
+            // Every message a cancelled get took went back: the one message is there to take. Given time: in one CI
+            // run (200 cancelled gets, other suites running) the first get after them took more than 10 seconds.
+            var taken: Delivery?
+            try await eventually("the message is back in its queue", timeout: .seconds(40)) {
+                taken = try await bus.get(from: queue)
+                return taken != nil
+            }
+            #expect(taken?.message.id == "only")
+            try await taken?.ack()
+            try await bus.deleteQueue(queue)
+        }
+    }
 }

@@ -14,13 +14,8 @@ import Testing
 struct RabbitMQCancellationTests {
     /// Settings for the test broker through a fresh proxy, with timeouts far beyond the test.
     private func proxiedConfiguration() async throws -> (rabbitMQ: RabbitMQConfiguration, proxy: TCPProxy) {
-        try await RabbitMQTestBus.requireBroker()
-        var rabbitMQ = try RabbitMQConfiguration(url: MessageBusURL(AMQPTestEnvironment.url))
-        let upstream = try #require(rabbitMQ.endpoints.first)
-        let proxy = try TCPProxy(upstreamPort: upstream.port, name: "cancel-proxy")
-        rabbitMQ.endpoints = [RabbitMQEndpoint(host: "127.0.0.1", port: proxy.port)]
+        var (rabbitMQ, proxy) = try await RabbitMQTestBus.proxiedConfiguration("cancel-proxy")
         rabbitMQ.connectionTimeout = .seconds(60)
-        rabbitMQ.requestTimeout = .seconds(60)
         rabbitMQ.recovery = .disabled
         return (rabbitMQ, proxy)
     }

@@ -235,4 +235,45 @@ extension AMQPConnectionStateMachineTests {
         let again = driver.machine.takeHeldControl()
         #expect(again.isEmpty)
     }
+
+    @Test("a subscribe or repeatable topology request cut short by a lost connection is held for the recovered one, up to its attempts")
+    func interruptedCommandsRunAgainAfterRecovery() throws {
+        let subscribe = ConnectionCommand.subscribe(SubscribeRequest(
+            subscriptionID: 7, source: .polling, prefetch: 10,
+            inbox: RabbitMQInbox(tracksSettlement: true, prefetch: 10), completion: { _ in }))
+        let declare = ConnectionCommand.topology(TopologyRequest(
+            operation: .declareQueue(RabbitMQQueue("q", type: .quorum)), completion: { _ in }))
+        for command in [subscribe, declare] {
+            var driver = StateMachineDriver()
+            var attempts = [Self.attempt(of: command)]
+            var current = command
+            while driver.machine.retryAfterRecovery(current) {
+                let held = driver.machine.takeHeldControl()
+                try #require(held.count == 1, "expected the command held alone, got \(held)")
+                attempts.append(Self.attempt(of: held[0]))
+                current = held[0]
+            }
+            #expect(attempts == Array(1...ConnectionCommand.attemptsAcrossConnections).map(Optional.some))
+            let heldAfterLast = driver.machine.takeHeldControl()
+            #expect(heldAfterLast.isEmpty, "the last attempt's failure goes to the caller")
+        }
+
+        var driver = StateMachineDriver()
+        let purge = ConnectionCommand.topology(TopologyRequest(operation: .purgeQueue("q"), completion: { _ in }))
+        let purgeRetried = driver.machine.retryAfterRecovery(purge)
+        #expect(!purgeRetried, "a purge run twice would remove what was published in between")
+        var withoutRecovery = StateMachineDriver(recovers: false)
+        let retriedWithoutRecovery = withoutRecovery.machine.retryAfterRecovery(subscribe)
+        #expect(!retriedWithoutRecovery)
+        let heldWithoutRecovery = withoutRecovery.machine.takeHeldControl()
+        #expect(heldWithoutRecovery.isEmpty)
+    }
+
+    private static func attempt(of command: ConnectionCommand) -> Int? {
+        switch command {
+        case .subscribe(let request): request.attempt
+        case .topology(let request): request.attempt
+        default: nil
+        }
+    }
 }

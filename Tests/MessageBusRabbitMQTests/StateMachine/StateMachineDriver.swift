@@ -149,6 +149,8 @@ struct StateMachineDriver {
                 command.fail(error)
             case .emit(let event):
                 self.events.append(event)
+            case .endSubscription(let inbox, let error):
+                inbox.end(error: error)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs `rabbitmqctl` against the local test node through `scripts/brokers.sh ctl`, which knows its user, cookie
 /// and loopback settings.
@@ -12,11 +13,26 @@ enum BrokerControl {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Runs `rabbitmqctl ARGS` (at most 60 s) and returns its standard output.
+    /// One `rabbitmqctl` at a time: parallel suites calling it at the same moment made CLI nodes whose distribution
+    /// connections to the broker failed ("unable to perform an operation on node", seen in CI with the node up).
+    private static let turn = Mutex(())
+
+    /// Runs `rabbitmqctl ARGS` (at most 60 s) and returns its standard output; a failure to reach the node is tried
+    /// again twice.
     static func rabbitmqctl(_ arguments: [String]) throws -> String {
-        try self.runChecked(
-            self.repositoryRoot.appendingPathComponent("scripts/brokers.sh").path, ["ctl"] + arguments,
-            what: "rabbitmqctl \(arguments.joined(separator: " "))")
+        try self.turn.withLock { _ in
+            var attempt = 1
+            while true {
+                do {
+                    return try self.runChecked(
+                        self.repositoryRoot.appendingPathComponent("scripts/brokers.sh").path, ["ctl"] + arguments,
+                        what: "rabbitmqctl \(arguments.joined(separator: " "))")
+                } catch let failure as Failure where attempt < 3 && failure.description.contains("unable to perform") {
+                    attempt += 1
+                    usleep(500_000)
+                }
+            }
+        }
     }
 
     /// Runs a program with a time bound; throws with its output when it fails or does not end in time.

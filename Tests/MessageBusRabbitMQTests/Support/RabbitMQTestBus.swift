@@ -2,6 +2,7 @@ import MessageBusIntegrationSupport
 import Logging
 import MessageBus
 import MessageBusRabbitMQ
+import Testing
 
 /// Opens buses on the test broker, after checking once that it answers.
 enum RabbitMQTestBus {
@@ -11,6 +12,18 @@ enum RabbitMQTestBus {
         _ = try await onDedicatedThread("rabbitmq-reachable") {
             _ = try AMQPConnection(url: url, connectTimeoutSeconds: 3)
         }
+    }
+
+    /// Settings for the test broker through a fresh ``TCPProxy`` named `name` (for faults on the connection), with a
+    /// request timeout far beyond any test.
+    static func proxiedConfiguration(_ name: String) async throws -> (rabbitMQ: RabbitMQConfiguration, proxy: TCPProxy) {
+        try await self.requireBroker()
+        var rabbitMQ = try RabbitMQConfiguration(url: MessageBusURL(AMQPTestEnvironment.url))
+        let upstream = try #require(rabbitMQ.endpoints.first)
+        let proxy = try TCPProxy(upstreamPort: upstream.port, name: name)
+        rabbitMQ.endpoints = [RabbitMQEndpoint(host: "127.0.0.1", port: proxy.port)]
+        rabbitMQ.requestTimeout = .seconds(60)
+        return (rabbitMQ, proxy)
     }
 
     /// A ``RabbitMQMessageBus`` (for its RabbitMQ-specific API) on the test broker; `query` adds URL options.

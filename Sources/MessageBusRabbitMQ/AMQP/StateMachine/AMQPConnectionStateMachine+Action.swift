@@ -15,5 +15,7 @@ extension AMQPConnectionStateMachine {
         case failCommand(ConnectionCommand, MessageBusError)
         /// Tell the application (and the log) about the connection.
         case emit(RabbitMQConnectionEvent)
+        /// End a subscription's inbox: its receivers see the end, or the error.
+        case endSubscription(RabbitMQInbox, MessageBusError?)
     }
 }

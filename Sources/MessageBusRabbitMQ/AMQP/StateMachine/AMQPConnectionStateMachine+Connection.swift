@@ -24,11 +24,13 @@ extension AMQPConnectionStateMachine {
 
     /// The connection broke. Confirms and returns pending on it are void (they were numbered on its channel); the
     /// unconfirmed messages stay in the window to be republished, except requests awaiting a reply, which could not
-    /// reach a new connection and fail with `replyLost`.
+    /// reach a new connection and fail with `replyLost`. Every consumer channel is gone with its unsettled tags; the
+    /// subscriptions stay, to be restarted.
     mutating func connectionLost(
         reason: String, replyLost: MessageBusError, into actions: inout [Action]
     ) -> AfterLoss {
         self.isConnected = false
+        self.consumers.connectionLost()
         self.outOfOrderConfirms.removeAll()
         // Returns are keyed by sequence numbers that recovery reassigns; a republished message is returned again.
         self.returns.removeAll()
@@ -79,10 +81,11 @@ extension AMQPConnectionStateMachine {
         actions.append(.emit(.unblocked))
     }
 
-    /// The connection gave up (or closed): every publish, flush and held command fails with `error`. A close in
-    /// progress is resumed last: with `error` when the connection failed, or, when it ended at the close's own
-    /// deadline during a recovery, with a timeout naming the messages left unconfirmed. (The owner emits
-    /// `recoveryFailed` itself, before it finishes the event stream.)
+    /// The connection gave up (or closed): every publish, flush and held command fails with `error`, and every
+    /// subscription ends (with `error`, unless the bus was closed). A close in progress is resumed last: with
+    /// `error` when the connection failed, or, when it ended at the close's own deadline during a recovery, with a
+    /// timeout naming the messages left unconfirmed. (The owner emits `recoveryFailed` itself, before it finishes
+    /// the event stream.)
     mutating func terminate(with error: MessageBusError, into actions: inout [Action]) {
         guard !self.isTerminated else { return }
         self.isTerminated = true
@@ -95,6 +98,9 @@ extension AMQPConnectionStateMachine {
             actions.append(.failCommand(command, error))
         }
         self.heldControl.removeAll()
+        for consumer in self.consumers.terminate() {
+            actions.append(.endSubscription(consumer.request.inbox, error.code == .closed ? nil : error))
+        }
         if let closing = self.closing {
             self.closing = nil
             let result: Result<Void, MessageBusError> =

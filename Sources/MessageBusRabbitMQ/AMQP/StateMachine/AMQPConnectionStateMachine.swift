@@ -1,8 +1,10 @@
 import MessageBus
 
-/// The publishing decisions of one RabbitMQ connection, without any I/O: the confirm window, flush numbering,
+/// The decisions of one RabbitMQ connection, without any I/O. Publishing: the confirm window, flush numbering,
 /// returns matched to their publishes, deadlines, publishes held while the window is full, the connection blocked or
-/// recovering, and the republishing of unconfirmed messages after a reconnection.
+/// recovering, and the republishing of unconfirmed messages after a reconnection. Consuming (``consumers``, an
+/// ``AMQPConsumerStateMachine``): channels per subscription, unsettled tags and how settlements are written, and
+/// what channel errors, cancellations and a lost connection do to each subscription.
 ///
 /// ``AMQPConnectionOwner`` feeds it events (commands taken from the ``CommandQueue``, `basic.ack`/`basic.nack`,
 /// `basic.return`, a lost or reopened connection, a closed publish channel, blocked/unblocked, the current instant)
@@ -54,6 +56,8 @@ struct AMQPConnectionStateMachine {
     }
 
     let settings: Settings
+    /// The subscriptions' channels, unsettled deliveries and stream positions.
+    var consumers = AMQPConsumerStateMachine()
     /// Messages written and not yet confirmed, oldest first.
     var window = FIFO<PendingConfirm>()
     var nextSequence: UInt64 = 1
@@ -145,6 +149,26 @@ struct AMQPConnectionStateMachine {
     /// entered the window), so that it runs first on the next connection or expires with its deadline.
     mutating func requeueAtFront(_ command: ConnectionCommand) {
         self.publishLane.prepend(command)
+    }
+
+    /// Whether a command cut short by the loss of the connection runs again once the connection is recovered: a
+    /// subscribe or a repeatable topology request (see ``TopologyOperation/isRepeatable``), only when the connection
+    /// will be recovered, and while the command has attempts left. It is then held with the other control
+    /// commands; otherwise its caller is to get the error.
+    mutating func retryAfterRecovery(_ command: ConnectionCommand) -> Bool {
+        guard self.settings.recoversConnection else { return false }
+        let limit = ConnectionCommand.attemptsAcrossConnections
+        switch command {
+        case .subscribe(var request) where request.attempt < limit:
+            request.attempt += 1
+            self.heldControl.append(.subscribe(request))
+        case .topology(var request) where request.operation.isRepeatable && request.attempt < limit:
+            request.attempt += 1
+            self.heldControl.append(.topology(request))
+        default:
+            return false
+        }
+        return true
     }
 
     /// Whether `request` should be written: it is not finished (timed out while it waited) and a connection exists.
