@@ -90,29 +90,32 @@ public struct Subscription: AsyncSequence, Sendable {
         while true {
             let remaining = deadline.map { $0 - ContinuousClock.now }
             if let remaining, remaining <= .zero { return [] }
-            guard let batch = try await self.source.receive(max: max, timeout: remaining) else { return nil }
-            if batch.isEmpty { return [] }
-            self.context.recordConsumed(batch.count)
-            self.context.recordInFlight(self.source.unsettledCount)
-            guard self.context.deduplicates else { return batch }
-            var fresh: [Delivery] = []
-            fresh.reserveCapacity(batch.count)
-            var duplicates: [Delivery] = []
-            for delivery in batch {
-                // The delivery's own context: a subscription to several destinations settles (and so records
-                // message ids) under each delivery's destination.
-                if await delivery.context.isDuplicate(delivery) {
-                    duplicates.append(delivery)
-                } else {
-                    fresh.append(delivery)
+            guard self.context.deduplicates else {
+                guard let batch = try await self.source.receive(max: max, timeout: remaining) else { return nil }
+                if !batch.isEmpty { self.recordReceived(batch) }
+                return batch
+            }
+            var batch = self.context.takeReleasedCopies(max: max)
+            if batch.isEmpty {
+                if Task.isCancelled { return [] }
+                // A held copy is released by a settlement, which need not wake the source: while copies are held,
+                // look for released ones between shorter waits.
+                let wait = self.context.holdsCopies ? Swift.min(remaining ?? .milliseconds(100), .milliseconds(100)) : remaining
+                guard let received = try await self.source.receive(max: max, timeout: wait) else { return nil }
+                if received.isEmpty {
+                    if wait == remaining { return [] }
+                    continue
                 }
+                self.recordReceived(received)
+                batch = received
             }
-            if !duplicates.isEmpty {
-                for _ in duplicates { self.context.recordDuplicateDropped() }
-                self.context.logger.debug("dropped duplicate deliveries", metadata: ["count": "\(duplicates.count)"])
-                try await duplicates.ackAll()
-            }
+            let fresh = try await self.context.admit(batch)
             if !fresh.isEmpty { return fresh }
         }
+    }
+
+    private func recordReceived(_ batch: [Delivery]) {
+        self.context.recordConsumed(batch.count)
+        self.context.recordInFlight(self.source.unsettledCount)
     }
 }

@@ -1,5 +1,6 @@
 public import Logging
 import CoreMetrics
+import Synchronization
 
 /// What every delivery of one subscription shares: where it came from, the guarantee, and the way back to the
 /// backend that settles it.
@@ -18,8 +19,9 @@ public final class SubscriptionContext: Sendable {
     /// Whether deliveries must be settled (every guarantee but at-most-once); read for every delivery, so kept
     /// apart from the guarantee, whose copy costs reference counting.
     public let requiresAcknowledgement: Bool
-    /// The guarantee's de-duplication store (effectively-once only); kept apart for the same reason.
-    private let deduplicationStore: (any DeduplicationStore)?
+    /// Effectively-once's state (`nil` under the other guarantees); kept apart from the guarantee for the same
+    /// reason.
+    private let deduplication: Deduplication?
     /// Where rejected deliveries go.
     public let deadLetterDestination: String
     /// The subscription's logger, with the destination and group in its metadata.
@@ -37,7 +39,7 @@ public final class SubscriptionContext: Sendable {
     ///   - configuration: The bus's configuration.
     ///   - settler: The backend's settler for this subscription.
     ///   - logger: The bus's logger; the context adds its own metadata.
-    public init(
+    public convenience init(
         backend: String,
         destination: String,
         group: String?,
@@ -46,12 +48,31 @@ public final class SubscriptionContext: Sendable {
         settler: any DeliverySettler,
         logger: Logger
     ) {
+        self.init(
+            backend: backend, destination: destination, group: group, options: options, configuration: configuration,
+            settler: settler, logger: logger, sharingDeduplicationWith: nil)
+    }
+
+    /// Creates a context that shares `sharing`'s effectively-once state: for the destinations of one subscription,
+    /// which hands out their deliveries together.
+    package init(
+        backend: String,
+        destination: String,
+        group: String?,
+        options: SubscriptionOptions,
+        configuration: MessageBusConfiguration,
+        settler: any DeliverySettler,
+        logger: Logger,
+        sharingDeduplicationWith sharing: SubscriptionContext?
+    ) {
         self.backend = backend
         self.destination = destination
         self.group = group
         self.guarantee = configuration.guarantee
         self.requiresAcknowledgement = configuration.guarantee.requiresAcknowledgement
-        self.deduplicationStore = configuration.guarantee.deduplicationStore
+        self.deduplication = configuration.guarantee.deduplicationStore.map { store in
+            sharing?.deduplication ?? Deduplication(store: store)
+        }
         self.deadLetterDestination = options.deadLetterDestination(for: destination)
         self.settler = settler
         var logger = logger
@@ -65,46 +86,108 @@ public final class SubscriptionContext: Sendable {
 
     /// Settles deliveries of this subscription; see ``DeliverySettler/settle(_:as:)``.
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
-        try await self.settler.settle(deliveries, as: outcome)
-        self.counters.settled(outcome, count: deliveries.count)
-        if let store = self.deduplicationStore { await self.remember(deliveries, settledAs: outcome, in: store) }
+        guard let deduplication = self.deduplication else {
+            try await self.settler.settle(deliveries, as: outcome)
+            self.counters.settled(outcome, count: deliveries.count)
+            return
+        }
+        try await self.settle(deliveries, as: outcome, deduplicatingWith: deduplication) {
+            try await self.settler.settle(deliveries, as: outcome)
+        }
     }
 
     /// Settles one delivery of this subscription, without an array on backends that settle one at a time.
     func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws {
-        try await self.settler.settle(delivery, as: outcome)
-        self.counters.settled(outcome, count: 1)
-        if let store = self.deduplicationStore {
-            await self.remember(CollectionOfOne(delivery), settledAs: outcome, in: store)
+        guard let deduplication = self.deduplication else {
+            try await self.settler.settle(delivery, as: outcome)
+            self.counters.settled(outcome, count: 1)
+            return
+        }
+        try await self.settle(CollectionOfOne(delivery), as: outcome, deduplicatingWith: deduplication) {
+            try await self.settler.settle(delivery, as: outcome)
         }
     }
 
-    /// Under effectively-once, remembers the messages settled for good (not requeued).
-    private func remember(
-        _ deliveries: some Collection<Delivery>, settledAs outcome: DeliveryOutcome, in store: any DeduplicationStore
-    ) async {
-        guard outcome.redeliveryDelay == nil else { return }
+    /// Under effectively-once: settles through `settle`, remembers the messages settled for good (not given back),
+    /// and then drops the other copies of them that were held while these were in flight, or releases those copies
+    /// when these were given back.
+    private func settle(
+        _ deliveries: some Collection<Delivery>, as outcome: DeliveryOutcome,
+        deduplicatingWith deduplication: Deduplication, settle: () async throws -> Void
+    ) async throws {
+        do {
+            try await settle()
+        } catch let error as MessageBusError where error.code == .alreadySettled {
+            // Their connection or subscription is gone and the broker gives them to the group again: a held copy
+            // may go out in their place.
+            _ = self.endFlight(of: deliveries, settledForGood: false, in: deduplication)
+            throw error
+        }
+        self.counters.settled(outcome, count: deliveries.count)
+        let settledForGood = outcome.redeliveryDelay == nil
+        if settledForGood {
+            for delivery in deliveries {
+                await deduplication.store.insert(self.deduplicationKey(for: delivery.message))
+            }
+        }
+        let duplicates = self.endFlight(of: deliveries, settledForGood: settledForGood, in: deduplication)
+        if !duplicates.isEmpty { try await self.drop(duplicates) }
+    }
+
+    private func endFlight(
+        of deliveries: some Collection<Delivery>, settledForGood: Bool, in deduplication: Deduplication
+    ) -> [Delivery] {
+        let keyed = deliveries.map { ($0, self.deduplicationKey(for: $0.message)) }
+        return deduplication.inFlight.withLock { inFlight in
+            keyed.flatMap { delivery, key in inFlight.settled(delivery, key: key, forGood: settledForGood) }
+        }
+    }
+
+    /// Acknowledges deliveries that repeat a message the group settled, without handing them to the application.
+    func drop(_ duplicates: [Delivery]) async throws {
+        for _ in duplicates { self.counters.duplicates.increment() }
+        self.logger.debug("dropped duplicate deliveries", metadata: ["count": "\(duplicates.count)"])
+        try await duplicates.ackAll()
+    }
+
+    /// Under effectively-once, which of `deliveries` (received in this order) may go to the application: not those
+    /// whose message the group already settled (they are acknowledged and dropped), nor those with another copy in
+    /// flight (held until that copy is settled). Every delivery, unless effectively-once is off.
+    func admit(_ deliveries: [Delivery]) async throws -> [Delivery] {
+        guard let deduplication = self.deduplication else { return deliveries }
+        var fresh: [Delivery] = []
+        fresh.reserveCapacity(deliveries.count)
+        var duplicates: [Delivery] = []
         for delivery in deliveries {
-            await store.insert(self.deduplicationKey(for: delivery.message))
+            // The delivery's own context: a subscription to several destinations settles (and so records message
+            // ids) under each delivery's destination.
+            let key = delivery.context.deduplicationKey(for: delivery.message)
+            if await deduplication.store.contains(key) {
+                duplicates.append(delivery)
+            } else if deduplication.inFlight.withLock({ $0.admit(delivery, key: key) }) {
+                fresh.append(delivery)
+            }
         }
+        if !duplicates.isEmpty { try await self.drop(duplicates) }
+        return fresh
     }
 
-    /// Whether `delivery` repeats a message the group already settled for good; such a delivery is acknowledged
-    /// again and never handed to the application. Always `false` unless the guarantee is effectively-once.
-    func isDuplicate(_ delivery: Delivery) async -> Bool {
-        guard let store = self.deduplicationStore else { return false }
-        return await store.contains(self.deduplicationKey(for: delivery.message))
+    /// Under effectively-once, up to `max` copies released because the copy in flight was given back, to be admitted
+    /// again.
+    func takeReleasedCopies(max: Int) -> [Delivery] {
+        self.deduplication?.inFlight.withLock { $0.takeReleased(max: max) } ?? []
+    }
+
+    /// Whether copies are held or released, so that the subscription must look for released ones while it waits.
+    var holdsCopies: Bool {
+        self.deduplication?.inFlight.withLock { $0.waitingCount > 0 } ?? false
     }
 
     /// Whether deliveries whose message the group already settled are dropped (effectively-once).
-    var deduplicates: Bool { self.deduplicationStore != nil }
+    var deduplicates: Bool { self.deduplication != nil }
 
     package func recordConsumed(_ count: Int) {
         self.counters.consumed.increment(by: Int64(count))
-    }
-
-    func recordDuplicateDropped() {
-        self.counters.duplicates.increment()
     }
 
     /// Reports how many deliveries the subscription holds unsettled (buffered or handed out): the
@@ -118,6 +201,17 @@ public final class SubscriptionContext: Sendable {
     /// `messagebus.lag` gauge. Backends sample it periodically while the subscription runs.
     package func recordLag(_ count: Int) {
         self.counters.lag.record(count)
+    }
+
+    /// The store that remembers settled message ids, and the copies in flight; shared by the contexts of one
+    /// subscription to several destinations, whose deliveries it hands out together.
+    private final class Deduplication: Sendable {
+        let store: any DeduplicationStore
+        let inFlight = Mutex(InFlightCopies<Delivery>())
+
+        init(store: any DeduplicationStore) {
+            self.store = store
+        }
     }
 
     private func deduplicationKey(for message: Message) -> String {

@@ -15,8 +15,11 @@ struct BlockingCallThreadsTests {
         let threadsSeen = Mutex(Set<ObjectIdentifier>())
         for _ in 0..<200 {
             let done = AsyncOneShot<Void>()
+            // Resumed by `then`, as DedicatedThread resumes its callers: the thread is free again by then, so the
+            // next submit finds it (a call that resumed its caller itself raced the thread's return to the pool).
             threads.submit {
                 threadsSeen.withLock { _ = $0.insert(ObjectIdentifier(Thread.current)) }
+            } then: {
                 done.fulfill(Result<Void, any Error>.success(()))
             }
             try await done.value

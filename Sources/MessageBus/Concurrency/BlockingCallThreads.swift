@@ -15,7 +15,8 @@ package final class BlockingCallThreads: @unchecked Sendable {
     // Guarded by `condition`: the calls no thread has taken yet, the threads not running a call (waiting for one
     // or starting), and all threads.
     private let condition = NSCondition()
-    private var pending = Deque<@Sendable () -> Void>()
+    /// Each call returns what delivers its result, to run once the thread counts as free again.
+    private var pending = Deque<@Sendable () -> @Sendable () -> Void>()
     private var available = 0
     private var threads = 0
 
@@ -39,8 +40,22 @@ package final class BlockingCallThreads: @unchecked Sendable {
 
     /// Runs `call` on one of the threads and returns at once; `call` runs until it returns.
     package func submit(_ call: @escaping @Sendable () -> Void) {
+        self.submit(call, then: { _ in })
+    }
+
+    /// Runs `call` on one of the threads and returns at once; then hands its result to `deliver`, on the same thread.
+    ///
+    /// The thread counts as free again before `deliver` runs: a caller that `deliver` resumes and that submits its
+    /// next call straight away finds this thread rather than starting another. `deliver` must not block (it
+    /// resumes a waiter).
+    package func submit<Result: Sendable>(
+        _ call: @escaping @Sendable () -> Result, then deliver: @escaping @Sendable (Result) -> Void
+    ) {
         self.condition.lock()
-        self.pending.append(call)
+        self.pending.append {
+            let result = call()
+            return { deliver(result) }
+        }
         // Each available thread takes one call; a call beyond them gets a thread of its own.
         let startsThread = self.pending.count > self.available
         if startsThread {
@@ -63,9 +78,12 @@ package final class BlockingCallThreads: @unchecked Sendable {
             if let call = self.pending.popFirst() {
                 self.available -= 1
                 self.condition.unlock()
-                call()
+                let deliver = call()
                 self.condition.lock()
                 self.available += 1
+                self.condition.unlock()
+                deliver()
+                self.condition.lock()
                 continue
             }
             let signalled = self.condition.wait(until: Date(timeIntervalSinceNow: self.idleSeconds))

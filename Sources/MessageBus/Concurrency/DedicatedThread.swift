@@ -16,7 +16,7 @@ package enum DedicatedThread {
     ) async throws -> Result {
         try Task.checkCancellation()
         let done = AsyncOneShot<Result>()
-        self.perform(name) { done.fulfill(Swift.Result { try body() }) }
+        self.perform(name, { Swift.Result { try body() } }, then: { done.fulfill($0) })
         return try await done.value
     }
 
@@ -27,7 +27,7 @@ package enum DedicatedThread {
         _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            self.perform(name) { continuation.resume(with: Swift.Result { try body() }) }
+            self.perform(name, { Swift.Result { try body() } }, then: { continuation.resume(with: $0) })
         }
     }
 
@@ -35,18 +35,27 @@ package enum DedicatedThread {
     /// even when the task is cancelled (closing and destroying clients).
     package static func run<Result: Sendable>(_ name: String, _ body: @escaping @Sendable () -> Result) async -> Result {
         await withCheckedContinuation { continuation in
-            self.perform(name) { continuation.resume(returning: body()) }
+            self.perform(name, body, then: { continuation.resume(returning: $0) })
         }
     }
 
     /// Starts `body` on a blocking-call thread and returns at once: for one call nobody waits for (destroying a
     /// client). The thread carries `name` while it runs `body`.
     package static func perform(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        BlockingCallThreads.shared.submit {
-            Thread.current.name = name
-            body()
-            Thread.current.name = "messagebus-blocking"
-        }
+        self.perform(name, body, then: { _ in })
+    }
+
+    /// Runs `body` on a blocking-call thread named `name` meanwhile, then `deliver` with its result once the thread
+    /// is free for the caller's next call.
+    private static func perform<Result: Sendable>(
+        _ name: String, _ body: @escaping @Sendable () -> Result, then deliver: @escaping @Sendable (Result) -> Void
+    ) {
+        BlockingCallThreads.shared.submit(
+            {
+                Thread.current.name = name
+                defer { Thread.current.name = "messagebus-blocking" }
+                return body()
+            }, then: deliver)
     }
 
     /// Starts `body` on a new thread and returns at once: for a loop that lives as long as its client (a consumer

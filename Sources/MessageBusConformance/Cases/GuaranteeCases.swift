@@ -2,7 +2,7 @@ import MessageBus
 
 /// The same guarantee gives the same result on every backend.
 enum GuaranteeCases {
-    static let all = [atMostOnce, exactlyOnce, effectivelyOnce]
+    static let all = [atMostOnce, exactlyOnce, effectivelyOnce, effectivelyOnceCopiesInFlight]
 
     static let atMostOnce = ConformanceCase("at-most-once never redelivers") { context in
         let bus = try await context.openBus(guarantee: .atMostOnce)
@@ -109,5 +109,39 @@ enum GuaranteeCases {
         await subscription.cancel()
         let rejoined = try await bus.subscribe(to: destination, group: "readers", options: options)
         try await context.expectNothing(from: rejoined, because: "dropped duplicates are acknowledged, not left behind")
+    }
+
+    static let effectivelyOnceCopiesInFlight = ConformanceCase(
+        "effectively-once hands out one copy of a message while another is in flight; a give-back lets one through"
+    ) { context in
+        let bus = try await context.openBus(guarantee: .effectivelyOnce())
+        let destination = context.uniqueName("copies")
+        let subscription = try await bus.subscribe(
+            to: destination, group: "readers", options: SubscriptionOptions(startPosition: .earliest))
+        // All three copies are there before the first is settled, most likely in one batch.
+        try await bus.publish(
+            contentsOf: [
+                Message(text: "copy 1", id: "twice-1"), Message(text: "copy 2", id: "twice-1"),
+                Message(text: "copy 3", id: "twice-1"), Message(text: "other", id: "other-2"),
+            ], to: destination)
+        let first = try await context.receive(2, from: subscription)
+        try check(
+            first.map(\.message.id).sorted() == ["other-2", "twice-1"],
+            "expected one copy of twice-1 and other-2, received \(first.map(\.message.id))")
+        try await context.expectNothing(from: subscription, because: "the other copies are held while one is in flight")
+        guard let copy = first.first(where: { $0.message.id == "twice-1" }) else {
+            throw ConformanceFailure(description: "no copy of twice-1 among \(first.map(\.message.id))")
+        }
+        try await copy.nack(requeue: true)
+        try await first.filter { $0 !== copy }.ackAll()
+        let again = try await context.receive(1, from: subscription, what: "copies after the give-back")
+        try check(again[0].message.id == "twice-1", "received \(again[0].message.id) after the give-back")
+        try await context.expectNothing(from: subscription, because: "one copy at a time is in flight")
+        try await again.ackAll()
+        try await context.expectNothing(from: subscription, because: "copies of a settled message are dropped")
+        await subscription.cancel()
+        let rejoined = try await bus.subscribe(
+            to: destination, group: "readers", options: SubscriptionOptions(startPosition: .earliest))
+        try await context.expectNothing(from: rejoined, because: "dropped and held copies are acknowledged, not left behind")
     }
 }

@@ -188,12 +188,14 @@ public final class KafkaMessageBus: MessageBus {
             self?.subscriptions.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(subscription)) }
         }
         let settler = KafkaDeliverySettler(subscription: subscription, publisher: self.publisher, retryRoute: retryRoute)
+        let context = SubscriptionContext(
+            backend: backend, destination: label, group: group, options: options, configuration: configuration,
+            settler: settler, logger: logger)
         let makeContext = { @Sendable [backend, configuration, logger] (destination: String) in
             SubscriptionContext(
                 backend: backend, destination: destination, group: group, options: options,
-                configuration: configuration, settler: settler, logger: logger)
+                configuration: configuration, settler: settler, logger: logger, sharingDeduplicationWith: context)
         }
-        let context = makeContext(label)
         let isSingleTopic = if case .topics(let names) = target { names.count == 1 } else { false }
         subscription.attach(context: context, perTopic: isSingleTopic ? nil : makeContext)
         let consumer = try RDKafkaConsumer(
