@@ -5,7 +5,9 @@ import Logging
 /// Iterate it with `for try await delivery in subscription`, or take batches with ``receive(max:timeout:)``.
 /// At most the subscription's prefetch limit of deliveries is ever unsettled, so a slow consumer never makes
 /// memory grow. The sequence ends when the subscription is cancelled or its bus is closed. Under
-/// effectively-once, deliveries whose message id the group already settled are acknowledged again and skipped.
+/// effectively-once, deliveries whose message id the group already settled are acknowledged again and skipped, and
+/// a copy of a message that arrives while another copy is handed out and unsettled is held until that one is
+/// settled (then skipped) or given back (then handed out in its place).
 public struct Subscription: AsyncSequence, Sendable {
     /// The element type: a ``Delivery``.
     public typealias Element = Delivery
