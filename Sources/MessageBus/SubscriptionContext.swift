@@ -39,23 +39,9 @@ public final class SubscriptionContext: Sendable {
     ///   - configuration: The bus's configuration.
     ///   - settler: The backend's settler for this subscription.
     ///   - logger: The bus's logger; the context adds its own metadata.
-    public convenience init(
-        backend: String,
-        destination: String,
-        group: String?,
-        options: SubscriptionOptions,
-        configuration: MessageBusConfiguration,
-        settler: any DeliverySettler,
-        logger: Logger
-    ) {
-        self.init(
-            backend: backend, destination: destination, group: group, options: options, configuration: configuration,
-            settler: settler, logger: logger, sharingDeduplicationWith: nil)
-    }
-
-    /// Creates a context that shares `sharing`'s effectively-once state: for the destinations of one subscription,
-    /// which hands out their deliveries together.
-    package init(
+    ///   - sharing: Another context of the same subscription, for a subscription to several destinations (one context
+    ///     each) whose deliveries it hands out together: their effectively-once state must be one.
+    public init(
         backend: String,
         destination: String,
         group: String?,
@@ -63,7 +49,7 @@ public final class SubscriptionContext: Sendable {
         configuration: MessageBusConfiguration,
         settler: any DeliverySettler,
         logger: Logger,
-        sharingDeduplicationWith sharing: SubscriptionContext?
+        sharingDeduplicationWith sharing: SubscriptionContext? = nil
     ) {
         self.backend = backend
         self.destination = destination

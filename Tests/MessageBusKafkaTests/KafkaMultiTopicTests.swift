@@ -60,6 +60,33 @@ struct KafkaMultiTopicTests {
         try await bus.close()
     }
 
+    @Test("effectively-once on two topics: a copy held while another is in flight comes once that one is given back")
+    func effectivelyOnceHoldsCopiesOnEveryTopic() async throws {
+        try await KafkaBusFactory.requireRealBroker()
+        let bus = try await KafkaBusFactory.realBus(MessageBusConfiguration(guarantee: .effectivelyOnce()))
+        let kafka = try #require(bus as? KafkaMessageBus)
+        let first = KafkaTestEnvironment.uniqueName("copies-a")
+        let second = KafkaTestEnvironment.uniqueName("copies-b")
+        try await bus.publish(
+            contentsOf: [Message(text: "copy 1", id: "twice"), Message(text: "copy 2", id: "twice")], to: first)
+        try await bus.publish(Message(text: "b", id: "b"), to: second)
+        let subscription = try await kafka.subscribe(
+            toTopics: [first, second], group: "g", options: SubscriptionOptions(startPosition: .earliest))
+        let received = try await self.receive(2, from: subscription)
+        #expect(received.map(\.message.id).sorted() == ["b", "twice"])
+        #expect(try await subscription.receive(max: 10, timeout: .seconds(2)).isEmpty, "the second copy is held")
+        // Each topic's deliveries have a context of their own; the copy held under the first topic's is released
+        // by this give-back and must reach the subscription.
+        let copy = try #require(received.first { $0.message.id == "twice" })
+        try await copy.nack(requeue: true)
+        let again = try await self.receive(1, from: subscription)
+        #expect(again.map(\.message.id) == ["twice"])
+        try await again.ackAll()
+        try await received.filter { $0 !== copy }.ackAll()
+        #expect(try await subscription.receive(max: 10, timeout: .seconds(3)).isEmpty, "the requeued copy is dropped")
+        try await bus.close()
+    }
+
     @Test("a pattern subscription receives from every matching topic and none other")
     func pattern() async throws {
         let bus = try await self.kafkaBus()
