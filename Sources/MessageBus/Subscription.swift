@@ -44,6 +44,7 @@ public struct Subscription: AsyncSequence, Sendable {
     /// Ends the subscription; unsettled deliveries go back to the group and are redelivered.
     public func cancel() async {
         await self.source.cancel()
+        self.context.forgetCopiesInFlight()
         self.context.recordInFlight(0)
     }
 
@@ -103,7 +104,17 @@ public struct Subscription: AsyncSequence, Sendable {
                 // A held copy is released by a settlement, which need not wake the source: while copies are held,
                 // look for released ones between shorter waits.
                 let wait = self.context.holdsCopies ? Swift.min(remaining ?? .milliseconds(100), .milliseconds(100)) : remaining
-                guard let received = try await self.source.receive(max: max, timeout: wait) else { return nil }
+                let received: [Delivery]?
+                do {
+                    received = try await self.source.receive(max: max, timeout: wait)
+                } catch {
+                    self.context.forgetCopiesInFlight()
+                    throw error
+                }
+                guard let received else {
+                    self.context.forgetCopiesInFlight()
+                    return nil
+                }
                 if received.isEmpty {
                     if wait == remaining { return [] }
                     continue

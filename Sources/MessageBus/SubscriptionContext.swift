@@ -164,6 +164,12 @@ public final class SubscriptionContext: Sendable {
         self.deduplication?.inFlight.withLock { $0.takeReleased(max: max) } ?? []
     }
 
+    /// Forgets the copies in flight and held, when the subscription ends: the source gives every unsettled delivery
+    /// back, held copies included, and a held copy must not keep this context (which it references) alive.
+    func forgetCopiesInFlight() {
+        self.deduplication?.inFlight.withLock { $0 = InFlightCopies() }
+    }
+
     /// Whether copies are held or released, so that the subscription must look for released ones while it waits.
     var holdsCopies: Bool {
         self.deduplication?.inFlight.withLock { $0.waitingCount > 0 } ?? false

@@ -20,6 +20,25 @@ struct InMemoryMessageBusTests {
         try await bus.close()
     }
 
+    @Test("effectively-once: a copy still held when its subscription is cancelled does not keep the subscription alive")
+    func heldCopyDoesNotOutliveItsSubscription() async throws {
+        let bus = try InMemoryMessageBus(
+            brokerName: uniqueBroker(), configuration: MessageBusConfiguration(guarantee: .effectivelyOnce()),
+            logger: logger)
+        weak var context: SubscriptionContext?
+        do {
+            let subscription = try await bus.subscribe(to: "copies", group: "g", options: SubscriptionOptions())
+            context = subscription.context
+            try await bus.publish(contentsOf: [Message(text: "1", id: "twice"), Message(text: "2", id: "twice")], to: "copies")
+            let first = try await subscription.receive(max: 10, timeout: .seconds(5))
+            #expect(first.count == 1)
+            #expect(try await subscription.receive(max: 10, timeout: .milliseconds(200)).isEmpty, "the second is held")
+            await subscription.cancel()
+        }
+        #expect(context == nil, "the held copy keeps the subscription's context alive")
+        try await bus.close()
+    }
+
     @Test func connectorNamesTheMissingBackend() async {
         await #expect {
             _ = try await MessageBusConnector.connect(to: "kafka://localhost:9092", logger: logger)
