@@ -22,15 +22,13 @@ struct KafkaSubscriptionStateTests {
     private func deliveries(partition: Int32, offsets: Range<Int64>, firstTag: UInt64) -> [KafkaPendingDelivery] {
         var builder = KafkaRecordBytes.Builder(capacity: 64)
         let payloads = offsets.map { offset in Array(String(offset).utf8).withUnsafeBytes { builder.append($0) } }
-        let bytes = builder.finish()
-        return zip(offsets, payloads).enumerated().map { index, record in
-            KafkaPendingDelivery(
-                bytes: bytes,
-                record: .init(
-                    fields: KafkaRecordFields(payload: record.1), attempt: 1, tag: firstTag + UInt64(index),
-                    partition: KafkaTopicPartition(topic: "orders", partition: partition), offset: record.0,
-                    positionNamesTopic: false, context: self.context))
+        let records = zip(offsets, payloads).enumerated().map { index, record in
+            KafkaDeliveryChunk.Record(
+                fields: KafkaRecordFields(payload: record.1), attempt: 1, tag: firstTag + UInt64(index),
+                offset: record.0, partition: partition, topic: 0, context: 0, positionNamesTopic: false)
         }
+        let chunk = KafkaDeliveryChunk(bytes: builder.finish(), records: records, topics: ["orders"], contexts: [self.context])
+        return records.indices.map { KafkaPendingDelivery(chunk: chunk, index: $0) }
     }
 
     /// Acknowledges `deliveries` (handed out) and takes what the consumer thread would store next.

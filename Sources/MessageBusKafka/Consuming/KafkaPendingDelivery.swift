@@ -1,41 +1,30 @@
 import MessageBus
 
-/// A polled record waiting in a subscription's buffer: everything its ``MessageBus/Delivery`` is made of, with the
-/// message still as bytes (``KafkaRecordBytes``) until ``delivery()`` makes it, on the task that takes it.
+/// A polled record waiting in a subscription's buffer: a record of a ``KafkaDeliveryChunk``, with the message still
+/// as bytes until ``delivery()`` makes it, on the task that takes it.
 struct KafkaPendingDelivery: Sendable {
-    /// What the consumer thread learnt of one record, apart from its bytes.
-    struct Record: Sendable {
-        /// Where the message's properties are in the hand-off's bytes.
-        var fields: KafkaRecordFields
-        var attempt: Int
-        var tag: UInt64
-        /// The partition the record was read from: its destination's, or the retry topic's for a redelivery.
-        var partition: KafkaTopicPartition
-        var offset: Int64
-        /// Whether the delivery's position names its topic: a redelivery read from a retry topic reports its first
-        /// topic as destination, and its position names the retry topic.
-        var positionNamesTopic: Bool
-        var context: SubscriptionContext
+    let chunk: KafkaDeliveryChunk
+    let index: Int
+
+    /// The partition the record was read from: its destination's, or the retry topic's for a redelivery.
+    var partition: KafkaTopicPartition {
+        let record = self.chunk.records[self.index]
+        return KafkaTopicPartition(topic: self.chunk.topics[Int(record.topic)], partition: record.partition)
     }
 
-    /// The bytes of the hand-off the record came in.
-    let bytes: KafkaRecordBytes
-    let record: Record
+    var offset: Int64 { self.chunk.records[self.index].offset }
 
-    var partition: KafkaTopicPartition { self.record.partition }
-    var offset: Int64 { self.record.offset }
+    /// Whether `other` was read from the same partition, compared without making either's key (records of one chunk
+    /// share its topic table).
+    func isOfSamePartition(as other: KafkaPendingDelivery) -> Bool {
+        guard self.chunk === other.chunk else { return self.partition == other.partition }
+        let record = self.chunk.records[self.index]
+        let otherRecord = self.chunk.records[other.index]
+        return record.partition == otherRecord.partition && record.topic == otherRecord.topic
+    }
 
     /// The delivery, its message made now.
     func delivery() -> Delivery {
-        let record = self.record
-        return Delivery(
-            message: record.fields.message(
-                in: self.bytes, topic: record.partition.topic, partition: record.partition.partition,
-                offset: record.offset),
-            attempt: record.attempt, tag: record.tag,
-            position: DeliveryPosition(
-                partition: record.partition.partition, offset: record.offset,
-                topic: record.positionNamesTopic ? record.partition.topic : nil),
-            context: record.context)
+        self.chunk.delivery(self.index)
     }
 }

@@ -90,7 +90,7 @@ struct KafkaSubscriptionState {
     /// Buffers the deliveries of assigned partitions and records them as delivered in their trackers. Deliveries
     /// of a partition revoked while they were polled are dropped: they belong to another member now.
     mutating func track(_ deliveries: [KafkaPendingDelivery]) {
-        Self.forEachRun(of: deliveries, key: \.partition, sameRun: { $0.partition == $1.partition }) { key, run in
+        Self.forEachRun(of: deliveries, key: \.partition, sameRun: { $0.isOfSamePartition(as: $1) }) { key, run in
             guard self.partitions[key] != nil else { return }
             self.partitions[key]?.tracker.delivered(run.lazy.map(\.offset))
             if self.buffer.isEmpty, run.count == deliveries.count {

@@ -1,20 +1,22 @@
 /// The bytes of a run of consumed records (payloads, keys, ids and the other header values), copied out of
-/// librdkafka into one buffer on the consumer thread.
+/// librdkafka into one buffer on the consumer thread, and the table of the application headers among them.
 ///
 /// The consumer thread then makes no Swift allocation per record: each record's `Message` is made from these bytes
 /// by the application's task when it takes the delivery, so the message is allocated and later freed on the same
 /// thread. Allocating on the consumer thread and freeing on the application's made every record contend for the
 /// allocator's per-thread arena, which cost more than the rest of the hand-off.
-final class KafkaRecordBytes: Sendable {
-    let storage: [UInt8]
+struct KafkaRecordBytes: Sendable {
+    /// Where an application header's name and value are in ``storage``.
+    typealias Header = (name: Range<Int>, value: Range<Int>)
 
-    private init(storage: [UInt8]) {
-        self.storage = storage
-    }
+    let storage: [UInt8]
+    /// The application headers of every record, each record's in a run of its own (``KafkaRecordFields/headers``).
+    let headers: [Header]
 
     /// Collects the bytes of the records of one hand-off; thread-confined to the consumer thread.
     struct Builder {
         private var storage: [UInt8] = []
+        private var headers: [Header] = []
         private let capacity: Int
 
         /// A builder whose buffers start with room for `capacity` bytes (and grow for larger records).
@@ -30,11 +32,19 @@ final class KafkaRecordBytes: Sendable {
             return start..<self.storage.count
         }
 
+        /// Copies an application header in and returns where it is in the header table; headers appended one after
+        /// another form one run.
+        mutating func appendHeader(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Int {
+            self.headers.append((self.append(name), self.append(value)))
+            return self.headers.count - 1
+        }
+
         /// The bytes collected so far, shared by the records that point into them; the builder starts empty again.
         mutating func finish() -> KafkaRecordBytes {
-            let bytes = KafkaRecordBytes(storage: self.storage)
+            let bytes = KafkaRecordBytes(storage: self.storage, headers: self.headers)
             self.storage = []
             self.storage.reserveCapacity(self.capacity)
+            self.headers = []
             return bytes
         }
     }

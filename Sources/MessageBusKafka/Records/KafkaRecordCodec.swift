@@ -125,7 +125,9 @@ enum KafkaRecordCodec {
             case .retryAt:
                 retry = retry ?? KafkaRetryRouting()
                 retry?.dueMilliseconds = Self.decimal(value).map(Int64.init)
-            case nil: fields.headers.append((bytes.append(name), bytes.append(value)))
+            case nil:
+                let index = bytes.appendHeader(name: name, value: value)
+                fields.headers = fields.headers.isEmpty ? index..<index + 1 : fields.headers.lowerBound..<index + 1
             }
         }
         fields.timestamp = time ?? record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
