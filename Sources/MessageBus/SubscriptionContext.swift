@@ -117,7 +117,14 @@ public final class SubscriptionContext: Sendable {
             }
         }
         let duplicates = self.endFlight(of: deliveries, settledForGood: settledForGood, in: deduplication)
-        if !duplicates.isEmpty { try await self.drop(duplicates) }
+        guard !duplicates.isEmpty else { return }
+        do {
+            try await self.drop(duplicates)
+        } catch {
+            // Not a failure of this settlement, which is done: a held copy left unacknowledged comes again (after
+            // a reconnection or to another member) and is dropped then, its message being remembered.
+            self.logger.debug("could not drop held duplicates", metadata: ["error": "\(error)"])
+        }
     }
 
     private func endFlight(
