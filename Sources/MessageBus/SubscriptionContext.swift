@@ -165,6 +165,18 @@ public final class SubscriptionContext: Sendable {
         return fresh
     }
 
+    /// Under effectively-once, whether `delivery` repeats a message the group already settled; if so it is
+    /// acknowledged and dropped here. For deliveries taken one at a time outside a subscription (RabbitMQ's
+    /// `basic.get`), where a copy cannot be held for later: only settled messages are recognised. Always `false`
+    /// unless effectively-once is on.
+    package func dropIfSettledBefore(_ delivery: Delivery) async throws -> Bool {
+        guard let deduplication = self.deduplication,
+            await deduplication.store.contains(self.deduplicationKey(for: delivery.message))
+        else { return false }
+        try await self.drop([delivery])
+        return true
+    }
+
     /// Under effectively-once, up to `max` copies released because the copy in flight was given back, to be admitted
     /// again.
     func takeReleasedCopies(max: Int) -> [Delivery] {

@@ -13,6 +13,9 @@ extension RabbitMQMessageBus {
     /// exist, say), every polled delivery not yet settled goes back to its queue and settling it throws
     /// ``/MessageBus/MessageBusError/Code/alreadySettled``.
     ///
+    /// Under effectively-once, a message the bus already settled (by its id, in this queue) is acknowledged and
+    /// skipped, and the next one is taken.
+    ///
     /// - Parameter queue: The queue's name.
     /// - Returns: The delivery, or `nil` when the queue is empty.
     /// - Throws: ``/MessageBus/MessageBusError`` with `.unknownDestination` when the queue does not exist and
@@ -20,6 +23,15 @@ extension RabbitMQMessageBus {
     public func get(from queue: String) async throws -> Delivery? {
         try self.ensureOpen()
         try RabbitMQName.validate(queue, role: "queue")
+        while let delivery = try await self.getOne(from: queue) {
+            if try await delivery.context.dropIfSettledBefore(delivery) { continue }
+            return delivery
+        }
+        return nil
+    }
+
+    /// One `basic.get`.
+    private func getOne(from queue: String) async throws -> Delivery? {
         let done = AsyncOneShot<InboundDelivery?>()
         await self.queue.submit(.get(queue: queue, poller: self.poller.request, { done.fulfill($0) }))
         let inbound: InboundDelivery?

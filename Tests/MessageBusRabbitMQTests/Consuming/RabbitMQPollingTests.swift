@@ -37,6 +37,28 @@ struct RabbitMQPollingTests {
         }
     }
 
+    @Test("under effectively-once, get skips (and acknowledges) a message the bus already settled")
+    func getSkipsSettledDuplicates() async throws {
+        try await RabbitMQTestBus.requireBroker()
+        let bus = try #require(
+            try await RabbitMQTestBus.open(MessageBusConfiguration(guarantee: .effectivelyOnce())) as? RabbitMQMessageBus)
+        let queue = try await bus.declare(
+            RabbitMQQueue(AMQPTestEnvironment.uniqueName("test.get-dedupe"), type: .quorum, expires: .seconds(60))).name
+        try await bus.bind(RabbitMQBinding(.queue(queue), to: "amq.direct", routingKey: queue))
+        try await bus.publish(Message(text: "first", key: queue, id: "dup"), to: "amq.direct")
+        let first = try #require(try await bus.get(from: queue))
+        try await first.ack()
+        try await bus.publish(
+            contentsOf: [Message(text: "again", key: queue, id: "dup"), Message(text: "fresh", key: queue, id: "fresh")],
+            to: "amq.direct")
+        let next = try #require(try await bus.get(from: queue))
+        #expect(next.message.id == "fresh")
+        try await next.ack()
+        #expect(try await bus.get(from: queue) == nil, "the skipped copy was acknowledged, not left in the queue")
+        try await bus.deleteQueue(queue)
+        try await bus.close()
+    }
+
     @Test("get from a missing queue is a typed error, and polling goes on working afterwards")
     func getFromMissingQueue() async throws {
         try await withTopology { bus, name in
