@@ -28,6 +28,23 @@ struct BlockingCallThreadsTests {
         #expect(threads.threadCount == 1)
     }
 
+    @Test("a call's result is delivered once its thread is free: a call submitted from the delivery reuses it")
+    func deliveryRunsOnAFreeThread() async throws {
+        let threads = BlockingCallThreads(idleLifetime: .seconds(600))
+        let done = AsyncOneShot<Int>()
+        threads.submit {
+            ObjectIdentifier(Thread.current)
+        } then: { first in
+            // Submitted while the first call's thread is still running this delivery: that thread already counts
+            // as free, so no second thread starts.
+            threads.submit {
+                ObjectIdentifier(Thread.current) == first ? 1 : 2
+            } then: { done.fulfill(.success($0) as Result<Int, any Error>) }
+        }
+        #expect(try await done.value == 1)
+        #expect(threads.threadCount == 1)
+    }
+
     @Test("calls that wait for each other all run at once: no call queues behind a busy thread")
     func blockedCallsNeverQueue() async throws {
         let threads = BlockingCallThreads(idleLifetime: .seconds(600))
