@@ -27,7 +27,20 @@ enum LifecycleCases {
             received += batch
             try await batch.ackAll()
         }
-        try check(Set(received.map(\.message.id)).count == total, "lost or duplicated messages under backpressure")
+        let ids = Set(received.map(\.message.id))
+        if ids.count != total {
+            // Which came twice, and from where, so that a failure says whether a position was read again.
+            func origin(_ delivery: Delivery) -> String {
+                let place = delivery.position.map { "[\($0.partition ?? -1)]\($0.offset)" } ?? "?"
+                return "\(place) attempt \(delivery.attempt)"
+            }
+            let repeated = Dictionary(grouping: received, by: \.message.id).filter { $0.value.count > 1 }
+                .sorted { $0.key < $1.key }.prefix(10)
+                .map { id, copies in "\(id) at \(copies.map(origin))" }
+            throw ConformanceFailure(
+                description: "lost or duplicated messages under backpressure: \(ids.count) distinct of \(received.count) "
+                    + "received (\(total) published); repeated: \(repeated.joined(separator: ", "))")
+        }
     }
 
     /// A timeout short enough that its timer may fire before the receive has registered as waiting must still
