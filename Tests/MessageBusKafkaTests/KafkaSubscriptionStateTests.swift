@@ -84,6 +84,25 @@ struct KafkaSubscriptionStateTests {
         #expect(state.outstandingCount == 0)
     }
 
+    @Test("records the client reads again within one assignment are dropped, not handed out twice; later ones go on")
+    func recordsReadAgainAreDropped() {
+        var state = KafkaSubscriptionState()
+        state.partitions[self.p0] = .init(tagFloor: 0)
+        let first = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
+        #expect(state.track(first).isEmpty)
+        state.outstandingCount += state.take(4).count
+        // The client went back to offset 2 (after a pause, say): 2 and 3 again, then 4 and 5.
+        let overlapping = self.deliveries(partition: 0, offsets: 2..<6, firstTag: 5)
+        let readAgain = state.track(overlapping)
+        #expect(readAgain.map(\.0) == [self.p0])
+        #expect(readAgain.first?.1 == [2, 3])
+        let handedOut = state.take(10)
+        #expect(handedOut.map(\.offset) == [4, 5])
+        state.outstandingCount += handedOut.count
+        #expect(acknowledged(&state, first + handedOut).map(\.1) == [6])
+        #expect(state.outstandingCount == 0)
+    }
+
     @Test("acknowledgements between two stores leave one offset per partition, the newest; a revoked partition's is dropped")
     func storesAreBatched() {
         var state = KafkaSubscriptionState()

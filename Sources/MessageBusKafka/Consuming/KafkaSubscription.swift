@@ -277,24 +277,31 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     func received(_ deliveries: [KafkaPendingDelivery], lastTag: UInt64) {
         self.lastTag.store(lastTag, ordering: .relaxed)
-        let handoffs = self.state.withLock { state -> [(KafkaSubscriptionState.Waiter, [KafkaPendingDelivery])] in
-            guard !state.isClosed else { return [] }
+        typealias Handoff = (KafkaSubscriptionState.Waiter, [KafkaPendingDelivery])
+        let (handoffs, readAgain) = self.state.withLock { state -> ([Handoff], [(KafkaTopicPartition, [Int64])]) in
+            guard !state.isClosed else { return ([], []) }
+            var readAgain: [(KafkaTopicPartition, [Int64])] = []
             if self.requiresAcknowledgement {
-                state.track(deliveries)
+                readAgain = state.track(deliveries)
             } else {
                 state.buffer.append(contentsOf: deliveries)
             }
             defer { self.publishInFlight(state) }
-            var handoffs: [(KafkaSubscriptionState.Waiter, [KafkaPendingDelivery])] = []
+            var handoffs: [Handoff] = []
             while state.bufferedCount > 0, !state.waiters.isEmpty {
                 let waiter = state.waiters.removeFirst()
                 handoffs.append((waiter, self.handOut(waiter.max, from: &state)))
             }
-            return handoffs
+            return (handoffs, readAgain)
         }
         for (waiter, deliveries) in handoffs {
             waiter.timer?.cancel()
             waiter.continuation.resume(returning: deliveries)
+        }
+        for (partition, offsets) in readAgain {
+            self.context?.logger.warning(
+                "the Kafka client read records of this assignment again; dropped them as already delivered",
+                metadata: ["partition": "\(partition)", "offsets": "\(offsets.first ?? -1)...\(offsets.last ?? -1)"])
         }
     }
 

@@ -88,17 +88,31 @@ struct KafkaSubscriptionState {
     }
 
     /// Buffers the deliveries of assigned partitions and records them as delivered in their trackers. Deliveries
-    /// of a partition revoked while they were polled are dropped: they belong to another member now.
-    mutating func track(_ deliveries: [KafkaPendingDelivery]) {
+    /// of a partition revoked while they were polled are dropped: they belong to another member now. So are
+    /// records this assignment already delivered, which the client read again (a seek or a reassignment starts a
+    /// new assignment, so only a re-read inside one lands here): handing them out again would duplicate them, and
+    /// the tracker counts on ascending offsets.
+    ///
+    /// - Returns: Per partition, the offsets dropped as read again; empty as a rule.
+    @discardableResult
+    mutating func track(_ deliveries: [KafkaPendingDelivery]) -> [(KafkaTopicPartition, [Int64])] {
+        var readAgain: [(KafkaTopicPartition, [Int64])] = []
         Self.forEachRun(of: deliveries, key: \.partition, sameRun: { $0.isOfSamePartition(as: $1) }) { key, run in
-            guard self.partitions[key] != nil else { return }
-            self.partitions[key]?.tracker.delivered(run.lazy.map(\.offset))
-            if self.buffer.isEmpty, run.count == deliveries.count {
+            guard let entry = self.partitions[key] else { return }
+            var fresh = run
+            if let next = entry.tracker.nextAfterDelivered, let first = run.first, first.offset < next {
+                fresh = run.filter { $0.offset >= next }[...]
+                readAgain.append((key, run.lazy.map(\.offset).filter { $0 < next }))
+                guard !fresh.isEmpty else { return }
+            }
+            self.partitions[key]?.tracker.delivered(fresh.lazy.map(\.offset))
+            if self.buffer.isEmpty, fresh.count == deliveries.count {
                 self.buffer = deliveries  // the usual hand-off, one partition into an empty buffer: no copy
             } else {
-                self.buffer.append(contentsOf: run)
+                self.buffer.append(contentsOf: fresh)
             }
         }
+        return readAgain
     }
 
     /// Acknowledges `deliveries` in their partitions' trackers, those that belong to the current assignment and are

@@ -10,7 +10,7 @@ struct PartitionAckTracker: Sendable {
     /// Where the window starts in `window` (the acknowledged prefix is dropped lazily, in bulk).
     private var start = 0
     /// One past the highest offset delivered so far; `nil` before the first delivery.
-    private var nextAfterDelivered: Int64?
+    private(set) var nextAfterDelivered: Int64?
     /// The offset last reported as committable.
     private(set) var lastCommittable: Int64?
     /// How many delivered offsets are not yet acknowledged.
