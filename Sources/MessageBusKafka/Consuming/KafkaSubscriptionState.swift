@@ -98,9 +98,11 @@ struct KafkaSubscriptionState {
     mutating func track(_ deliveries: [KafkaPendingDelivery]) -> [(KafkaTopicPartition, [Int64])] {
         var readAgain: [(KafkaTopicPartition, [Int64])] = []
         Self.forEachRun(of: deliveries, key: \.partition, sameRun: { $0.isOfSamePartition(as: $1) }) { key, run in
-            guard let entry = self.partitions[key] else { return }
+            // Read through the table, not from a copy of the entry held across the mutation below: that copy would
+            // make the mutation copy the tracker's whole window.
+            guard self.partitions[key] != nil else { return }
             var fresh = run
-            if let next = entry.tracker.nextAfterDelivered, let first = run.first, first.offset < next {
+            if let next = self.partitions[key]?.tracker.nextAfterDelivered, let first = run.first, first.offset < next {
                 fresh = run.filter { $0.offset >= next }[...]
                 readAgain.append((key, run.lazy.map(\.offset).filter { $0 < next }))
                 guard !fresh.isEmpty else { return }
