@@ -85,6 +85,7 @@ public final class Delivery: Sendable {
             throw MessageBusError(.alreadySettled, "delivery \(self.tag) of '\(self.destination)' is already settled")
         }
         do {
+            if try self.context.settleWithoutSuspending(self, as: outcome) { return }
             try await self.context.settle(self, as: outcome)
         } catch {
             // Not settled after all (a requeue or dead-letter publish failed, say): it may be settled again.

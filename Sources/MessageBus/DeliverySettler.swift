@@ -14,11 +14,27 @@ public protocol DeliverySettler: AnyObject, Sendable {
     /// one-element array to the batch requirement; a backend settling one delivery for every message
     /// consumed implements it to save that allocation.
     func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws
+
+    /// Settles one delivery as `outcome` without suspending, where the backend can (bookkeeping under a lock, a
+    /// command queued for an owner thread), and returns `true`; returns `false`, having done nothing, where the
+    /// outcome needs to wait (a publish to be confirmed), and ``settle(_:as:)-(Delivery,_)`` settles it instead.
+    ///
+    /// ``Delivery/ack()`` and its siblings try this first: in a consume loop that settles every delivery, a call
+    /// that cannot suspend saves the task frames of an async call chain for every message. The default returns
+    /// `false`.
+    ///
+    /// - Throws: What ``settle(_:as:)-(Delivery,_)`` would throw for the same delivery.
+    func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool
 }
 
 extension DeliverySettler {
     /// Settles `delivery` through the batch requirement.
     public func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws {
         try await self.settle([delivery], as: outcome)
+    }
+
+    /// Settles nothing without suspending: every delivery goes through ``settle(_:as:)-(Delivery,_)``.
+    public func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool {
+        false
     }
 }

@@ -94,6 +94,16 @@ public final class SubscriptionContext: Sendable {
         }
     }
 
+    /// Settles one delivery of this subscription without suspending where its backend can; see
+    /// ``DeliverySettler/settleWithoutSuspending(_:as:)``. Never under effectively-once, whose store is async.
+    func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool {
+        guard self.deduplication == nil, try self.settler.settleWithoutSuspending(delivery, as: outcome) else {
+            return false
+        }
+        self.counters.settled(outcome, count: 1)
+        return true
+    }
+
     /// Under effectively-once: settles through `settle`, remembers the messages settled for good (not given back),
     /// and then drops the other copies of them that were held while these were in flight, or releases those copies
     /// when these were given back.

@@ -128,7 +128,7 @@ struct ConsumeShortfall: Error, CustomStringConvertible {
 enum StandardOutput {
     static func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
-        try await DedicatedThread.run("messagebus-cli-write") {
+        try await DedicatedThread.run("mb-cli-write") {
             try FileHandle.standardOutput.write(contentsOf: bytes)
         }
     }

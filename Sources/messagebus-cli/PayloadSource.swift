@@ -22,7 +22,7 @@ enum PayloadSource: Sendable {
         case .texts(let texts):
             return texts.map { Array($0.utf8) }
         case .file(let path) where path != "-":
-            bytes = try await DedicatedThread.run("messagebus-cli-read") {
+            bytes = try await DedicatedThread.run("mb-cli-read") {
                 guard let handle = FileHandle(forReadingAtPath: path) else {
                     throw ValidationError("cannot read --file '\(path)': no such file, or not readable")
                 }
@@ -34,7 +34,7 @@ enum PayloadSource: Sendable {
                 throw ValidationError(
                     "no payload: give the text as arguments, --file PATH, or pipe the bytes to standard input")
             }
-            bytes = try await DedicatedThread.run("messagebus-cli-read") {
+            bytes = try await DedicatedThread.run("mb-cli-read") {
                 Array(try FileHandle.standardInput.readToEnd() ?? Data())
             }
         }

@@ -82,4 +82,23 @@ struct BlockingCallThreadsTests {
         threads.submit { done.fulfill(Result<Void, any Error>.success(())) }
         try await done.value
     }
+
+    #if os(Linux)
+    @Test("a dedicated thread carries its name where the system shows it (/proc, top -H, perf)")
+    func dedicatedThreadNameIsVisible() async throws {
+        let names = await DedicatedThread.run("mb-test-name") { () -> [String] in
+            // Linux names a thread in /proc/self/task/<tid>/comm; the current thread is /proc/thread-self.
+            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            return [comm.trimmingCharacters(in: .whitespacesAndNewlines)]
+        }
+        #expect(names == ["mb-test-name"])
+        // A loop's own thread (a consumer's, a connection's owner's) too.
+        let loopName = AsyncOneShot<String>()
+        DedicatedThread.start("mb-test-loop") {
+            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            loopName.fulfill(.success(comm.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        #expect(try await loopName.value == "mb-test-loop")
+    }
+    #endif
 }

@@ -48,7 +48,7 @@ struct MessageIDTests {
         let nanoseconds = Double(elapsed.components.attoseconds) / 1e9 + Double(elapsed.components.seconds) * 1e9
         print("10,000,000 message ids made and checked in \(elapsed) (\(Int(nanoseconds / 1e7)) ns each, debug build)")
         // For scale (printed, not asserted: speed is measured by benchmarks): Foundation's UUID on one thread.
-        let (uuids, ids) = await DedicatedThread.run("message-ids-scale") { () -> (Duration, Duration) in
+        let (uuids, ids) = await DedicatedThread.run("mb-ids-scale") { () -> (Duration, Duration) in
             let uuidStarted = clock.now
             for _ in 0..<100_000 { _ = UUID().uuidString }
             let idStarted = clock.now

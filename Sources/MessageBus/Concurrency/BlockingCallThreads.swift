@@ -66,9 +66,11 @@ package final class BlockingCallThreads: @unchecked Sendable {
         }
         self.condition.unlock()
         if startsThread {
-            let thread = Thread { [self] in self.work() }
-            thread.name = "messagebus-blocking"
-            thread.start()
+            Thread { [self] in
+                // Named from inside: Foundation does not pass a name set before `start()` on to the system's thread.
+                Thread.current.name = "mb-blocking"
+                self.work()
+            }.start()
         }
     }
 

@@ -3,7 +3,14 @@ import Foundation
 /// Runs blocking work (a C client call that waits on the network) on threads of its own, never on one of
 /// Swift concurrency's few cooperative threads: single calls on the reused ``BlockingCallThreads``, loops that
 /// live as long as a client on a new thread each. Shared by the backends and their tests.
+///
+/// Thread names are at most 15 bytes, `mb-` and what the thread does: Linux keeps a thread's name in 16 bytes
+/// with the terminator and refuses a longer one, so the thread would show in `top -H`, `perf` and `/proc` under
+/// the name of the thread that started it.
 package enum DedicatedThread {
+    /// The longest thread name Linux accepts, in bytes.
+    package static let maximumNameLength = 15
+
     /// Runs `body` on a blocking-call thread and returns its result.
     ///
     /// Honours cancellation: a cancelled task throws `CancellationError` at once, while `body` (which a thread
@@ -50,10 +57,11 @@ package enum DedicatedThread {
     private static func perform<Result: Sendable>(
         _ name: String, _ body: @escaping @Sendable () -> Result, then deliver: @escaping @Sendable (Result) -> Void
     ) {
+        assert(name.utf8.count <= Self.maximumNameLength, "thread name '\(name)' is longer than Linux keeps")
         BlockingCallThreads.shared.submit(
             {
                 Thread.current.name = name
-                defer { Thread.current.name = "messagebus-blocking" }
+                defer { Thread.current.name = "mb-blocking" }
                 return body()
             }, then: deliver)
     }
@@ -61,8 +69,11 @@ package enum DedicatedThread {
     /// Starts `body` on a new thread and returns at once: for a loop that lives as long as its client (a consumer
     /// or poll thread), which would hold a reused thread for good.
     package static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.name = name
-        thread.start()
+        assert(name.utf8.count <= Self.maximumNameLength, "thread name '\(name)' is longer than Linux keeps")
+        // Named from inside: Foundation does not pass a name set before `start()` on to the system's thread.
+        Thread {
+            Thread.current.name = name
+            body()
+        }.start()
     }
 }

@@ -27,7 +27,7 @@ extension KafkaMessageBus {
             return
         }
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        try await DedicatedThread.run("messagebus-kafka-admin") {
+        try await DedicatedThread.run("mb-kafka-admin") {
             try RDKafkaAdmin.createTopic(
                 topic, partitions: count, replicationFactor: replication, configs: configs, on: client,
                 timeoutMilliseconds: timeout)
@@ -41,7 +41,7 @@ extension KafkaMessageBus {
         try DestinationName.validate(topic)
         let client = self.publisher.producer.client
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        try await DedicatedThread.run("messagebus-kafka-admin") {
+        try await DedicatedThread.run("mb-kafka-admin") {
             try RDKafkaAdmin.deleteTopic(topic, on: client, timeoutMilliseconds: timeout)
         }
     }
@@ -52,7 +52,7 @@ extension KafkaMessageBus {
         try self.publisher.ensureOpen()
         let client = self.publisher.producer.client
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        let topics = try await DedicatedThread.run("messagebus-kafka-admin") {
+        let topics = try await DedicatedThread.run("mb-kafka-admin") {
             try client.topics(timeoutMilliseconds: timeout)
         }
         return topics.map { KafkaTopicSummary(name: $0.name, partitionCount: $0.partitions) }
@@ -64,7 +64,7 @@ extension KafkaMessageBus {
         try DestinationName.validate(topic)
         let client = self.publisher.producer.client
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        return try await DedicatedThread.run("messagebus-kafka-admin") {
+        return try await DedicatedThread.run("mb-kafka-admin") {
             try client.partitionCount(of: topic, timeoutMilliseconds: timeout)
         }
     }
@@ -82,7 +82,7 @@ extension KafkaMessageBus {
         let properties = self.kafkaConfiguration.commonProperties(clientName: self.configuration.clientName)
             + self.kafkaConfiguration.sortedAdditionalProperties
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        let entries = try await DedicatedThread.run("messagebus-kafka-admin") {
+        let entries = try await DedicatedThread.run("mb-kafka-admin") {
             try RDKafkaAdmin.committedAndHighWatermarks(
                 topic: destination, partitions: partitions, groupID: groupID, properties: properties,
                 timeoutMilliseconds: timeout)

@@ -22,7 +22,7 @@ extension KafkaMessageBus {
             clientName: self.configuration.clientName, groupID: "messagebus-probe-\(UUID().uuidString.lowercased())",
             start: .earliest)
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        let kept = try await DedicatedThread.run("messagebus-kafka-probe") { () throws(MessageBusError) -> Bool in
+        let kept = try await DedicatedThread.run("mb-kafka-probe") { () throws(MessageBusError) -> Bool in
             let consumer = try RDKafkaClient(
                 kind: .consumer, properties: properties,
                 context: RDKafkaClientContext(

@@ -13,7 +13,7 @@ extension KafkaMessageBus {
         }
         let client = self.publisher.producer.client
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        let entries = try await DedicatedThread.run("messagebus-kafka-admin") {
+        let entries = try await DedicatedThread.run("mb-kafka-admin") {
             try RDKafkaAdmin.watermarks(topic: topic, partitions: partitions, on: client, timeoutMilliseconds: timeout)
         }
         return entries.map { KafkaPartitionOffsets(partition: $0.partition, lowWatermark: $0.low, highWatermark: $0.high) }

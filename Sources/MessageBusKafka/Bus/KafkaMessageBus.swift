@@ -68,7 +68,7 @@ public final class KafkaMessageBus: MessageBus {
         let servers = kafka.bootstrapServers.joined(separator: ",")
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(kafka.connectTimeout))
         do {
-            try await DedicatedThread.run("messagebus-kafka-connect") {
+            try await DedicatedThread.run("mb-kafka-open") {
                 try producer.client.requireReachable(bootstrapServers: servers, timeoutMilliseconds: timeout)
             }
         } catch {
@@ -283,7 +283,7 @@ public final class KafkaMessageBus: MessageBus {
         let client = self.publisher.producer.client
         let servers = self.kafkaConfiguration.bootstrapServers.joined(separator: ",")
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(self.kafkaConfiguration.connectTimeout))
-        try await DedicatedThread.run("messagebus-kafka-readiness") {
+        try await DedicatedThread.run("mb-kafka-ready") {
             try client.requireReachable(bootstrapServers: servers, timeoutMilliseconds: timeout)
         }
     }

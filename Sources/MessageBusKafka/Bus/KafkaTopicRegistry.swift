@@ -87,7 +87,7 @@ final class KafkaTopicRegistry: Sendable {
         let timeout = Int32(clamping: KafkaConfiguration.milliseconds(configuration.connectTimeout))
         let mockCluster = self.mockCluster
         let giveUp = ContinuousClock.now.advanced(by: self.lookupPatience)
-        return try await DedicatedThread.run("messagebus-kafka-topic") { () throws -> Int in
+        return try await DedicatedThread.run("mb-kafka-topic") { () throws -> Int in
             // A broker that goes down while it answers the lookup makes it time out; librdkafka sends the next
             // request to another broker once it has one, so the lookup is tried again until the publish would
             // have given up anyway.

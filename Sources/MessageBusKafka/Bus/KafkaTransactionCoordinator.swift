@@ -101,7 +101,7 @@ final class KafkaTransactionCoordinator: Sendable {
         while true {
             do {
                 // Waited for even when cancelled: the next transactional call (an abort) must not overlap it.
-                return try await DedicatedThread.runToCompletion("messagebus-kafka-txn", body)
+                return try await DedicatedThread.runToCompletion("mb-kafka-txn", body)
             } catch let failure as RDKafkaTransactionFailure where failure.recovery == .retry && attempt < Self.attempts {
                 self.logger.debug("retrying a transactional call", metadata: ["error": "\(failure.error)"])
                 attempt += 1

@@ -44,9 +44,18 @@ final class KafkaDeliverySettler: DeliverySettler {
     }
 
     func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws {
+        if try self.settleWithoutSuspending(delivery, as: outcome) { return }
+        try await self.settle([delivery], as: outcome)
+    }
+
+    /// An ack or a discard is offset bookkeeping only; the other outcomes publish a record first.
+    func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool {
         switch outcome {
-        case .ack, .discard: self.subscription?.markDone(delivery)
-        case .requeue, .retry, .deadLetter: try await self.settle([delivery], as: outcome)
+        case .ack, .discard:
+            self.subscription?.markDone(delivery)
+            return true
+        case .requeue, .retry, .deadLetter:
+            return false
         }
     }
 

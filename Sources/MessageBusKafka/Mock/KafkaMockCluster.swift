@@ -33,7 +33,7 @@ public final class KafkaMockCluster: Sendable {
         // Destroying the cluster blocks until its thread ends, and this deinit may run on a cooperative thread:
         // the destruction gets a thread of its own. (After shutdown() it does nothing.)
         let cluster = self.cluster
-        DedicatedThread.perform("messagebus-kafka-mock-destroy") { cluster.destroy() }
+        DedicatedThread.perform("mb-mock-close") { cluster.destroy() }
     }
 
     /// Stops the cluster and returns once it is gone; every later call throws
@@ -41,7 +41,7 @@ public final class KafkaMockCluster: Sendable {
     /// away (and no bus keeps it), in the background.
     public func shutdown() async {
         let cluster = self.cluster
-        await DedicatedThread.run("messagebus-kafka-mock-destroy") { cluster.destroy() }
+        await DedicatedThread.run("mb-mock-close") { cluster.destroy() }
     }
 
     /// The cluster named `name` in this process, started with `brokers` brokers on first use.
@@ -72,7 +72,7 @@ public final class KafkaMockCluster: Sendable {
     ///   refuses.
     public func createTopic(_ topic: String, partitions: Int = 4, replicationFactor: Int = 1) async throws {
         let cluster = self.cluster
-        try await DedicatedThread.run("messagebus-kafka-mock") {
+        try await DedicatedThread.run("mb-kafka-mock") {
             try cluster.createTopic(topic, partitions: partitions, replicationFactor: replicationFactor)
         }
     }
@@ -88,7 +88,7 @@ public final class KafkaMockCluster: Sendable {
     ///   broker.
     public func setBrokerDown(_ id: Int32) async throws {
         let cluster = self.cluster
-        try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setBroker(id, up: false) }
+        try await DedicatedThread.run("mb-kafka-mock") { try cluster.setBroker(id, up: false) }
     }
 
     /// Brings broker `id` back up.
@@ -97,7 +97,7 @@ public final class KafkaMockCluster: Sendable {
     ///   broker.
     public func setBrokerUp(_ id: Int32) async throws {
         let cluster = self.cluster
-        try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setBroker(id, up: true) }
+        try await DedicatedThread.run("mb-kafka-mock") { try cluster.setBroker(id, up: true) }
     }
 
     /// Delays every answer of broker `id` by `delay`.
@@ -107,7 +107,7 @@ public final class KafkaMockCluster: Sendable {
     public func setRoundTripTime(of id: Int32, to delay: Duration) async throws {
         let cluster = self.cluster
         let milliseconds = KafkaConfiguration.milliseconds(delay)
-        try await DedicatedThread.run("messagebus-kafka-mock") {
+        try await DedicatedThread.run("mb-kafka-mock") {
             try cluster.setRoundTripTime(id, milliseconds: milliseconds)
         }
     }
@@ -118,7 +118,7 @@ public final class KafkaMockCluster: Sendable {
     ///   or broker.
     public func setLeader(of topic: String, partition: Int32, to broker: Int32) async throws {
         let cluster = self.cluster
-        try await DedicatedThread.run("messagebus-kafka-mock") {
+        try await DedicatedThread.run("mb-kafka-mock") {
             try cluster.setLeader(topic: topic, partition: partition, broker: broker)
         }
     }
@@ -129,7 +129,7 @@ public final class KafkaMockCluster: Sendable {
     ///   broker.
     public func setCoordinator(ofGroup groupID: String, to broker: Int32) async throws {
         let cluster = self.cluster
-        try await DedicatedThread.run("messagebus-kafka-mock") { try cluster.setCoordinator(group: groupID, broker: broker) }
+        try await DedicatedThread.run("mb-kafka-mock") { try cluster.setCoordinator(group: groupID, broker: broker) }
     }
 
     /// Makes the next requests of type `api`, cluster-wide, fail with `errors`, one each, in order.

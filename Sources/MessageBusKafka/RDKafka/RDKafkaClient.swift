@@ -79,7 +79,7 @@ final class RDKafkaClient: @unchecked Sendable {
         guard first else { return }
         let pointer = SendablePointer(pointer: self.pointer)
         let context = self.context  // the callbacks reach it (unretained) until rd_kafka_destroy returns
-        DedicatedThread.perform("messagebus-kafka-destroy") {
+        DedicatedThread.perform("mb-kafka-close") {
             rd_kafka_destroy(pointer.pointer)
             withExtendedLifetime(context) {}
         }

@@ -113,7 +113,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             self.slots.deallocate()
             throw RDKafkaError.error(error, "subscribing to \(topics)")
         }
-        DedicatedThread.start("messagebus-kafka-consumer") { [self] in
+        DedicatedThread.start("mb-kafka-recv") { [self] in
             self.run()
         }
     }

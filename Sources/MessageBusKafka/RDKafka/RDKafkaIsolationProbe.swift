@@ -32,22 +32,22 @@ enum RDKafkaIsolationProbe {
         }
         do {
             let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
-            try await DedicatedThread.run("messagebus-kafka-probe") {
+            try await DedicatedThread.run("mb-kafka-probe") {
                 try producer.initTransactions(timeoutMilliseconds: timeoutMilliseconds)
                 try producer.beginTransaction()
             }
             try await producer.send([Self.record("aborted")], to: KafkaTopicName(topic), deadline: deadline)
-            try await DedicatedThread.run("messagebus-kafka-probe") {
+            try await DedicatedThread.run("mb-kafka-probe") {
                 rd_kafka_flush(producer.client.pointer, timeoutMilliseconds)
                 try producer.abortTransaction(timeoutMilliseconds: timeoutMilliseconds)
                 try producer.beginTransaction()
             }
             try await producer.send([Self.record("committed")], to: KafkaTopicName(topic), deadline: deadline)
-            try await DedicatedThread.run("messagebus-kafka-probe") {
+            try await DedicatedThread.run("mb-kafka-probe") {
                 try producer.commitTransaction(timeoutMilliseconds: timeoutMilliseconds)
             }
             _ = await producer.close(timeout: .seconds(1))
-            return try await DedicatedThread.run("messagebus-kafka-probe") {
+            return try await DedicatedThread.run("mb-kafka-probe") {
                 try Self.readBack(topic: topic, properties: consumerProperties, timeoutMilliseconds: timeoutMilliseconds)
             }
         } catch let error as MessageBusError {

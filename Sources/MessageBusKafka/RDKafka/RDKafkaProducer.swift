@@ -80,7 +80,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let destroy = self.destroyWhenStopped
         let exited = self.pollThreadExited
         let waiting = self.reportWaiting
-        DedicatedThread.start("messagebus-kafka-poll") {
+        DedicatedThread.start("mb-kafka-poll") {
             // rd_kafka_poll returns as soon as an event is served, so the 100 ms only bounds how late a stop is seen;
             // a task that starts waiting for reports interrupts it (see `whileWaitingForReports`) to switch to flushing.
             while !stop.isSet {
@@ -385,7 +385,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         let flushEnd = ContinuousClock.now.advanced(by: max(.zero, timeout))
         let abandon = StopFlag()
         let undelivered = await withTaskCancellationHandler {
-            await DedicatedThread.run("messagebus-kafka-flush") { () -> Int in
+            await DedicatedThread.run("mb-kafka-flush") { () -> Int in
                 // In slices, so that a cancelled close stops waiting within one.
                 while rd_kafka_outq_len(client.pointer) > 0, !abandon.isSet {
                     let left = flushEnd - .now
@@ -421,9 +421,9 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         if Task.isCancelled {
             // Nothing is left for librdkafka to deliver; its destroy (which can take a second while it ends its
             // broker threads) finishes on its own thread without the cancelled caller.
-            DedicatedThread.perform("messagebus-kafka-destroy", destroy)
+            DedicatedThread.perform("mb-kafka-close", destroy)
         } else {
-            await DedicatedThread.run("messagebus-kafka-destroy", destroy)
+            await DedicatedThread.run("mb-kafka-close", destroy)
         }
         return undelivered
     }

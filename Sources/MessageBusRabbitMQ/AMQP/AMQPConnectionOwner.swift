@@ -87,11 +87,9 @@ final class AMQPConnectionOwner: @unchecked Sendable {
             throw MessageBusError(.brokerError, "cannot create the connection's wake-up descriptor: \(error)")
         }
         let ready = OneShot<Void>()
-        let thread = Thread {
+        DedicatedThread.start("mb-amqp") {
             owner.threadMain(ready: ready)
         }
-        thread.name = "messagebus-amqp"
-        thread.start()
         try await ready.value
         return owner
     }

@@ -53,32 +53,9 @@ final class CommandQueue: Sendable {
     @discardableResult
     func submit(_ command: ConnectionCommand, wakesOwner: Bool = true) async -> Bool {
         let weight = command.weight
-        let isPublishLane = command.isPublishLane
         while true {
-            enum Step { case queued(mustSignal: Bool), closed(MessageBusError), full }
-            let step: Step = self.state.withLock { state in
-                if let error = state.closedError { return .closed(error) }
-                if isPublishLane {
-                    guard self.hasRoom(for: weight, in: state) else { return .full }
-                    state.publishes.append(command)
-                    state.queuedWeight += weight
-                } else {
-                    state.control.append(command)
-                }
-                guard wakesOwner, state.ownerIsSleeping, !isPublishLane || state.ownerTakesPublishes else {
-                    return .queued(mustSignal: false)
-                }
-                state.ownerIsSleeping = false
-                return .queued(mustSignal: true)
-            }
-            switch step {
-            case .queued(let mustSignal):
-                // An owner that is awake takes the command before it sleeps again (see `prepareToSleep`); only
-                // a sleeping one needs the pipe, and only once.
-                if mustSignal { self.wakeup.signal() }
-                return true
-            case .closed(let error):
-                command.fail(error)
+            switch self.enqueue(command, weight: weight, wakesOwner: wakesOwner) {
+            case .queued:
                 return true
             case .full:
                 do {
@@ -99,6 +76,49 @@ final class CommandQueue: Sendable {
                     return false
                 }
             }
+        }
+    }
+
+    /// Hands a control-lane `command` (a settlement, say) to the owner thread without suspending: that lane never
+    /// waits for room. Fails the command at once when the queue is closed.
+    func submitControl(_ command: ConnectionCommand, wakesOwner: Bool) {
+        assert(!command.isPublishLane, "a publish-lane command may have to wait for room")
+        _ = self.enqueue(command, weight: command.weight, wakesOwner: wakesOwner)
+    }
+
+    private enum Enqueued { case queued, full }
+
+    /// Queues `command` when its lane has room (the control lane always has), signalling a sleeping owner if
+    /// `wakesOwner`; fails it when the queue is closed.
+    private func enqueue(_ command: ConnectionCommand, weight: Int, wakesOwner: Bool) -> Enqueued {
+        enum Step { case queued(mustSignal: Bool), closed(MessageBusError), full }
+        let isPublishLane = command.isPublishLane
+        let step: Step = self.state.withLock { state in
+            if let error = state.closedError { return .closed(error) }
+            if isPublishLane {
+                guard self.hasRoom(for: weight, in: state) else { return .full }
+                state.publishes.append(command)
+                state.queuedWeight += weight
+            } else {
+                state.control.append(command)
+            }
+            guard wakesOwner, state.ownerIsSleeping, !isPublishLane || state.ownerTakesPublishes else {
+                return .queued(mustSignal: false)
+            }
+            state.ownerIsSleeping = false
+            return .queued(mustSignal: true)
+        }
+        switch step {
+        case .queued(let mustSignal):
+            // An owner that is awake takes the command before it sleeps again (see `prepareToSleep`); only a
+            // sleeping one needs the pipe, and only once.
+            if mustSignal { self.wakeup.signal() }
+            return .queued
+        case .closed(let error):
+            command.fail(error)
+            return .queued
+        case .full:
+            return .full
         }
     }
 

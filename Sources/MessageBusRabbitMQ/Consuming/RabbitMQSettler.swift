@@ -35,6 +35,22 @@ final class RabbitMQSettler: DeliverySettler {
         self.bus = bus
     }
 
+    /// An ack or a discard is a command for the owner thread, queued without waiting; the other outcomes may
+    /// publish first.
+    func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool {
+        let amqpOutcome: SettleRequest.Outcome
+        switch outcome {
+        case .ack: amqpOutcome = .ack
+        case .discard: amqpOutcome = .discard
+        case .requeue, .retry, .deadLetter: return false
+        }
+        try self.bus.ensureOpen()
+        let claim = self.inbox.claim([delivery.tag])
+        self.submit(claim, as: amqpOutcome)
+        try self.throwIfUnknown(claim)
+        return true
+    }
+
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
         try self.bus.ensureOpen()
         let amqpOutcome: SettleRequest.Outcome
@@ -50,10 +66,10 @@ final class RabbitMQSettler: DeliverySettler {
                 if delay > .zero {
                     Task {
                         try? await Task.sleep(for: delay)
-                        await self.submit(claim, as: .requeue)
+                        self.submit(claim, as: .requeue)
                     }
                 } else {
-                    await self.submit(claim, as: .requeue)
+                    self.submit(claim, as: .requeue)
                 }
                 try self.throwIfUnknown(claim)
                 return
@@ -83,7 +99,7 @@ final class RabbitMQSettler: DeliverySettler {
             }
         }
         let claim = self.inbox.claim(deliveries.map(\.tag))
-        await self.submit(claim, as: amqpOutcome)
+        self.submit(claim, as: amqpOutcome)
         try self.throwIfUnknown(claim)
     }
 
@@ -95,13 +111,13 @@ final class RabbitMQSettler: DeliverySettler {
     /// drops is lost either way, and the broker redelivers). Not waiting keeps the consumer from stalling on a
     /// round trip to the owner thread for every settled batch; not waking a sleeping owner for every settlement
     /// (only when the inbox says they must go now) lets it send many as one `multiple` ack.
-    private func submit(_ claim: RabbitMQInbox.Claim, as outcome: SettleRequest.Outcome) async {
+    private func submit(_ claim: RabbitMQInbox.Claim, as outcome: SettleRequest.Outcome) {
         var remaining = claim.found[...]
         while let channelEpoch = remaining.first?.channelEpoch {
             // Almost always one channel opening: a batch only spans two across a connection recovery.
             let sameChannel = remaining.prefix { $0.channelEpoch == channelEpoch }
             remaining = remaining.dropFirst(sameChannel.count)
-            await self.bus.queue.submit(
+            self.bus.queue.submitControl(
                 .settle(SettleRequest(
                     subscriptionID: self.subscriptionID, channelEpoch: channelEpoch,
                     amqpTags: sameChannel.map(\.amqpTag), outcome: outcome)),
