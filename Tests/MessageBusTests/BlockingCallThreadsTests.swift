@@ -99,6 +99,14 @@ struct BlockingCallThreadsTests {
             loopName.fulfill(.success(comm.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
         #expect(try await loopName.value == "mb-test-loop")
+        // A longer name is cut to what Linux keeps rather than refused (and the thread left with its parent's).
+        let longName = await DedicatedThread.run("mb-test-a-name-too-long") { () -> String in
+            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            return comm.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(longName == "mb-test-a-name-")
+        // Cut between characters: the 15th byte is the first half of an "é".
+        #expect(DedicatedThread.systemName("mb-a-é-é-é-é-é") == "mb-a-é-é-é-")
     }
     #endif
 }

@@ -4,9 +4,9 @@ import Foundation
 /// Swift concurrency's few cooperative threads: single calls on the reused ``BlockingCallThreads``, loops that
 /// live as long as a client on a new thread each. Shared by the backends and their tests.
 ///
-/// Thread names are at most 15 bytes, `mb-` and what the thread does: Linux keeps a thread's name in 16 bytes
-/// with the terminator and refuses a longer one, so the thread would show in `top -H`, `perf` and `/proc` under
-/// the name of the thread that started it.
+/// The library's thread names are `mb-` and what the thread does, within 15 bytes: Linux keeps a thread's name in
+/// 16 bytes with the terminator and refuses a longer one, and the thread would then show in `top -H`, `perf` and
+/// `/proc` under the name of the thread that started it. A longer name is cut to fit.
 package enum DedicatedThread {
     /// The longest thread name Linux accepts, in bytes.
     package static let maximumNameLength = 15
@@ -57,7 +57,7 @@ package enum DedicatedThread {
     private static func perform<Result: Sendable>(
         _ name: String, _ body: @escaping @Sendable () -> Result, then deliver: @escaping @Sendable (Result) -> Void
     ) {
-        assert(name.utf8.count <= Self.maximumNameLength, "thread name '\(name)' is longer than Linux keeps")
+        let name = Self.systemName(name)
         BlockingCallThreads.shared.submit(
             {
                 Thread.current.name = name
@@ -69,11 +69,20 @@ package enum DedicatedThread {
     /// Starts `body` on a new thread and returns at once: for a loop that lives as long as its client (a consumer
     /// or poll thread), which would hold a reused thread for good.
     package static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        assert(name.utf8.count <= Self.maximumNameLength, "thread name '\(name)' is longer than Linux keeps")
+        let name = Self.systemName(name)
         // Named from inside: Foundation does not pass a name set before `start()` on to the system's thread.
         Thread {
             Thread.current.name = name
             body()
         }.start()
+    }
+
+    /// `name` cut to the longest prefix of whole characters that Linux keeps.
+    package static func systemName(_ name: String) -> String {
+        var length = 0
+        return String(name.prefix { character in
+            length += character.utf8.count
+            return length <= Self.maximumNameLength
+        })
     }
 }

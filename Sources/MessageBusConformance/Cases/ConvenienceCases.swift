@@ -87,11 +87,14 @@ enum ConvenienceCases {
                 active.withValue { $0.now -= 1 }
             }
         }
-        try await waitUntil(within: context.backend.receiveTimeout) {
+        let allProcessed = try await waitUntil(within: context.backend.receiveTimeout) {
             processed.value.values.reduce(0, { $0 + $1.count }) >= keys * perKey
         }
+        let counts = processed.value.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.count)" }
         consumer.cancel()
         _ = await consumer.result
+        // Said apart from the order check below, which a stall would otherwise show as a short sequence.
+        try check(allProcessed, "not all processed within \(context.backend.receiveTimeout): \(counts)")
         for (key, sequence) in processed.value {
             try check(sequence == Array(0..<perKey), "\(key) was processed as \(sequence)")
         }
