@@ -38,6 +38,9 @@ package final class BlockingCallThreads: @unchecked Sendable {
         return self.threads
     }
 
+    /// The name of a thread between calls; a call names it after itself while it runs.
+    static let threadName = "mb-blocking"
+
     /// Runs `call` on one of the threads and returns at once; `call` runs until it returns.
     package func submit(_ call: @escaping @Sendable () -> Void) {
         self.submit(call, then: { _ in })
@@ -67,8 +70,7 @@ package final class BlockingCallThreads: @unchecked Sendable {
         self.condition.unlock()
         if startsThread {
             Thread { [self] in
-                // Named from inside: Foundation does not pass a name set before `start()` on to the system's thread.
-                Thread.current.name = "mb-blocking"
+                DedicatedThread.nameCurrentThread(Self.threadName)
                 self.work()
             }.start()
         }

@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Runs blocking work (a C client call that waits on the network) on threads of its own, never on one of
 /// Swift concurrency's few cooperative threads: single calls on the reused ``BlockingCallThreads``, loops that
 /// live as long as a client on a new thread each. Shared by the backends and their tests.
@@ -57,11 +63,10 @@ package enum DedicatedThread {
     private static func perform<Result: Sendable>(
         _ name: String, _ body: @escaping @Sendable () -> Result, then deliver: @escaping @Sendable (Result) -> Void
     ) {
-        let name = Self.systemName(name)
         BlockingCallThreads.shared.submit(
             {
-                Thread.current.name = name
-                defer { Thread.current.name = "mb-blocking" }
+                Self.nameCurrentThread(name)
+                defer { Self.nameCurrentThread(BlockingCallThreads.threadName) }
                 return body()
             }, then: deliver)
     }
@@ -69,13 +74,31 @@ package enum DedicatedThread {
     /// Starts `body` on a new thread and returns at once: for a loop that lives as long as its client (a consumer
     /// or poll thread), which would hold a reused thread for good.
     package static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        let name = Self.systemName(name)
-        // Named from inside: Foundation does not pass a name set before `start()` on to the system's thread.
         Thread {
-            Thread.current.name = name
+            Self.nameCurrentThread(name)
             body()
         }.start()
     }
+
+    /// Names the calling thread for the system, cut to fit. Through pthreads rather than Foundation's `Thread.name`,
+    /// which passes a name on only once `start()` has recorded the new thread, so that a name set as the thread
+    /// begins could be lost (seen in a test under load), and which drops a name set before `start()`.
+    package static func nameCurrentThread(_ name: String) {
+        #if canImport(Glibc)
+        guard let setName = Self.setThreadName else { return }
+        _ = setName(pthread_self(), Self.systemName(name))
+        #elseif canImport(Darwin)
+        _ = pthread_setname_np(Self.systemName(name))
+        #endif
+    }
+
+    #if canImport(Glibc)
+    /// glibc's `pthread_setname_np`, which Swift's Glibc module leaves out (a GNU extension), looked up once.
+    private static let setThreadName: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_setname_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32).self)
+    }()
+    #endif
 
     /// `name` cut to the longest prefix of whole characters that Linux keeps.
     package static func systemName(_ name: String) -> String {
