@@ -44,12 +44,17 @@ struct RabbitMQQueueArgumentTests {
 
             let subscription = try await bus.subscribe(toQueue: queue)
             var attempts: [Int] = []
-            while true {
-                let batch = try await subscription.receive(max: 1, timeout: .seconds(2))
+            // Three deliveries, each waited for generously (a requeue on a quorum queue goes through its Raft log,
+            // slow on a loaded machine); the third nack passes the limit, and the broker dead-letters the message
+            // rather than delivering it a fourth time, which the short wait after it would catch.
+            while attempts.count < 3 {
+                let batch = try await subscription.receive(max: 1, timeout: .seconds(15))
                 guard let delivery = batch.first else { break }
                 attempts.append(delivery.attempt)
                 try await delivery.nack(requeue: true)
             }
+            let fourth = try await subscription.receive(max: 1, timeout: .milliseconds(500))
+            attempts += fourth.map(\.attempt)
             await subscription.cancel()
             #expect(attempts == [1, 2, 3], "x-delivery-count raises the attempt until the limit")
             try await bus.withNextDelivery(from: deadLetters.queue) { deadLettered in
