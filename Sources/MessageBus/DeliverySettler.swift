@@ -15,15 +15,14 @@ public protocol DeliverySettler: AnyObject, Sendable {
     /// consumed implements it to save that allocation.
     func settle(_ delivery: Delivery, as outcome: DeliveryOutcome) async throws
 
-    /// Settles one delivery as `outcome` without suspending, where the backend can (bookkeeping under a lock),
-    /// and returns `true`; returns `false`, having done nothing, where the outcome needs to wait (a publish to be
-    /// confirmed), and ``settle(_:as:)-(Delivery,_)`` settles it instead.
+    /// Settles one delivery as `outcome` without suspending, where the backend can (bookkeeping under a lock, a
+    /// command queued for an owner thread), and returns `true`; returns `false`, having done nothing, where the
+    /// outcome needs to wait (a publish to be confirmed), and ``settle(_:as:)-(Delivery,_)`` settles it instead.
     ///
     /// ``Delivery/ack()`` and its siblings try this first: in a consume loop that settles every delivery, a call
     /// that cannot suspend saves the task frames of an async call chain for every message. The default returns
-    /// `false`. The Kafka backend implements it for acks and discards (offset bookkeeping); the in-memory and
-    /// RabbitMQ backends do not yet: with it, the conformance case "concurrent handlers keep per-key order"
-    /// stalled on both under the full test suite's load, for a reason not found yet.
+    /// `false`. The in-memory backend settles every outcome this way (one step of its broker); Kafka and RabbitMQ
+    /// settle acks and discards (offset bookkeeping; a command queued for the connection's thread).
     ///
     /// - Throws: What ``settle(_:as:)-(Delivery,_)`` would throw for the same delivery.
     func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool

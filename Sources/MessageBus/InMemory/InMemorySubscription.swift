@@ -25,6 +25,13 @@ final class InMemorySettler: DeliverySettler {
         try self.settleNow(deliveries.map(\.tag), as: outcome)
     }
 
+    /// Every outcome is one step of the broker, under its lock.
+    func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool {
+        try self.bus.ensureOpen()
+        try self.settleNow([delivery.tag], as: outcome)
+        return true
+    }
+
     /// Settles tags in one step of the broker; throws without settling anything when one is unknown.
     func settleNow(_ tags: [UInt64], as outcome: DeliveryOutcome) throws(MessageBusError) {
         try self.broker.mutate { (state) throws(MessageBusError) in

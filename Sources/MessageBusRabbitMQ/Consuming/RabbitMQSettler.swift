@@ -35,6 +35,22 @@ final class RabbitMQSettler: DeliverySettler {
         self.bus = bus
     }
 
+    /// An ack or a discard is a command for the owner thread, queued without waiting; the other outcomes may
+    /// publish first.
+    func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool {
+        let amqpOutcome: SettleRequest.Outcome
+        switch outcome {
+        case .ack: amqpOutcome = .ack
+        case .discard: amqpOutcome = .discard
+        case .requeue, .retry, .deadLetter: return false
+        }
+        try self.bus.ensureOpen()
+        let claim = self.inbox.claim([delivery.tag])
+        self.submit(claim, as: amqpOutcome)
+        try self.throwIfUnknown(claim)
+        return true
+    }
+
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
         try self.bus.ensureOpen()
         let amqpOutcome: SettleRequest.Outcome
