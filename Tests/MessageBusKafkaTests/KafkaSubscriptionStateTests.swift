@@ -103,6 +103,23 @@ struct KafkaSubscriptionStateTests {
         #expect(state.outstandingCount == 0)
     }
 
+    @Test("a hand-off that carries records twice hands each out once, in ascending order")
+    func recordsRepeatedWithinOneHandOffAreDropped() {
+        var state = KafkaSubscriptionState()
+        state.partitions[self.p0] = .init(tagFloor: 0)
+        // One poll returned 0...3, then 2...5 again (a client that went back within one batch).
+        let repeated = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
+            + self.deliveries(partition: 0, offsets: 2..<6, firstTag: 5)
+        let readAgain = state.track(repeated)
+        #expect(readAgain.map(\.0) == [self.p0])
+        #expect(readAgain.first?.1 == [2, 3])
+        let handedOut = state.take(10)
+        #expect(handedOut.map(\.offset) == [0, 1, 2, 3, 4, 5])
+        state.outstandingCount += handedOut.count
+        #expect(acknowledged(&state, handedOut).map(\.1) == [6])
+        #expect(state.outstandingCount == 0)
+    }
+
     @Test("acknowledgements between two stores leave one offset per partition, the newest; a revoked partition's is dropped")
     func storesAreBatched() {
         var state = KafkaSubscriptionState()

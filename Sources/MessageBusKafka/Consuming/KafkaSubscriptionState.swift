@@ -102,9 +102,11 @@ struct KafkaSubscriptionState {
             // make the mutation copy the tracker's whole window.
             guard self.partitions[key] != nil else { return }
             var fresh = run
-            if let next = self.partitions[key]?.tracker.nextAfterDelivered, let first = run.first, first.offset < next {
-                fresh = run.filter { $0.offset >= next }[...]
-                readAgain.append((key, run.lazy.map(\.offset).filter { $0 < next }))
+            let next = self.partitions[key]?.tracker.nextAfterDelivered
+            if !Self.ascends(run, from: next) {
+                let (kept, dropped) = Self.ascendingPart(of: run, from: next)
+                fresh = kept[...]
+                readAgain.append((key, dropped))
                 guard !fresh.isEmpty else { return }
             }
             self.partitions[key]?.tracker.delivered(fresh.lazy.map(\.offset))
@@ -115,6 +117,37 @@ struct KafkaSubscriptionState {
             }
         }
         return readAgain
+    }
+
+    /// Whether the offsets of `run` rise strictly, all from `floor` on (the usual hand-off: one check per record).
+    private static func ascends(_ run: ArraySlice<KafkaPendingDelivery>, from floor: Int64?) -> Bool {
+        var floor = floor ?? .min
+        for delivery in run {
+            let offset = delivery.offset
+            guard offset >= floor else { return false }
+            floor = offset + 1
+        }
+        return true
+    }
+
+    /// The records of `run` whose offsets rise strictly from `floor`, and the offsets of the others: records read
+    /// again, whether before this hand-off or within it.
+    private static func ascendingPart(
+        of run: ArraySlice<KafkaPendingDelivery>, from floor: Int64?
+    ) -> (kept: [KafkaPendingDelivery], dropped: [Int64]) {
+        var floor = floor ?? .min
+        var kept: [KafkaPendingDelivery] = []
+        var dropped: [Int64] = []
+        for delivery in run {
+            let offset = delivery.offset
+            if offset >= floor {
+                kept.append(delivery)
+                floor = offset + 1
+            } else {
+                dropped.append(offset)
+            }
+        }
+        return (kept, dropped)
     }
 
     /// Acknowledges `deliveries` in their partitions' trackers, those that belong to the current assignment and are
