@@ -102,9 +102,7 @@ struct KafkaSubscriptionState {
             // make the mutation copy the tracker's whole window.
             guard self.partitions[key] != nil else { return }
             var fresh = run
-            let next = self.partitions[key]?.tracker.nextAfterDelivered
-            if !Self.ascends(run, from: next) {
-                let (kept, dropped) = Self.ascendingPart(of: run, from: next)
+            if let (kept, dropped) = Self.readAgain(in: run, from: self.partitions[key]?.tracker.nextAfterDelivered) {
                 fresh = kept[...]
                 readAgain.append((key, dropped))
                 guard !fresh.isEmpty else { return }
@@ -119,35 +117,26 @@ struct KafkaSubscriptionState {
         return readAgain
     }
 
-    /// Whether the offsets of `run` rise strictly, all from `floor` on (the usual hand-off: one check per record).
-    private static func ascends(_ run: ArraySlice<KafkaPendingDelivery>, from floor: Int64?) -> Bool {
+    /// `nil` when the offsets of `run` rise strictly from `floor` on (the usual hand-off: one comparison per record,
+    /// no copy); otherwise the records that do, and the offsets of the others, read again before this hand-off or
+    /// within it.
+    private static func readAgain(
+        in run: ArraySlice<KafkaPendingDelivery>, from floor: Int64?
+    ) -> (kept: [KafkaPendingDelivery], dropped: [Int64])? {
         var floor = floor ?? .min
-        for delivery in run {
-            let offset = delivery.offset
-            guard offset >= floor else { return false }
-            floor = offset + 1
-        }
-        return true
-    }
-
-    /// The records of `run` whose offsets rise strictly from `floor`, and the offsets of the others: records read
-    /// again, whether before this hand-off or within it.
-    private static func ascendingPart(
-        of run: ArraySlice<KafkaPendingDelivery>, from floor: Int64?
-    ) -> (kept: [KafkaPendingDelivery], dropped: [Int64]) {
-        var floor = floor ?? .min
-        var kept: [KafkaPendingDelivery] = []
-        var dropped: [Int64] = []
-        for delivery in run {
-            let offset = delivery.offset
+        var split: (kept: [KafkaPendingDelivery], dropped: [Int64])?
+        for index in run.indices {
+            let offset = run[index].offset
             if offset >= floor {
-                kept.append(delivery)
                 floor = offset + 1
+                split?.kept.append(run[index])
             } else {
-                dropped.append(offset)
+                // The first record out of order: what came before it is kept as it is.
+                if split == nil { split = (Array(run[..<index]), []) }
+                split?.dropped.append(offset)
             }
         }
-        return (kept, dropped)
+        return split
     }
 
     /// Acknowledges `deliveries` in their partitions' trackers, those that belong to the current assignment and are

@@ -45,9 +45,7 @@ final class RabbitMQSettler: DeliverySettler {
         case .requeue, .retry, .deadLetter: return false
         }
         try self.bus.ensureOpen()
-        let claim = self.inbox.claim([delivery.tag])
-        self.submit(claim, as: amqpOutcome)
-        try self.throwIfUnknown(claim)
+        try self.settleNow([delivery.tag], as: amqpOutcome)
         return true
     }
 
@@ -98,8 +96,14 @@ final class RabbitMQSettler: DeliverySettler {
                 amqpOutcome = .discard
             }
         }
-        let claim = self.inbox.claim(deliveries.map(\.tag))
-        self.submit(claim, as: amqpOutcome)
+        try self.settleNow(deliveries.map(\.tag), as: amqpOutcome)
+    }
+
+    /// Claims the deliveries with `tags` and hands their settlement to the owner thread; throws for those that can
+    /// no longer be settled.
+    private func settleNow(_ tags: [UInt64], as outcome: SettleRequest.Outcome) throws {
+        let claim = self.inbox.claim(tags)
+        self.submit(claim, as: outcome)
         try self.throwIfUnknown(claim)
     }
 
