@@ -42,6 +42,13 @@ public protocol MessageBus: Sendable {
     ///   queue is full (the messages not yet handed over are not sent).
     func send(contentsOf messages: [Message], to destination: String) async throws
 
+    /// Hands one message to the client for publishing without waiting for the broker; see
+    /// ``send(contentsOf:to:)``.
+    ///
+    /// The default sends a batch of one. A backend implements it where a send loop would otherwise pay, for every
+    /// message, for that array and the batch's bookkeeping.
+    func send(_ message: Message, to destination: String) async throws
+
     /// Waits until every message given to ``send(contentsOf:to:)`` is acknowledged by the broker.
     ///
     /// - Throws: the first failure of a sent message since the last flush, or `CancellationError` when the task is
@@ -99,7 +106,7 @@ extension MessageBus {
         try await self.publish(contentsOf: [message], to: destination)
     }
 
-    /// Sends one message without waiting for the broker; see ``send(contentsOf:to:)``.
+    /// Sends one message without waiting for the broker, as a batch of one; see ``send(contentsOf:to:)``.
     public func send(_ message: Message, to destination: String) async throws {
         try await self.send(contentsOf: [message], to: destination)
     }

@@ -45,8 +45,8 @@ struct KafkaSubscriptionStateTests {
     @Test("deliveries of two partitions, acknowledged out of order, commit each partition's lowest unacknowledged offset")
     func twoPartitions() {
         var state = KafkaSubscriptionState()
-        state.partitions[self.p0] = .init(tagFloor: 0)
-        state.partitions[self.p1] = .init(tagFloor: 0)
+        state.assign(self.p0, tagFloor: 0)
+        state.assign(self.p1, tagFloor: 0)
         let first = self.deliveries(partition: 0, offsets: 10..<13, firstTag: 1)
         let second = self.deliveries(partition: 1, offsets: 5..<7, firstTag: 4)
         state.track(first + second)
@@ -66,7 +66,7 @@ struct KafkaSubscriptionStateTests {
     @Test("a delivery from before a revoke and reassignment commits nothing and is not counted twice")
     func earlierAssignment() {
         var state = KafkaSubscriptionState()
-        state.partitions[self.p0] = .init(tagFloor: 0)
+        state.assign(self.p0, tagFloor: 0)
         let old = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
         state.track(old)
         state.outstandingCount += state.take(2).count  // two handed out, two still buffered
@@ -74,7 +74,7 @@ struct KafkaSubscriptionStateTests {
         #expect(state.bufferedCount == 0)
         #expect(state.outstandingCount == 0)
         // Reassigned at the same offsets (nothing was committed): the records come again with newer tags.
-        state.partitions[self.p0] = .init(tagFloor: 4)
+        state.assign(self.p0, tagFloor: 4)
         let again = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 5)
         state.track(again)
         state.outstandingCount += state.take(4).count
@@ -84,10 +84,42 @@ struct KafkaSubscriptionStateTests {
         #expect(state.outstandingCount == 0)
     }
 
+    @Test("acknowledging one delivery at a time finds its partition again after the assignment grew, shrank and alternated")
+    func oneAtATimeAcrossAssignmentChanges() {
+        var state = KafkaSubscriptionState()
+        state.assign(self.p0, tagFloor: 0)
+        let first = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
+        state.track(first)
+        state.outstandingCount += state.take(4).count
+        state.acknowledge(first[0].delivery())
+        #expect(state.takeOffsetsToStore().map(\.1) == [1])
+        // Twenty more partitions: the table grows and moves its entries.
+        let others = (1...20).map { KafkaTopicPartition(topic: "orders", partition: Int32($0)) }
+        for partition in others { state.assign(partition, tagFloor: 4) }
+        let second = self.deliveries(partition: 7, offsets: 50..<52, firstTag: 5)
+        state.track(second)
+        state.outstandingCount += state.take(2).count
+        state.acknowledge(first[1].delivery())
+        state.acknowledge(second[0].delivery())
+        state.acknowledge(first[2].delivery())
+        let stored = state.takeOffsetsToStore()
+        #expect(stored.count == 2)
+        #expect(stored.contains { $0.0 == self.p0 && $0.1 == 3 })
+        #expect(stored.contains { $0.0 == others[6] && $0.1 == 51 })
+        // Most partitions go again: the table shrinks; partition 0 keeps its bookkeeping.
+        state.revoke(Set(others.filter { $0.partition != 7 }))
+        state.acknowledge(second[1].delivery())
+        state.acknowledge(first[3].delivery())
+        let last = state.takeOffsetsToStore()
+        #expect(last.contains { $0.0 == self.p0 && $0.1 == 4 })
+        #expect(last.contains { $0.0 == others[6] && $0.1 == 52 })
+        #expect(state.outstandingCount == 0)
+    }
+
     @Test("records the client reads again within one assignment are dropped, not handed out twice; later ones go on")
     func recordsReadAgainAreDropped() {
         var state = KafkaSubscriptionState()
-        state.partitions[self.p0] = .init(tagFloor: 0)
+        state.assign(self.p0, tagFloor: 0)
         let first = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
         #expect(state.track(first).isEmpty)
         state.outstandingCount += state.take(4).count
@@ -106,7 +138,7 @@ struct KafkaSubscriptionStateTests {
     @Test("a hand-off that carries records twice hands each out once, in ascending order")
     func recordsRepeatedWithinOneHandOffAreDropped() {
         var state = KafkaSubscriptionState()
-        state.partitions[self.p0] = .init(tagFloor: 0)
+        state.assign(self.p0, tagFloor: 0)
         // One poll returned 0...3, then 2...5 again (a client that went back within one batch).
         let repeated = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
             + self.deliveries(partition: 0, offsets: 2..<6, firstTag: 5)
@@ -123,8 +155,8 @@ struct KafkaSubscriptionStateTests {
     @Test("acknowledgements between two stores leave one offset per partition, the newest; a revoked partition's is dropped")
     func storesAreBatched() {
         var state = KafkaSubscriptionState()
-        state.partitions[self.p0] = .init(tagFloor: 0)
-        state.partitions[self.p1] = .init(tagFloor: 0)
+        state.assign(self.p0, tagFloor: 0)
+        state.assign(self.p1, tagFloor: 0)
         let first = self.deliveries(partition: 0, offsets: 0..<3, firstTag: 1)
         let second = self.deliveries(partition: 1, offsets: 0..<2, firstTag: 4)
         state.track(first + second)
@@ -147,7 +179,7 @@ struct KafkaSubscriptionStateTests {
     @Test("records of a partition that is not assigned are not buffered")
     func unassignedPartition() {
         var state = KafkaSubscriptionState()
-        state.partitions[self.p0] = .init(tagFloor: 0)
+        state.assign(self.p0, tagFloor: 0)
         state.track(self.deliveries(partition: 1, offsets: 0..<3, firstTag: 1) + self.deliveries(partition: 0, offsets: 0..<2, firstTag: 4))
         #expect(state.bufferedCount == 2)
         #expect(state.buffer.allSatisfy { $0.partition.partition == 0 })

@@ -45,6 +45,17 @@ public struct MessageHeadersExtractor: Extractor {
     }
 }
 
+extension Message {
+    /// The message with the current task's trace context written into its headers: what every backend publishes.
+    /// Without a trace context (the common case) the same message.
+    package func withCurrentTraceContext() -> Message {
+        guard let context = ServiceContext.current else { return self }
+        var message = self
+        message.headers.injectTraceContext(context)
+        return message
+    }
+}
+
 extension Array where Element == Message {
     /// The messages with the current task's trace context written into their headers: what every backend
     /// publishes. Without a trace context (the common case) the same array, with no message copied.

@@ -111,6 +111,12 @@ public final class KafkaMessageBus: MessageBus {
         try await self.publisher.send(messages, to: destination)
     }
 
+    /// Hands one message to librdkafka without waiting for its delivery report: one `rd_kafka_produceva` call, with
+    /// no batch around it; ``flush()`` waits for the report.
+    public func send(_ message: Message, to destination: String) async throws {
+        try await self.publisher.send(message, to: destination)
+    }
+
     /// Waits for the delivery reports of everything sent; throws the first failure since the last flush.
     public func flush() async throws {
         try self.publisher.ensureOpen()

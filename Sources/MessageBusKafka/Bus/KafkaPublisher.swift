@@ -65,6 +65,17 @@ final class KafkaPublisher: Sendable {
         self.published.record(messages.count)
     }
 
+    /// Hands one message to the producer without waiting for the broker: ``send(_:to:)-([Message],_)`` without the
+    /// batch, and without suspending once the topic is known (unless librdkafka's local queue is full).
+    func send(_ message: Message, to destination: String) async throws {
+        try self.ensureOpen()
+        let known = self.topics.knownTopic(destination)
+        let topic = if let known { known } else { try await self.topics.topic(destination) }
+        try await self.producer.send(
+            KafkaRecordCodec.encode(message.withCurrentTraceContext()), to: topic.name, timeout: self.publishTimeout)
+        self.published.record(1)
+    }
+
     /// Publishes prepared records (requeues, dead letters) and waits for every delivery report.
     func publishRecords(_ records: [KafkaOutgoingRecord], to destination: String) async throws {
         try self.ensureOpen()

@@ -55,8 +55,14 @@ final class KafkaTopicRegistry: Sendable {
     ///
     /// - Throws: ``MessageBus/MessageBusError/Code/invalidConfiguration`` for a name that is not portable, and the errors of
     ///   ``partitionCount(of:)``.
+    /// The topic `name` when it was resolved before: the lookup every publish after the first makes, without
+    /// suspending.
+    func knownTopic(_ name: String) -> Topic? {
+        self.state.withLock { $0.resolved[name] }
+    }
+
     func topic(_ name: String) async throws -> Topic {
-        if let topic = self.state.withLock({ $0.resolved[name] }) { return topic }
+        if let topic = self.knownTopic(name) { return topic }
         try DestinationName.validate(name)
         // The lookup runs in a task of its own, so that a caller who is cancelled stops waiting at once while the
         // lookup goes on for the others (and for the next use).

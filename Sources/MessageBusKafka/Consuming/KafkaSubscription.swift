@@ -309,7 +309,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         let floor = self.lastTag.load(ordering: .relaxed)
         self.state.withLock { state in
             for partition in partitions {
-                state.partitions[partition] = KafkaSubscriptionState.Partition(tagFloor: floor)
+                state.assign(partition, tagFloor: floor)
             }
         }
         self.assignedSignal.fulfill(.success(()))

@@ -56,8 +56,14 @@ struct KafkaSubscriptionState {
     var bufferStart = 0
     /// Handed out and unsettled (only when the guarantee needs acknowledgements).
     var outstandingCount = 0
-    /// The assigned partitions (only when the guarantee needs acknowledgements).
-    var partitions: [KafkaTopicPartition: Partition] = [:]
+    /// The assigned partitions (only when the guarantee needs acknowledgements); changed through ``assign(_:tagFloor:)``
+    /// and ``revoke(_:)``.
+    private(set) var partitions: [KafkaTopicPartition: Partition] = [:]
+    /// Where in ``partitions`` the last acknowledged delivery's partition is, by the delivery's context and
+    /// partition number (for deliveries whose position names no other topic): a consume loop acknowledges run
+    /// after run from one partition, and the cached index saves hashing the key and comparing topic names for each.
+    /// Cleared whenever ``partitions`` gains or loses an entry, which invalidates its indices.
+    private var lastAcknowledged: (context: SubscriptionContext, partition: Int32, index: [KafkaTopicPartition: Partition].Index)?
     var waiters: [Waiter] = []
     var nextWaiterID: UInt64 = 0
     /// The partitions whose ``Partition/unstored`` offset is set, in the order they got it.
@@ -150,15 +156,36 @@ struct KafkaSubscriptionState {
 
     /// ``acknowledge(_:)`` for one delivery: the common case of `ack()` in a consume loop, without an array.
     mutating func acknowledge(_ delivery: Delivery) {
-        guard let key = KafkaTopicPartition(of: delivery) else { return }
-        self.acknowledge(CollectionOfOne(delivery), of: key)
+        guard let position = delivery.position, let partition = position.partition else { return }
+        if position.topic == nil, let cached = self.lastAcknowledged, cached.partition == partition,
+            cached.context === delivery.context
+        {
+            self.acknowledge(CollectionOfOne(delivery), at: cached.index)
+            return
+        }
+        let key = KafkaTopicPartition(topic: position.topic ?? delivery.destination, partition: partition)
+        guard let index = self.partitions.index(forKey: key) else { return }
+        if position.topic == nil { self.lastAcknowledged = (delivery.context, partition, index) }
+        self.acknowledge(CollectionOfOne(delivery), at: index)
     }
 
     private mutating func acknowledge(_ run: some Sequence<Delivery>, of key: KafkaTopicPartition) {
-        // Mutated in place (one lookup): copying the entry out would copy the tracker's whole window.
-        guard let result = self.partitions[key]?.acknowledgeForStore(run) else { return }
+        guard let index = self.partitions.index(forKey: key) else { return }
+        self.acknowledge(run, at: index)
+    }
+
+    private mutating func acknowledge(_ run: some Sequence<Delivery>, at index: [KafkaTopicPartition: Partition].Index) {
+        // Mutated in place: copying the entry out would copy the tracker's whole window.
+        let result = self.partitions.values[index].acknowledgeForStore(run)
         self.outstandingCount -= result.acknowledged
-        if result.newlyUnstored { self.partitionsToStore.append(key) }
+        if result.newlyUnstored { self.partitionsToStore.append(self.partitions.keys[index]) }
+    }
+
+    /// Starts the bookkeeping of an assigned partition; deliveries tagged `tagFloor` or lower came from an earlier
+    /// assignment.
+    mutating func assign(_ partition: KafkaTopicPartition, tagFloor: UInt64) {
+        self.lastAcknowledged = nil
+        self.partitions[partition] = Partition(tagFloor: tagFloor)
     }
 
     /// The committable offsets acknowledged since the last call, per partition still assigned.
@@ -213,6 +240,7 @@ struct KafkaSubscriptionState {
     /// against the prefetch (their records belong to another member, or another position, now).
     mutating func revoke(_ revoked: Set<KafkaTopicPartition>) {
         var unacknowledged = 0
+        self.lastAcknowledged = nil
         for partition in revoked {
             if let entry = self.partitions.removeValue(forKey: partition) {
                 unacknowledged += entry.tracker.outstandingCount

@@ -2,6 +2,7 @@ internal import CMessageBusRdKafka
 import MessageBus
 import Synchronization
 import Logging
+import Foundation
 
 /// A librdkafka producer with its own poll thread, which serves delivery reports and hands them to the waiting
 /// batches: no cooperative thread ever blocks in librdkafka (a `send` loop only serves, without waiting, the
@@ -40,6 +41,11 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// the last waiter (see ``releaseQueue()``).
     private final class ReportWaiting: @unchecked Sendable {
         let count = Atomic(0)
+        /// When a sending task last served delivery reports itself, in milliseconds since ``start``.
+        private let sendersServedAt = Atomic<Int64>(.min / 2)
+        private let start = ContinuousClock.now
+        /// For how many milliseconds after a sending task served reports the poll thread leaves them to it.
+        private static let senderServingWindow: Int64 = 20
         /// librdkafka's main queue, the one `rd_kafka_poll` serves: yielding it ends the poll thread's wait at once.
         private let mainQueue: OpaquePointer?
 
@@ -50,6 +56,22 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         /// Ends the poll thread's current `rd_kafka_poll`, so that it starts flushing.
         func interruptPoll() {
             if let mainQueue = self.mainQueue { rd_kafka_queue_yield(mainQueue) }
+        }
+
+        /// Notes that a sending task serves delivery reports now.
+        func sendersServe() {
+            self.sendersServedAt.store(self.elapsedMilliseconds, ordering: .relaxed)
+        }
+
+        /// Whether a sending task served delivery reports within the last ``senderServingWindow`` milliseconds:
+        /// the poll thread then leaves them to it, so that each record is freed on the thread that allocated it.
+        var sendersAreServing: Bool {
+            self.elapsedMilliseconds - self.sendersServedAt.load(ordering: .relaxed) < Self.senderServingWindow
+        }
+
+        private var elapsedMilliseconds: Int64 {
+            let elapsed = ContinuousClock.now - self.start
+            return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         }
 
         /// Gives the queue handle back; before the client is destroyed, which waits for every handle.
@@ -86,6 +108,10 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             while !stop.isSet {
                 if waiting.count.load(ordering: .relaxed) > 0, rd_kafka_outq_len(client.pointer) > 0 {
                     rd_kafka_flush(client.pointer, 100)
+                } else if waiting.sendersAreServing {
+                    // A send loop serves the reports itself (see `serveReadyReports()`); serving them here too
+                    // would free its records on this thread, against the allocator lock of the sending thread.
+                    Thread.sleep(forTimeInterval: 0.005)
                 } else {
                     rd_kafka_poll(client.pointer, 100)
                 }
@@ -159,10 +185,31 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
                 throw error
             }
         }
-        if self.sentSinceServing.add(records.count, ordering: .relaxed).newValue >= Self.servingInterval {
+        self.servedReportsIfDue(sent: records.count)
+    }
+
+    /// Serves the ready delivery reports once per ``servingInterval`` records sent.
+    private func servedReportsIfDue(sent: Int) {
+        if self.sentSinceServing.add(sent, ordering: .relaxed).newValue >= Self.servingInterval {
             self.sentSinceServing.store(0, ordering: .relaxed)
             self.serveReadyReports()
         }
+    }
+
+    /// Hands one record to librdkafka without waiting for its delivery report: ``send(_:to:deadline:)`` without the
+    /// batch, and without suspending unless librdkafka's local queue is full (it then waits up to `timeout`).
+    func send(_ record: KafkaOutgoingRecord, to topic: KafkaTopicName, timeout: Duration) async throws {
+        self.outstanding.add(1, ordering: .relaxed)
+        do {
+            let code = topic.cString.withUnsafeBufferPointer { self.produceOnce(record, to: $0.baseAddress, opaque: nil) }
+            if try self.mustRetry(code, record, topic: topic) {
+                try await self.produce(record, to: topic, opaque: nil, deadline: .now.advanced(by: timeout))
+            }
+        } catch {
+            self.sendCompleted(error: nil)
+            throw error
+        }
+        self.servedReportsIfDue(sent: 1)
     }
 
     /// How many records ``send(_:to:deadline:)`` hands over between two ``serveReadyReports()``.
@@ -173,6 +220,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
     /// `rd_kafka_produceva`) avoids the allocator's cross-thread path, which cost the poll thread about a third of
     /// the sending thread's time. The poll thread serves whatever is left.
     private func serveReadyReports() {
+        self.reportWaiting.sendersServe()
         self.isAlive.withLock { alive in
             if alive { _ = rd_kafka_poll(self.client.pointer, 0) }
         }
@@ -212,19 +260,26 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
         var backoff = Duration.microseconds(200)
         while true {
             let code = topic.cString.withUnsafeBufferPointer { self.produceOnce(record, to: $0.baseAddress, opaque: opaque) }
-            if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
-            if code == RD_KAFKA_RESP_ERR__DESTROY {
-                throw MessageBusError(.closed, "the Kafka producer is closed; '\(topic.name)' got nothing")
-            }
-            guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
-                throw self.produceError(code, topic: topic.name, size: record.value.count + (record.key?.count ?? 0))
-            }
+            guard try self.mustRetry(code, record, topic: topic) else { return }
             guard ContinuousClock.now < deadline else {
                 throw MessageBusError(
                     .timeout, "librdkafka's local queue for '\(topic.name)' stayed full until the publish deadline")
             }
             try await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .milliseconds(20))
+        }
+    }
+
+    /// What a produce call's result means: `false` when the record was taken, `true` when librdkafka's local queue
+    /// is full (backpressure: try again later).
+    ///
+    /// - Throws: the error the result stands for otherwise.
+    private func mustRetry(_ code: rd_kafka_resp_err_t, _ record: KafkaOutgoingRecord, topic: KafkaTopicName) throws -> Bool {
+        switch code {
+        case RD_KAFKA_RESP_ERR_NO_ERROR: return false
+        case RD_KAFKA_RESP_ERR__QUEUE_FULL: return true
+        case RD_KAFKA_RESP_ERR__DESTROY: throw MessageBusError(.closed, "the Kafka producer is closed; '\(topic.name)' got nothing")
+        default: throw self.produceError(code, topic: topic.name, size: record.value.count + (record.key?.count ?? 0))
         }
     }
 
