@@ -1,4 +1,5 @@
 import MessageBus
+import MessageBusRabbitMQ
 
 /// RabbitMQ: MessageBus (default settings but the group queue type, `queue_type=quorum|classic`) against raw
 /// rabbitmq-c and pika, on group queues `<exchange>.<group>` bound with `#` to a topic exchange, as MessageBus
@@ -10,7 +11,7 @@ struct RabbitMQBench {
     let settings: BenchSettings
 
     /// MessageBus's default prefetch, which the raw and pika consumers use too.
-    private static let prefetch = SubscriptionOptions().prefetch
+    private static let prefetch = RabbitMQMessageBus.defaultPrefetch
 
     func run(into table: inout BenchTable) async {
         for queueType in self.queueTypes {

@@ -1,5 +1,7 @@
 import Foundation
 import MessageBus
+import MessageBusKafka
+import MessageBusRabbitMQ
 
 /// `--slow-consumer`: a backlog worked through by a for-await + `ack()` handler ten times slower than the consumer
 /// itself, printing resident-memory samples: with a bounded prefetch the resident set stays flat however large the
@@ -23,7 +25,9 @@ struct SlowConsumerBench {
     func run(backend: String, workload: BusWorkload, destination: String) async {
         print(String(
             format: "\nslow consumer, %@: %d messages, handler %.1f µs per message, prefetch %d; RSS MiB every second:",
-            backend, self.messages, self.handlerCost.seconds * 1e6, BusWorkload.options.prefetch))
+            backend, self.messages, self.handlerCost.seconds * 1e6,
+            BusWorkload.options.effectivePrefetch(
+                default: backend == "kafka" ? KafkaMessageBus.defaultPrefetch : RabbitMQMessageBus.defaultPrefetch)))
         let sampler = RSSSampler()
         defer { _ = sampler.stop() }
         let started = ContinuousClock.now

@@ -36,6 +36,10 @@ import Synchronization
 /// handed out before the loss can no longer be settled (``/MessageBus/MessageBusError/Code/alreadySettled``): the
 /// broker redelivers them.
 public final class RabbitMQMessageBus: MessageBus {
+    /// The `basic.qos` prefetch of a subscription whose options leave it `nil`. It also decides how evenly a queue's
+    /// messages spread over the group's consumers, so it stays in the range RabbitMQ's guides recommend.
+    public static let defaultPrefetch = 256
+
     /// `rabbitmq`.
     public let backend = "rabbitmq"
     /// Dead-lettering. No broker transactions (so no exactly-once), no replay from an offset, and no per-key
@@ -192,11 +196,11 @@ public final class RabbitMQMessageBus: MessageBus {
         deadLetterDestination: String?
     ) async throws -> Subscription {
         let id = self.nextSubscriptionID.add(1, ordering: .relaxed).oldValue
-        let inbox = RabbitMQInbox(
-            tracksSettlement: self.configuration.guarantee.requiresAcknowledgement, prefetch: options.prefetch)
+        let prefetch = min(options.effectivePrefetch(default: Self.defaultPrefetch), Int(UInt16.max))
+        let inbox = RabbitMQInbox(tracksSettlement: self.configuration.guarantee.requiresAcknowledgement, prefetch: prefetch)
         let done = AsyncOneShot<Void>()
         await self.queue.submit(.subscribe(SubscribeRequest(
-            subscriptionID: id, source: source, prefetch: min(options.prefetch, Int(UInt16.max)), inbox: inbox,
+            subscriptionID: id, source: source, prefetch: prefetch, inbox: inbox,
             completion: { done.fulfill($0) })))
         do {
             try await done.value
@@ -213,7 +217,7 @@ public final class RabbitMQMessageBus: MessageBus {
         let context = SubscriptionContext(
             backend: self.backend, destination: destination, group: group, options: options,
             configuration: self.configuration, settler: settler, logger: self.logger)
-        context.logger.debug("subscribed", metadata: ["prefetch": "\(options.prefetch)"])
+        context.logger.debug("subscribed", metadata: ["prefetch": "\(prefetch)"])
         return Subscription(
             source: RabbitMQDeliverySource(
                 subscriptionID: id, inbox: inbox, context: context, queue: self.queue,

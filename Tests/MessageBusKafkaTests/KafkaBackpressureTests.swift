@@ -42,4 +42,23 @@ struct KafkaBackpressureTests {
         }
         try await bus.close()
     }
+
+    @Test("without a prefetch in its options, a subscription holds up to Kafka's default prefetch and no more")
+    func defaultPrefetch() async throws {
+        guard let bus = try await KafkaBusFactory.bus(on: "mock", mockName: "default-prefetch") else { return }
+        let topic = KafkaTestEnvironment.uniqueName("default-prefetch")
+        let count = KafkaMessageBus.defaultPrefetch + 200
+        for start in stride(from: 0, to: count, by: 500) {
+            try await bus.publish(
+                contentsOf: (start..<min(count, start + 500)).map { Message(text: "m\($0)") }, to: topic)
+        }
+        let subscription = try await bus.subscribe(
+            to: topic, group: "defaults", options: SubscriptionOptions(startPosition: .earliest))
+        try await eventually("the default prefetch to fill", timeout: .seconds(30), pollEvery: .milliseconds(50)) {
+            subscription.unsettledCount == KafkaMessageBus.defaultPrefetch
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(subscription.unsettledCount == KafkaMessageBus.defaultPrefetch)
+        try await bus.close()
+    }
 }

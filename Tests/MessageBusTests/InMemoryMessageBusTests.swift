@@ -39,6 +39,24 @@ struct InMemoryMessageBusTests {
         try await bus.close()
     }
 
+    @Test("without a prefetch in its options, a subscription gets at most the in-memory default prefetch unsettled")
+    func defaultPrefetch() async throws {
+        let bus = try InMemoryMessageBus(brokerName: uniqueBroker(), configuration: MessageBusConfiguration(), logger: logger)
+        let subscription = try await bus.subscribe(to: "many", group: "g", options: SubscriptionOptions())
+        try await bus.publish(
+            contentsOf: (0..<(InMemoryMessageBus.defaultPrefetch + 50)).map { Message(text: "m\($0)") }, to: "many")
+        var unsettled: [Delivery] = []
+        while true {
+            let batch = try await subscription.receive(max: 1000, timeout: .milliseconds(200))
+            if batch.isEmpty { break }
+            unsettled += batch
+        }
+        #expect(unsettled.count == InMemoryMessageBus.defaultPrefetch)
+        try await unsettled.ackAll()
+        #expect(try await subscription.receive(max: 1000, timeout: .seconds(5)).count == 50)
+        try await bus.close()
+    }
+
     @Test func connectorNamesTheMissingBackend() async {
         await #expect {
             _ = try await MessageBusConnector.connect(to: "kafka://localhost:9092", logger: logger)

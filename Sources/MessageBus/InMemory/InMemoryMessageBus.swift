@@ -13,6 +13,10 @@ import Synchronization
 ///
 /// Every bus opened with the same name (`memory://NAME`, `default` when empty) in one process shares one broker.
 public final class InMemoryMessageBus: MessageBus {
+    /// The prefetch of a subscription whose options leave it `nil`: RabbitMQ's, whose sharing of a queue among the
+    /// group's consumers this backend mirrors.
+    public static let defaultPrefetch = 256
+
     /// What a bus's subscriptions share with it: its identity at the broker and whether it is open.
     final class Identity: Sendable {
         let owner: InMemoryBrokerState.OwnerID
@@ -137,7 +141,7 @@ public final class InMemoryMessageBus: MessageBus {
         let consumerID = self.broker.mutate { state in
             state.subscribe(
                 destination: destination, group: group, start: options.effectiveStartPosition(group: group),
-                prefetch: options.prefetch, owner: self.identity.owner,
+                prefetch: options.effectivePrefetch(default: Self.defaultPrefetch), owner: self.identity.owner,
                 settlesOnHandout: !self.configuration.guarantee.requiresAcknowledgement)
         }
         let settler = InMemorySettler(
@@ -146,7 +150,8 @@ public final class InMemoryMessageBus: MessageBus {
         let context = SubscriptionContext(
             backend: self.backend, destination: destination, group: group, options: options,
             configuration: self.configuration, settler: settler, logger: self.logger)
-        context.logger.debug("subscribed", metadata: ["prefetch": "\(options.prefetch)"])
+        context.logger.debug(
+            "subscribed", metadata: ["prefetch": "\(options.effectivePrefetch(default: Self.defaultPrefetch))"])
         return Subscription(
             source: InMemoryDeliverySource(broker: self.broker, consumerID: consumerID, context: context),
             context: context)

@@ -14,6 +14,11 @@ import Synchronization
 /// ``MessageBus/MessageBusBackend/kafka`` (`kafka://host:9092`, or `kafka-mock://` for librdkafka's in-process mock
 /// cluster), or with ``init(kafka:configuration:logger:mockCluster:)``.
 public final class KafkaMessageBus: MessageBus {
+    /// The in-flight limit of a subscription whose options leave it `nil`: larger than RabbitMQ's, because a
+    /// partition has one consumer in its group (nothing is shared by it) and a window of 256 made the consumer
+    /// thread wait for the application's acknowledgements so often that the hand-off set the pace.
+    public static let defaultPrefetch = 1024
+
     /// `kafka`.
     public let backend = "kafka"
     /// Transactions, per-key ordering, replay and dead-lettering; fault injection too on a mock cluster.
@@ -189,7 +194,7 @@ public final class KafkaMessageBus: MessageBus {
         }
         let start = Self.startOffset(options.effectiveStartPosition(group: group))
         let subscription = KafkaSubscription(
-            prefetch: options.prefetch, requiresAcknowledgement: self.configuration.guarantee.requiresAcknowledgement
+            prefetch: options.effectivePrefetch(default: Self.defaultPrefetch), requiresAcknowledgement: self.configuration.guarantee.requiresAcknowledgement
         ) { [weak self] subscription in
             self?.subscriptions.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(subscription)) }
         }
