@@ -185,11 +185,11 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
                 throw error
             }
         }
-        self.servedReportsIfDue(sent: records.count)
+        self.serveReportsIfDue(sent: records.count)
     }
 
     /// Serves the ready delivery reports once per ``servingInterval`` records sent.
-    private func servedReportsIfDue(sent: Int) {
+    private func serveReportsIfDue(sent: Int) {
         if self.sentSinceServing.add(sent, ordering: .relaxed).newValue >= Self.servingInterval {
             self.sentSinceServing.store(0, ordering: .relaxed)
             self.serveReadyReports()
@@ -209,7 +209,7 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
             self.sendCompleted(error: nil)
             throw error
         }
-        self.servedReportsIfDue(sent: 1)
+        self.serveReportsIfDue(sent: 1)
     }
 
     /// How many records ``send(_:to:deadline:)`` hands over between two ``serveReadyReports()``.
