@@ -84,6 +84,13 @@ struct KafkaBackendBehaviourTests {
         }
         #expect(error.code == .messageTooLarge)
         #expect(error.message.contains("\(payload.count)"))
+        // The one-message send path refuses it the same way, and counts it off: a flush does not wait for it.
+        let sendError = try await #require(throws: MessageBusError.self) {
+            try await bus.send(Message(payload: payload), to: topic)
+        }
+        #expect(sendError.code == .messageTooLarge)
+        try await bus.send(Message(text: "small"), to: topic)
+        try await bus.flush()
         try await bus.close()
     }
 }
