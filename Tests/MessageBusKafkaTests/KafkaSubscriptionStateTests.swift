@@ -31,6 +31,12 @@ struct KafkaSubscriptionStateTests {
         return records.indices.map { KafkaPendingDelivery(chunk: chunk, index: $0) }
     }
 
+    /// Buffers `deliveries` as a poll would and hands out the first `count` of them (all by default).
+    private func handOut(_ deliveries: [KafkaPendingDelivery], count: Int? = nil, in state: inout KafkaSubscriptionState) {
+        state.track(deliveries)
+        state.outstandingCount += state.take(count ?? deliveries.count).count
+    }
+
     /// Acknowledges `deliveries` (handed out) and takes what the consumer thread would store next.
     private func acknowledged(
         _ state: inout KafkaSubscriptionState, _ deliveries: [KafkaPendingDelivery]
@@ -68,16 +74,14 @@ struct KafkaSubscriptionStateTests {
         var state = KafkaSubscriptionState()
         state.assign(self.p0, tagFloor: 0)
         let old = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
-        state.track(old)
-        state.outstandingCount += state.take(2).count  // two handed out, two still buffered
+        handOut(old, count: 2, in: &state)  // two handed out, two still buffered
         state.revoke([self.p0])
         #expect(state.bufferedCount == 0)
         #expect(state.outstandingCount == 0)
         // Reassigned at the same offsets (nothing was committed): the records come again with newer tags.
         state.assign(self.p0, tagFloor: 4)
         let again = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 5)
-        state.track(again)
-        state.outstandingCount += state.take(4).count
+        handOut(again, in: &state)
         #expect(acknowledged(&state, [old[0], old[1]]).isEmpty)
         #expect(state.outstandingCount == 4)
         #expect(acknowledged(&state, again).map(\.1) == [4])
@@ -89,16 +93,14 @@ struct KafkaSubscriptionStateTests {
         var state = KafkaSubscriptionState()
         state.assign(self.p0, tagFloor: 0)
         let first = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
-        state.track(first)
-        state.outstandingCount += state.take(4).count
+        handOut(first, in: &state)
         state.acknowledge(first[0].delivery())
         #expect(state.takeOffsetsToStore().map(\.1) == [1])
         // Twenty more partitions: the table grows and moves its entries.
         let others = (1...20).map { KafkaTopicPartition(topic: "orders", partition: Int32($0)) }
         for partition in others { state.assign(partition, tagFloor: 4) }
         let second = self.deliveries(partition: 7, offsets: 50..<52, firstTag: 5)
-        state.track(second)
-        state.outstandingCount += state.take(2).count
+        handOut(second, in: &state)
         state.acknowledge(first[1].delivery())
         state.acknowledge(second[0].delivery())
         state.acknowledge(first[2].delivery())
