@@ -63,6 +63,13 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// their first record at or after it. Records before it are skipped here, because some brokers answer a
     /// lookup by time with the start of the log (Tansu) or not at all (the mock cluster).
     private var skipBefore: [KafkaTopicPartition: Int64] = [:]
+    /// Thread-confined to the consumer thread: where a `.latest` start put each partition at its first assignment.
+    /// A later assignment of the partition (after a rebalance) with nothing committed resumes there: the end of the
+    /// log at that later moment would skip what was published in between, which the subscription promised to get.
+    private var latestStarts: [KafkaTopicPartition: Int64] = [:]
+    /// How many assignments and revocations the rebalance callback made (read by tests).
+    let assignmentCount = Atomic(0)
+    let revocationCount = Atomic(0)
     /// Seeks waiting for the consumer thread, which runs them between polls so that no record from before a seek is
     /// handed on after it.
     /// Signalled when the owner frees room, so a full consumer thread resumes at once without pausing.
@@ -263,6 +270,12 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             }
         } else {
             for partition in moved { self.skipBefore[partition] = nil }
+        }
+        // A later assignment with nothing committed resumes from the seek where it names a place (an offset, a
+        // time, the beginning); after a seek to the end it takes the end of the log at that assignment.
+        for (index, partition) in moved.enumerated() where self.latestStarts[partition] != nil {
+            let offset = list.pointee.elems[index].offset
+            self.latestStarts[partition] = offset >= 0 || offset == Int64(RD_KAFKA_OFFSET_BEGINNING) ? offset : nil
         }
         // A seek replaces a hold at a retry record: the partition reads from its new position at once.
         let released = moved.filter { self.held.removeValue(forKey: $0) != nil }
@@ -555,6 +568,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 self.isPaused = false
             }
             self.logger.debug("assigned \(list.map(\.description))")
+            self.assignmentCount.add(1, ordering: .relaxed)
             self.owner?.assigned(list)
         } else {
             self.storeAcknowledgedOffsets()
@@ -580,6 +594,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 _ = rd_kafka_assign(client, nil)
             }
             self.logger.debug("revoked \(list.map(\.description))")
+            self.revocationCount.add(1, ordering: .relaxed)
         }
     }
 
@@ -612,21 +627,29 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         let timeout = self.settings.lookupTimeoutMilliseconds
         // One lookup timeout for the committed offsets and every end of log together: the rebalance waits on them.
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout))
-        // A lookup still failing at the deadline leaves the start to auto.offset.reset, resolved at the first fetch;
-        // a group of its own has nothing to look up, and so always starts where the log ends now.
+        let count = Int(partitions.pointee.cnt)
+        let keys = (0..<count).map { index in
+            let element = partitions.pointee.elems.advanced(by: index).pointee
+            return KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)
+        }
+        // A lookup still failing at the deadline leaves the start to auto.offset.reset, resolved at the first fetch.
+        // A group of its own has nothing to look up at its first assignment, and starts where the log ends now;
+        // after a rebalance it has what it acknowledged since.
+        let assignedBefore = keys.contains { self.latestStarts[$0] != nil }
         let committedError =
-            self.settings.groupIsOwn
+            self.settings.groupIsOwn && !assignedBefore
             ? RD_KAFKA_RESP_ERR_NO_ERROR
             : self.lookUp(until: deadline) { timeout in rd_kafka_committed(client, partitions, timeout) }
-        let count = Int(partitions.pointee.cnt)
         if committedError != RD_KAFKA_RESP_ERR_NO_ERROR {
             // Without the group's commits an explicit start could jump past records the group never processed;
-            // left unset, the broker's committed offset (or auto.offset.reset) decides instead.
+            // left unset, the broker's committed offset (or auto.offset.reset) decides instead. Where the
+            // subscription started is safe (it redelivers at most what came since).
             self.logger.warning(
                 "the group's committed offsets could not be read: its start is left to the first fetch",
                 metadata: ["error": "\(RDKafkaError.text(committedError))"])
-            for index in 0..<count {
-                partitions.pointee.elems.advanced(by: index).pointee.offset = Int64(RD_KAFKA_OFFSET_INVALID)
+            for (index, key) in keys.enumerated() {
+                partitions.pointee.elems.advanced(by: index).pointee.offset =
+                    self.latestStarts[key] ?? Int64(RD_KAFKA_OFFSET_INVALID)
             }
             return
         }
@@ -638,9 +661,14 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             case .earliest:
                 element.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
             case .latest:
-                element.pointee.offset =
-                    self.endOfLog(element.pointee.topic, partition: element.pointee.partition, deadline: deadline)
-                    ?? Int64(RD_KAFKA_OFFSET_END)
+                if let start = self.latestStarts[keys[index]] {
+                    element.pointee.offset = start
+                } else if let end = self.endOfLog(element.pointee.topic, partition: element.pointee.partition, deadline: deadline) {
+                    element.pointee.offset = end
+                    self.latestStarts[keys[index]] = end
+                } else {
+                    element.pointee.offset = Int64(RD_KAFKA_OFFSET_END)
+                }
             case .offset(let offset):
                 element.pointee.offset = offset
             case .timestamp(let milliseconds):
