@@ -89,13 +89,7 @@ struct KafkaMockFaultInjectionTests {
         try cluster.clearInjectedErrors(for: .listOffsets)
         let news = (0..<10).map { Message(text: "news-\($0)", key: "k", id: "news-\($0)") }
         try await bus.publish(contentsOf: news, to: topic)
-        var ids: [String] = []
-        while ids.count < news.count {
-            let batch = try await subscription.receive(max: 20, timeout: .seconds(20))
-            try #require(!batch.isEmpty, "received \(ids)")
-            ids += batch.map(\.message.id)
-            try await batch.ackAll()
-        }
+        let ids = try await receiveAcknowledging(news.count, from: subscription)
         #expect(ids == news.map(\.id), "every record published after subscribe returned, and nothing before it")
         try await bus.close()
     }

@@ -11,14 +11,8 @@ import Testing
 struct KafkaRejoinTests {
     @Test("a broadcast subscriber made to rejoin before it read anything still gets every record published after it subscribed")
     func latestStartSurvivesRejoin() async throws {
-        let bus = try await KafkaBusFactory.mockBus("rejoin")
-        let kafka = try #require(bus as? KafkaMessageBus)
-        let cluster = try #require(kafka.mockCluster)
-        let topic = KafkaTestEnvironment.uniqueName("rejoin")
-        try await cluster.createTopic(topic, partitions: 1)
-        try await bus.publish(Message(text: "before", key: "k", id: "before"), to: topic)
-        let subscription = try await bus.subscribe(to: topic, group: nil, options: SubscriptionOptions(prefetch: 1))
-        let consumer = try #require(kafka.liveSubscriptions.first?.consumer)
+        let (bus, cluster, topic, subscription, consumer) = try await Self.broadcastAfterHistory(
+            "rejoin", options: SubscriptionOptions(prefetch: 1))
         #expect(consumer.assignmentCount.load(ordering: .relaxed) == 1)
 
         // Published while nobody receives: one record is buffered, the rest wait in the log.
@@ -33,27 +27,15 @@ struct KafkaRejoinTests {
         try await eventually("the member to rejoin", timeout: .seconds(30), pollEvery: .milliseconds(50)) {
             consumer.assignmentCount.load(ordering: .relaxed) >= 2
         }
-        var ids: [String] = []
-        while ids.count < news.count {
-            let batch = try await subscription.receive(max: 20, timeout: .seconds(20))
-            try #require(!batch.isEmpty, "received \(ids) after the rejoin")
-            ids += batch.map(\.message.id)
-            try await batch.ackAll()
-        }
+        let ids = try await receiveAcknowledging(news.count, from: subscription)
         #expect(ids == news.map(\.id), "every record published after subscribe returned, once, and nothing before it")
         try await bus.close()
     }
 
     @Test("records published while a broadcast subscriber rejoins, before it had anything to commit, all reach it")
     func recordsPublishedDuringTheRejoinArrive() async throws {
-        let bus = try await KafkaBusFactory.mockBus("rejoin-gap")
-        let kafka = try #require(bus as? KafkaMessageBus)
-        let cluster = try #require(kafka.mockCluster)
-        let topic = KafkaTestEnvironment.uniqueName("rejoin-gap")
-        try await cluster.createTopic(topic, partitions: 1)
-        try await bus.publish(Message(text: "before", key: "k", id: "before"), to: topic)
-        let subscription = try await bus.subscribe(to: topic, group: nil)
-        let consumer = try #require(kafka.liveSubscriptions.first?.consumer)
+        let (bus, cluster, topic, subscription, consumer) = try await Self.broadcastAfterHistory(
+            "rejoin-gap", options: SubscriptionOptions())
 
         // The coordinator makes the member rejoin and keeps the join waiting a while; records published after the
         // revoke and before the new assignment must not be skipped (nothing was committed to resume from).
@@ -68,14 +50,24 @@ struct KafkaRejoinTests {
         try await eventually("the member to rejoin", timeout: .seconds(30), pollEvery: .milliseconds(50)) {
             consumer.assignmentCount.load(ordering: .relaxed) >= 2
         }
-        var ids: [String] = []
-        while ids.count < news.count {
-            let batch = try await subscription.receive(max: 20, timeout: .seconds(20))
-            try #require(!batch.isEmpty, "received \(ids) after the rejoin")
-            ids += batch.map(\.message.id)
-            try await batch.ackAll()
-        }
+        let ids = try await receiveAcknowledging(news.count, from: subscription)
         #expect(ids == news.map(\.id), "every record published after subscribe returned, once, and nothing before it")
         try await bus.close()
+    }
+
+    /// A mock-cluster bus, a one-partition topic holding one record ("before"), and a broadcast subscription to it
+    /// with its consumer (for the rebalance counts).
+    private static func broadcastAfterHistory(
+        _ name: String, options: SubscriptionOptions
+    ) async throws -> (any MessageBus, KafkaMockCluster, String, Subscription, RDKafkaConsumer) {
+        let bus = try await KafkaBusFactory.mockBus(name)
+        let kafka = try #require(bus as? KafkaMessageBus)
+        let cluster = try #require(kafka.mockCluster)
+        let topic = KafkaTestEnvironment.uniqueName(name)
+        try await cluster.createTopic(topic, partitions: 1)
+        try await bus.publish(Message(text: "before", key: "k", id: "before"), to: topic)
+        let subscription = try await bus.subscribe(to: topic, group: nil, options: options)
+        let consumer = try #require(kafka.liveSubscriptions.first?.consumer)
+        return (bus, cluster, topic, subscription, consumer)
     }
 }
