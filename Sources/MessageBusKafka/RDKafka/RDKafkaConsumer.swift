@@ -67,7 +67,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     /// A later assignment of the partition (after a rebalance) with nothing committed resumes there: the end of the
     /// log at that later moment would skip what was published in between, which the subscription promised to get.
     private var latestStarts: [KafkaTopicPartition: Int64] = [:]
-    /// How many assignments and revocations the rebalance callback made (read by tests).
+    /// How many assignments and revocations the rebalance callback made (read by tests; the first assignment of a
+    /// group of its own has no commits to look up).
     let assignmentCount = Atomic(0)
     let revocationCount = Atomic(0)
     /// Seeks waiting for the consumer thread, which runs them between polls so that no record from before a seek is
@@ -635,9 +636,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         // A lookup still failing at the deadline leaves the start to auto.offset.reset, resolved at the first fetch.
         // A group of its own has nothing to look up at its first assignment, and starts where the log ends now;
         // after a rebalance it has what it acknowledged since.
-        let assignedBefore = keys.contains { self.latestStarts[$0] != nil }
         let committedError =
-            self.settings.groupIsOwn && !assignedBefore
+            self.settings.groupIsOwn && self.assignmentCount.load(ordering: .relaxed) == 0
             ? RD_KAFKA_RESP_ERR_NO_ERROR
             : self.lookUp(until: deadline) { timeout in rd_kafka_committed(client, partitions, timeout) }
         if committedError != RD_KAFKA_RESP_ERR_NO_ERROR {
