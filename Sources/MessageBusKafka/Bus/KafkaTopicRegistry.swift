@@ -50,17 +50,17 @@ final class KafkaTopicRegistry: Sendable {
         try await self.topic(topic).partitions
     }
 
-    /// `name` ready for publishing: checked to be a portable name, looked up (and created when missing and creation
-    /// is on) on first use, then read from memory.
-    ///
-    /// - Throws: ``MessageBus/MessageBusError/Code/invalidConfiguration`` for a name that is not portable, and the errors of
-    ///   ``partitionCount(of:)``.
     /// The topic `name` when it was resolved before: the lookup every publish after the first makes, without
     /// suspending.
     func knownTopic(_ name: String) -> Topic? {
         self.state.withLock { $0.resolved[name] }
     }
 
+    /// `name` ready for publishing: checked to be a portable name, looked up (and created when missing and creation
+    /// is on) on first use, then read from memory.
+    ///
+    /// - Throws: ``MessageBus/MessageBusError/Code/invalidConfiguration`` for a name that is not portable, and the errors of
+    ///   ``partitionCount(of:)``.
     func topic(_ name: String) async throws -> Topic {
         if let topic = self.knownTopic(name) { return topic }
         try DestinationName.validate(name)

@@ -550,7 +550,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         let list = Self.entries(partitions)
         if event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
             if self.tracksLedgers { self.readLedgers(of: partitions) }
-            self.resolveStartOffsets(partitions)
+            self.resolveStartOffsets(partitions, keys: list)
             if cooperative {
                 if let error = RDKafkaError.consume(rd_kafka_incremental_assign(client, partitions), "incremental assign") {
                     self.logger.debug("\(error.message)")
@@ -620,19 +620,19 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
     }
 
     /// Sets explicit start offsets for partitions the group has committed nothing for, when the start position is
-    /// not `earliest`, so that "latest" means the end of the log at assignment and not whenever the first fetch
-    /// happens to resolve it (a record published right after subscribing must be received).
-    private func resolveStartOffsets(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    /// not `earliest`, so that "latest" means the end of the log at the first assignment and not whenever the first
+    /// fetch happens to resolve it (a record published right after subscribing must be received).
+    ///
+    /// - Parameter keys: The partitions of `partitions`, in its order.
+    private func resolveStartOffsets(
+        _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, keys: [KafkaTopicPartition]
+    ) {
         if case .earliest = self.settings.start { return }
         let client = self.client.pointer
         let timeout = self.settings.lookupTimeoutMilliseconds
         // One lookup timeout for the committed offsets and every end of log together: the rebalance waits on them.
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout))
         let count = Int(partitions.pointee.cnt)
-        let keys = (0..<count).map { index in
-            let element = partitions.pointee.elems.advanced(by: index).pointee
-            return KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)
-        }
         // A lookup still failing at the deadline leaves the start to auto.offset.reset, resolved at the first fetch.
         // A group of its own has nothing to look up at its first assignment, and starts where the log ends now;
         // after a rebalance it has what it acknowledged since.
