@@ -15,7 +15,12 @@ public struct Message: Sendable, Hashable {
     /// Application headers, in order.
     public var headers: MessageHeaders
     /// A unique identifier; consumers de-duplicate by it under effectively-once.
-    public var id: String
+    public var id: String {
+        get { self.identifier.text }
+        set { self.identifier = MessageIdentifier(newValue) }
+    }
+    /// ``id`` as held: a UUID as its bits, so that making a message allocates no string for it.
+    package var identifier: MessageIdentifier
     /// When the message was created.
     public var timestamp: Date?
     /// The media type of ``payload``, for example `application/json`.
@@ -42,10 +47,21 @@ public struct Message: Sendable, Hashable {
         contentType: String? = nil,
         correlationID: String? = nil
     ) {
+        self.init(
+            payload: payload, key: key, headers: headers, identifier: id.map(MessageIdentifier.init),
+            timestamp: timestamp, contentType: contentType, correlationID: correlationID)
+    }
+
+    /// Creates a message whose id is `identifier`, or a new one when it is `nil`: what backends decoding a
+    /// delivery call, so that a UUID id is not made into a string.
+    package init(
+        payload: [UInt8], key: String?, headers: MessageHeaders, identifier: MessageIdentifier?, timestamp: Date?,
+        contentType: String?, correlationID: String?
+    ) {
         self.payload = payload
         self.key = key
         self.headers = headers
-        self.id = id ?? Self.generateID()
+        self.identifier = identifier ?? MessageIDGenerator.next()
         self.timestamp = timestamp
         self.contentType = contentType
         self.correlationID = correlationID
@@ -68,7 +84,7 @@ public struct Message: Sendable, Hashable {
     /// counter with it, so ids never repeat within a process and collide across processes with negligible
     /// probability. The default ``id`` of every message.
     public static func generateID() -> String {
-        MessageIDGenerator.next()
+        MessageIDGenerator.next().text
     }
 
     /// The payload decoded as UTF-8, or `nil` when it is not valid UTF-8.

@@ -6,8 +6,8 @@ import Synchronization
 /// Linux), which made creating a message cost more than publishing it. Here the kernel is asked once per process
 /// for a seed; each id then mixes a process-wide counter through a bijection (so ids of one process never repeat
 /// before 2^64 of them) and carries 58 random bits fixed for the process (so two processes, or one restarted,
-/// collide only if those bits and the mixed counter both match). The text is formatted directly, upper-case like
-/// Foundation's `uuidString`.
+/// collide only if those bits and the mixed counter both match). The id is held as its bits (``MessageIdentifier``) and
+/// formatted upper-case, like Foundation's `uuidString`, when it is read.
 enum MessageIDGenerator {
     private struct Seed {
         /// Keys the counter's bijection, so that consecutive ids share no visible pattern.
@@ -26,9 +26,9 @@ enum MessageIDGenerator {
     private static let counter = Atomic<UInt64>(0)
 
     /// A new identifier, unique across processes with overwhelming probability and within one process for sure.
-    static func next() -> String {
+    static func next() -> MessageIdentifier {
         let count = self.counter.wrappingAdd(1, ordering: .relaxed).oldValue
-        return self.format(mixed: Self.mix(count ^ self.seed.counterKey), processBits: self.seed.processBits)
+        return self.layout(mixed: Self.mix(count ^ self.seed.counterKey), processBits: self.seed.processBits)
     }
 
     /// The splitmix64 finaliser: a bijection on 64-bit values, so distinct counters give distinct results.
@@ -44,28 +44,11 @@ enum MessageIDGenerator {
     /// Fields (RFC 9562): `time_low` (32) and `time_mid` (16) and the 12 bits after the version nibble take 60 bits
     /// of `mixed`; its last 4 bits start the 14-bit `clock_seq` after the variant bits; the other 10 bits of
     /// `clock_seq` and the 48-bit node are `processBits`.
-    static func format(mixed: UInt64, processBits: UInt64) -> String {
+    static func layout(mixed: UInt64, processBits: UInt64) -> MessageIdentifier {
         // Bits 63...16: mixed's top 48 bits; 15...12: the version (4); 11...0: mixed's next 12 bits.
         let versioned = (mixed & ~0xFFFF) | 0x4000 | ((mixed >> 4) & 0x0FFF)
         let clockSequence = 0x8000 | (mixed & 0xF) << 10 | (processBits >> 48) & 0x3FF
         let low = clockSequence << 48 | processBits & 0xFFFF_FFFF_FFFF
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            var index = 0
-            for part in 0..<2 {
-                let half = part == 0 ? versioned : low
-                var shift = 60
-                while shift >= 0 {
-                    if index == 8 || index == 13 || index == 18 || index == 23 {
-                        buffer[index] = UInt8(ascii: "-")
-                        index += 1
-                    }
-                    let nibble = UInt8(truncatingIfNeeded: half >> UInt64(shift)) & 0xF
-                    buffer[index] = nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "A") - 10)
-                    index += 1
-                    shift -= 4
-                }
-            }
-            return index
-        }
+        return .uuid(high: versioned, low: low, lowercase: false)
     }
 }

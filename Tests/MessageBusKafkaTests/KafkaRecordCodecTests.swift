@@ -21,7 +21,7 @@ struct KafkaRecordCodecTests {
         let record = KafkaRecordCodec.encode(sent, attempt: 3)
         let incoming = InMemoryKafkaRecord(
             topic: "t", partition: 0, offset: 7, key: record.key, value: record.value,
-            headers: [("ce_id", Array((record.messageID ?? "").utf8))] + record.headers,
+            headers: [("ce_id", Array((record.messageID?.text ?? "").utf8))] + record.headers,
             timestampMilliseconds: record.timestampMilliseconds)
         let decoded = KafkaRecordCodec.decode(incoming)
         let (received, attempt) = (decoded.message, decoded.attempt)
@@ -47,7 +47,7 @@ struct KafkaRecordCodecTests {
         #expect(record.timestampMilliseconds == 1_800_000_000_456)
         let incoming = InMemoryKafkaRecord(
             topic: "t.g.retry", partition: 0, offset: 0, key: nil, value: record.value,
-            headers: [("ce_id", Array((record.messageID ?? "").utf8))] + record.headers,
+            headers: [("ce_id", Array((record.messageID?.text ?? "").utf8))] + record.headers,
             timestampMilliseconds: record.timestampMilliseconds)
         let received = KafkaRecordCodec.decode(incoming).message
         let time = try #require(received.timestamp)

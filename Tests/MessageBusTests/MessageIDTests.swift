@@ -58,6 +58,43 @@ struct MessageIDTests {
         print("100,000 ids on one thread: UUID().uuidString \(uuids), Message.generateID() \(ids)")
     }
 
+    @Test(
+        "an id's text comes back exactly as it was given, held as bits or as text",
+        arguments: [
+            "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B", "0f1e2d3c-4b5a-4987-8a6b-5c4d3e2f1a0b",
+            "01234567-8901-2345-6789-012345678901", "0F1E2D3C-4b5a-4987-8A6B-5C4D3E2F1A0B",
+            "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0G", "0F1E2D3C+4B5A-4987-8A6B-5C4D3E2F1A0B",
+            "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0", "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0BC", "", "order-42",
+            "ÄF1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0",
+        ])
+    func identifierRoundTrips(text: String) {
+        let message = Message(payload: [], id: text)
+        #expect(message.id == text)
+        var bytes = Array(text.utf8)
+        let decoded = bytes.withUnsafeMutableBufferPointer { MessageIdentifier(utf8: UnsafeBufferPointer($0)) }
+        #expect(decoded == message.identifier, "decoding the bytes and initialising with the string agree")
+        #expect(decoded.text == text)
+        #expect(decoded.utf8Count == text.utf8.count)
+        #expect(decoded.withUTF8 { Array($0) } == bytes)
+        // A message decoded from a broker equals (and hashes like) one the application made with the same id.
+        let made = Message(
+            payload: [], key: nil, headers: [:], identifier: decoded, timestamp: message.timestamp, contentType: nil,
+            correlationID: nil)
+        #expect(made == message && made.hashValue == message.hashValue)
+    }
+
+    @Test("UUIDs in one case are held as bits, anything else as text")
+    func identifierForms() {
+        #expect(Message(payload: []).identifier.isUUID)
+        #expect(MessageIdentifier("0f1e2d3c-4b5a-4987-8a6b-5c4d3e2f1a0b").isUUID)
+        #expect(MessageIdentifier(UUID().uuidString).isUUID)
+        #expect(!MessageIdentifier("0F1E2D3C-4b5a-4987-8A6B-5C4D3E2F1A0B").isUUID, "mixed case could not round-trip")
+        #expect(!MessageIdentifier("order-42").isUUID)
+        var message = Message(payload: [], id: "order-42")
+        message.id = "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B"
+        #expect(message.identifier.isUUID && message.id == "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B")
+    }
+
     @Test("the counter bits of consecutive ids all differ: the 64 bits are laid out in full")
     func counterBitsAreKept() {
         var seen = Set<UInt64>()
@@ -87,5 +124,12 @@ struct MessageIDTests {
     private static func processBits(of id: String) -> Substring {
         let start = id.index(id.startIndex, offsetBy: 21)
         return id[start...]
+    }
+}
+
+extension MessageIdentifier {
+    fileprivate var isUUID: Bool {
+        if case .uuid = self { return true }
+        return false
     }
 }

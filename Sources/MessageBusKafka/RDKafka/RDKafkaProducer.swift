@@ -316,8 +316,8 @@ final class RDKafkaProducer: RDKafkaDeliveryReportHandler, @unchecked Sendable {
                     _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
                 }
             }
-            if var id = record.messageID {
-                // In place: a native string's UTF-8 needs no copy (librdkafka copies it into the header).
+            if let id = record.messageID {
+                // In place or on the stack: librdkafka copies the bytes into the header.
                 id.withUTF8 { bytes in
                     _ = rd_kafka_header_add(headers, WellKnownHeader.id, -1, bytes.baseAddress, bytes.count)
                 }

@@ -1,4 +1,6 @@
-/// A record ready for librdkafka: bytes only, no MessageBus types, so the C layer needs nothing else.
+import MessageBus
+
+/// A record ready for librdkafka: bytes and the message id, so the C layer needs nothing else.
 struct KafkaOutgoingRecord: Sendable {
     /// The record key; `nil` for none.
     var key: [UInt8]?
@@ -6,7 +8,7 @@ struct KafkaOutgoingRecord: Sendable {
     var value: [UInt8]
     /// The message id, sent after ``headers`` as the ``MessageBus/WellKnownHeader/id`` header; kept apart so
     /// that the common record (an id and no other header) needs no header array and no copy of the id's bytes.
-    var messageID: String?
+    var messageID: MessageIdentifier?
     /// The other record headers, in order.
     var headers: [(name: String, value: [UInt8])]
     /// The create time in milliseconds since 1970, or `nil` to let librdkafka stamp it.

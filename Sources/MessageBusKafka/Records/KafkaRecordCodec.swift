@@ -84,7 +84,7 @@ enum KafkaRecordCodec {
         return KafkaOutgoingRecord(
             key: message.key.map { Array($0.utf8) },
             value: message.payload,
-            messageID: message.id,
+            messageID: message.identifier,
             headers: headers,
             timestampMilliseconds: time.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
             partition: partition)

@@ -28,7 +28,8 @@ struct KafkaRecordFields: Sendable {
                 payload: Array(storage[self.payload]),
                 key: self.key.map(string),
                 headers: headers,
-                id: self.id.map(string) ?? "\(topic)-\(partition)-\(offset)",
+                identifier: self.id.map { MessageIdentifier(utf8: UnsafeBufferPointer(rebasing: storage[$0])) }
+                    ?? .text("\(topic)-\(partition)-\(offset)"),
                 timestamp: self.timestamp,
                 contentType: self.contentType.map(string),
                 correlationID: self.correlationID.map(string))

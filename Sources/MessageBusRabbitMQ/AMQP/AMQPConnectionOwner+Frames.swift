@@ -148,7 +148,7 @@ extension AMQPConnectionOwner {
     /// A message read on the publish channel: a returned mandatory publish, or a reply to a request.
     private func completeOnPublishChannel(_ assembly: AMQPContentAssembly) {
         if let returned = assembly.returned {
-            self.noteReturn(returned, routingKey: assembly.routingKey, messageID: assembly.properties.id)
+            self.noteReturn(returned, routingKey: assembly.routingKey, messageID: assembly.properties.id?.text)
         } else {
             self.deliverReply(
                 AMQPMessageDecoder.message(assembly.properties, routingKey: assembly.routingKey, body: assembly.body))

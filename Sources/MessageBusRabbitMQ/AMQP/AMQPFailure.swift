@@ -69,6 +69,12 @@ extension amqp_bytes_t {
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: self.len), as: UTF8.self)
     }
 
+    /// The bytes as a message id: a UUID's text as its bits, so that no string is made for it.
+    var messageIdentifier: MessageIdentifier {
+        guard let bytes = self.bytes, self.len > 0 else { return .text("") }
+        return MessageIdentifier(utf8: UnsafeBufferPointer(start: bytes.assumingMemoryBound(to: UInt8.self), count: self.len))
+    }
+
     /// A copy of the bytes.
     var byteArray: [UInt8] {
         guard let bytes = self.bytes, self.len > 0 else { return [] }

@@ -7,7 +7,7 @@ enum AMQPMessageDecoder {
     /// The decoded properties of a content header, copied out of rabbitmq-c's buffers.
     struct Properties: Sendable {
         var headers = MessageHeaders()
-        var id: String?
+        var id: MessageIdentifier?
         var contentType: String?
         var correlationID: String?
         var timestamp: Date?
@@ -24,7 +24,7 @@ enum AMQPMessageDecoder {
         let raw = pointer.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee
         let flags = UInt32(raw._flags)
         var decoded = Properties()
-        if flags & UInt32(AMQP_BASIC_MESSAGE_ID_FLAG) != 0 { decoded.id = raw.message_id.swiftString }
+        if flags & UInt32(AMQP_BASIC_MESSAGE_ID_FLAG) != 0 { decoded.id = raw.message_id.messageIdentifier }
         if flags & UInt32(AMQP_BASIC_CONTENT_TYPE_FLAG) != 0 { decoded.contentType = raw.content_type.swiftString }
         if flags & UInt32(AMQP_BASIC_CORRELATION_ID_FLAG) != 0 { decoded.correlationID = raw.correlation_id.swiftString }
         if flags & UInt32(AMQP_BASIC_TIMESTAMP_FLAG) != 0 {
@@ -71,7 +71,7 @@ enum AMQPMessageDecoder {
 
     static func message(_ properties: Properties, routingKey: String, body: [UInt8]) -> Message {
         Message(
-            payload: body, key: routingKey.isEmpty ? nil : routingKey, headers: properties.headers, id: properties.id,
+            payload: body, key: routingKey.isEmpty ? nil : routingKey, headers: properties.headers, identifier: properties.id,
             timestamp: properties.timestamp, contentType: properties.contentType,
             correlationID: properties.correlationID)
     }

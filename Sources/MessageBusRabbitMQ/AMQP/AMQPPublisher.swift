@@ -27,7 +27,7 @@ final class AMQPPublisher {
         var properties = amqp_basic_properties_t()
         var flags = UInt32(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG)
         properties.delivery_mode = 2  // persistent: survives a broker restart in a durable queue
-        properties.message_id = self.put(message.id, at: &cursor)
+        properties.message_id = message.identifier.withUTF8 { self.put(raw: UnsafeRawBufferPointer($0), at: &cursor) }
         if let contentType = message.contentType {
             flags |= UInt32(AMQP_BASIC_CONTENT_TYPE_FLAG)
             properties.content_type = self.put(contentType, at: &cursor)
@@ -111,7 +111,7 @@ final class AMQPPublisher {
     }
 
     private func reserve(for message: Message, exchange: String, properties: RabbitMQMessageProperties?) {
-        var bytes = exchange.utf8.count + (message.key?.utf8.count ?? 0) + message.id.utf8.count
+        var bytes = exchange.utf8.count + (message.key?.utf8.count ?? 0) + message.identifier.utf8Count
         if let properties {
             // The expiration is at most 20 digits.
             bytes += (properties.replyTo?.utf8.count ?? 0) + (properties.type?.utf8.count ?? 0) + 20
