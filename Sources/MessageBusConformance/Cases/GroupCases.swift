@@ -4,6 +4,7 @@ import MessageBus
 enum GroupCases {
     static let all = [
         perKeyOrder, manyPublishersOneGroup, competingConsumers, twoGroups, broadcastSubscribers,
+        latestGroupBeginsAtItsFirstSubscription,
     ]
 
     static let perKeyOrder = ConformanceCase("per-key order under concurrent publishers") { context in
@@ -136,5 +137,26 @@ enum GroupCases {
             try await deliveries.ackAll()
             try await context.expectNothing(from: subscription, because: "'before' was published before it joined")
         }
+    }
+
+    /// A group started at `.latest` begins when its first member subscribes, not when a member first acknowledges:
+    /// what is published after that, while no member is connected, waits for the next one (a service restarted
+    /// before its first message arrived loses nothing).
+    static let latestGroupBeginsAtItsFirstSubscription = ConformanceCase(
+        "a group started at .latest keeps what is published after it began, while no member is connected"
+    ) { context in
+        let bus = try await context.openBus()
+        let destination = context.uniqueName("groupstart")
+        let options = SubscriptionOptions(startPosition: .latest)
+        let first = try await bus.subscribe(to: destination, group: "readers", options: options)
+        await first.cancel()
+        let ids = (0..<5).map { "m\($0)" }
+        try await bus.publish(contentsOf: ids.map { Message(text: $0, id: $0) }, to: destination)
+        let next = try await bus.subscribe(to: destination, group: "readers", options: options)
+        let received = try await context.receive(ids.count, from: next)
+        try check(
+            received.map(\.message.id).sorted() == ids,
+            "the next member got \(received.map(\.message.id).sorted()), expected \(ids)")
+        try await received.ackAll()
     }
 }

@@ -654,6 +654,8 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             return
         }
         var byTime: [Int] = []
+        var resolvedLatest: [(KafkaTopicPartition, Int64)] = []
+        defer { self.commitGroupStart(resolvedLatest) }
         for index in 0..<count {
             let element = partitions.pointee.elems.advanced(by: index)
             guard element.pointee.offset < 0 else { continue }  // the group resumes from its commit
@@ -666,6 +668,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 } else if let end = self.endOfLog(element.pointee.topic, partition: element.pointee.partition, deadline: deadline) {
                     element.pointee.offset = end
                     self.latestStarts[keys[index]] = end
+                    resolvedLatest.append((keys[index], end))
                 } else {
                     element.pointee.offset = Int64(RD_KAFKA_OFFSET_END)
                 }
@@ -693,6 +696,24 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             let found = query.pointee.elems.advanced(by: position).pointee.offset
             // Without an answer, read from the start and let the time filter skip the older records.
             element.pointee.offset = error == RD_KAFKA_RESP_ERR_NO_ERROR && found >= 0 ? found : Int64(RD_KAFKA_OFFSET_BEGINNING)
+        }
+    }
+
+    /// Commits where a `.latest` start put partitions the group had committed nothing for: the group begins there.
+    ///
+    /// Otherwise a member that the partitions move to before this one acknowledged anything (this one left, or a
+    /// rebalance gave them away) would find nothing committed and start at the end of the log *it* finds, skipping
+    /// what was published in between; RabbitMQ's group queue keeps those messages, and so does a Kafka group now.
+    /// A group of this subscriber alone needs no such commit: no other member can take its partitions.
+    private func commitGroupStart(_ starts: [(KafkaTopicPartition, Int64)]) {
+        guard !starts.isEmpty, !self.settings.groupIsOwn else { return }
+        let list = Self.makeList(starts)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_commit(self.client.pointer, list, 0)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            self.logger.warning(
+                "the group's start could not be committed: a member taking over before an acknowledgement starts later",
+                metadata: ["error": "\(RDKafkaError.text(error))"])
         }
     }
 
