@@ -83,32 +83,66 @@ package enum MessageIdentifier: Sendable, Hashable {
 
     /// The UUID whose canonical text `bytes` are, or `nil` when they are anything else (including a UUID whose
     /// letters mix cases, which could not be given back as it came).
+    ///
+    /// Runs for every delivery a backend decodes, so it reads the 32 digits as four 8-byte words and decodes
+    /// each word's digits together: a loop over the bytes (about 60-110 ns per id here) cost more than the
+    /// string it saves (about 55); this takes about 18.
     private static func uuid(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Self? {
-        guard bytes.count == Self.uuidLength else { return nil }
-        var halves: (UInt64, UInt64) = (0, 0)
-        var sawUpper = false
-        var sawLower = false
-        var digits = 0
-        for (index, byte) in bytes.enumerated() {
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            let nibble: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte &- UInt8(ascii: "0")
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte &- UInt8(ascii: "A") &+ 10; sawUpper = true
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte &- UInt8(ascii: "a") &+ 10; sawLower = true
-            default: return nil
-            }
-            if digits < 16 {
-                halves.0 = halves.0 << 4 | UInt64(nibble)
-            } else {
-                halves.1 = halves.1 << 4 | UInt64(nibble)
-            }
-            digits += 1
+        let dash = UInt8(ascii: "-")
+        guard bytes.count == Self.uuidLength, let base = bytes.baseAddress,
+            base[8] == dash, base[13] == dash, base[18] == dash, base[23] == dash
+        else { return nil }
+        let raw = UnsafeRawPointer(base)
+        func eight(at offset: Int) -> UInt64 {
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         }
-        guard !(sawUpper && sawLower) else { return nil }
-        return .uuid(high: halves.0, low: halves.1, lowercase: sawLower)
+        func four(at offset: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        }
+        var cases = HexCases()
+        let high = HexWord.value(eight(at: 0), &cases) << 32 | HexWord.value(four(at: 9) | four(at: 14) << 32, &cases)
+        let low = HexWord.value(four(at: 19) | four(at: 24) << 32, &cases) << 32 | HexWord.value(eight(at: 28), &cases)
+        guard !cases.invalid, !(cases.upper && cases.lower) else { return nil }
+        return .uuid(high: high, low: low, lowercase: cases.lower)
+    }
+}
+
+/// What the digits of a UUID's text were: whether any byte was not a hex digit, and which cases its letters had.
+private struct HexCases {
+    var invalid = false
+    var lower = false
+    var upper = false
+}
+
+/// Decodes eight ASCII hex digits held in one 64-bit word (the first digit in the lowest byte) at once.
+private enum HexWord {
+    /// `byte` in every byte of a word.
+    private static func repeated(_ byte: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(byte) }
+
+    /// The high bit of each byte set where that byte of `word` (every byte below 0x80) is within `lowest...highest`:
+    /// adding `0x80 - lowest` sets it from `lowest` up, adding `0x7F - highest` sets it above `highest`, and neither
+    /// sum carries into the next byte.
+    private static func within(_ word: UInt64, _ lowest: UInt8, _ highest: UInt8) -> UInt64 {
+        let fromLowest = word &+ Self.repeated(0x80 &- lowest)
+        let aboveHighest = word &+ Self.repeated(0x7F &- highest)
+        return fromLowest & ~aboveHighest & Self.repeated(0x80)
+    }
+
+    /// The 32-bit value of the eight digits in `word`, the first one most significant; notes in `cases` a byte that
+    /// is not a hex digit and the cases of the letters.
+    static func value(_ word: UInt64, _ cases: inout HexCases) -> UInt64 {
+        let highBits = Self.repeated(0x80)
+        let lower = Self.within(word, UInt8(ascii: "a"), UInt8(ascii: "f"))
+        let upper = Self.within(word, UInt8(ascii: "A"), UInt8(ascii: "F"))
+        let decimal = Self.within(word, UInt8(ascii: "0"), UInt8(ascii: "9"))
+        cases.invalid = cases.invalid || word & highBits != 0 || decimal | lower | upper != highBits
+        cases.lower = cases.lower || lower != 0
+        cases.upper = cases.upper || upper != 0
+        // A digit's low four bits are its value; a letter's are 1...6 and bit 6 marks it: add 9.
+        let nibbles = (word & Self.repeated(0x0F)) &+ ((word >> 6) & Self.repeated(0x01)) &* 9
+        // Pairs of nibbles into bytes, then bytes into one 32-bit value, first digit first.
+        let bytes = (nibbles & 0x000F_000F_000F_000F) << 4 | (nibbles >> 8) & 0x000F_000F_000F_000F
+        let halves = (bytes | bytes >> 8) & 0x0000_FFFF_0000_FFFF
+        return UInt64(UInt32(truncatingIfNeeded: halves | halves >> 16).byteSwapped)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MessageBus
+import MessageBusIntegrationSupport
 import Testing
 
 @Suite("Message ids")
@@ -93,6 +94,41 @@ struct MessageIDTests {
         var message = Message(payload: [], id: "order-42")
         message.id = "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B"
         #expect(message.identifier.isUUID && message.id == "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B")
+    }
+
+    @Test("ids decoded from bytes are held as bits exactly when they are one-case UUID text, with Foundation's value")
+    func identifierDecodingAgreesWithAPlainReading() throws {
+        let seed = fuzzSeed()
+        var random = SeededRandom(seed: seed)
+        let alphabet = Array("0123456789abcdefABCDEFgG-@`/:Zz\u{7f}".utf8) + [0x00, 0x80, 0xC3, 0xFF]
+        for trial in 0..<50_000 {
+            let hex = (0..<32).map { _ in String(Int.random(in: 0..<16, using: &random), radix: 16) }.joined()
+            let uuid = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
+                hex.dropFirst(20)].joined(separator: "-")
+            var bytes = Array((trial % 2 == 0 ? uuid.uppercased() : uuid).utf8)
+            for _ in 0..<Int.random(in: 0...2, using: &random) {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] = alphabet.randomElement(using: &random)!
+            }
+            if trial % 7 == 0 { bytes = (0..<36).map { _ in alphabet.randomElement(using: &random)! } }
+            let identifier = bytes.withUnsafeBufferPointer { MessageIdentifier(utf8: $0) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let letters = bytes.filter { UInt8(ascii: "A")...UInt8(ascii: "Z") ~= $0 || UInt8(ascii: "a")...UInt8(ascii: "z") ~= $0 }
+            let oneCase = letters.allSatisfy { $0 >= UInt8(ascii: "a") } || letters.allSatisfy { $0 <= UInt8(ascii: "Z") }
+            let isUUIDText = bytes.count == 36 && oneCase && bytes.enumerated().allSatisfy { index, byte in
+                [8, 13, 18, 23].contains(index) ? byte == UInt8(ascii: "-") : "0123456789abcdefABCDEF".utf8.contains(byte)
+            }
+            let context = Comment(rawValue: "seed \(seed), case \(trial): \(text)")
+            #expect(identifier.text == text, context)
+            guard case .uuid(let high, let low, _) = identifier else {
+                #expect(!isUUIDText, Comment(rawValue: "a UUID's text held as text: \(context)"))
+                continue
+            }
+            #expect(isUUIDText, Comment(rawValue: "not a UUID's text, held as bits: \(context)"))
+            let foundation = try #require(UUID(uuidString: text), context).uuid
+            let foundationBytes = withUnsafeBytes(of: foundation) { Array($0) }
+            let heldBytes = withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }
+            #expect(heldBytes == foundationBytes, context)
+        }
     }
 
     @Test("the counter bits of consecutive ids all differ: the 64 bits are laid out in full")
