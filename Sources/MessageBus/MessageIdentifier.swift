@@ -39,14 +39,17 @@ package enum MessageIdentifier: Sendable, Hashable {
     }
 
     /// Calls `body` with the id's UTF-8 bytes; a UUID is formatted on the stack.
-    package func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    ///
+    /// Not generic: the backends call it once per message sent, and across modules a generic version ran
+    /// unspecialized, instantiating its metadata on every call.
+    package func withUTF8(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         switch self {
         case .text(var text):
-            return try text.withUTF8(body)
+            text.withUTF8(body)
         case .uuid:
-            return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.uuidLength) { buffer in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.uuidLength) { buffer in
                 let count = self.format(into: UnsafeMutableRawBufferPointer(buffer))
-                return try body(UnsafeBufferPointer(rebasing: buffer[..<count]))
+                body(UnsafeBufferPointer(rebasing: buffer[..<count]))
             }
         }
     }

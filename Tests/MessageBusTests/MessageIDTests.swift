@@ -76,7 +76,9 @@ struct MessageIDTests {
         #expect(decoded == message.identifier, "decoding the bytes and initialising with the string agree")
         #expect(decoded.text == text)
         #expect(decoded.utf8Count == text.utf8.count)
-        #expect(decoded.withUTF8 { Array($0) } == bytes)
+        var formatted: [UInt8] = []
+        decoded.withUTF8 { formatted = Array($0) }
+        #expect(formatted == bytes)
         // A message decoded from a broker equals (and hashes like) one the application made with the same id.
         let made = Message(
             payload: [], key: nil, headers: [:], identifier: decoded, timestamp: message.timestamp, contentType: nil,

@@ -27,7 +27,7 @@ final class AMQPPublisher {
         var properties = amqp_basic_properties_t()
         var flags = UInt32(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG)
         properties.delivery_mode = 2  // persistent: survives a broker restart in a durable queue
-        properties.message_id = message.identifier.withUTF8 { self.put(raw: UnsafeRawBufferPointer($0), at: &cursor) }
+        message.identifier.withUTF8 { properties.message_id = self.put(raw: UnsafeRawBufferPointer($0), at: &cursor) }
         if let contentType = message.contentType {
             flags |= UInt32(AMQP_BASIC_CONTENT_TYPE_FLAG)
             properties.content_type = self.put(contentType, at: &cursor)
