@@ -25,6 +25,9 @@ enum CaseOutcome: Sendable {
     case failed(String)
     case skipped(String)
 
+    /// The outcome of ``BenchClient/rawCReadingID`` in a case other than Kafka's consume cases, which do not run it.
+    static let notReadingIDs = CaseOutcome.skipped("the raw C + ce_id client runs in the Kafka consume cases only")
+
     var result: CaseResult? {
         if case .measured(let result) = self { result } else { nil }
     }

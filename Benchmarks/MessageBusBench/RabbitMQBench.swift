@@ -92,6 +92,8 @@ struct RabbitMQBench {
                         "--count", String(self.messages), "--prefetch", String(Self.prefetch),
                         "--ack-every", String(ackEvery), "--timeout", String(self.settings.timeout.components.seconds),
                     ])
+                case .rawCReadingID:
+                    .notReadingIDs
                 }
             }
         }
@@ -104,7 +106,7 @@ struct RabbitMQBench {
         python: Bool
     ) async -> ThroughputCase {
         var result = ThroughputCase(backend: "rabbitmq", name: name)
-        let clients = python ? BenchClient.allCases : [.rawC, .messageBus]
+        let clients = python ? BenchClient.standard : [.rawC, .messageBus]
         for _ in 0..<self.settings.rounds {
             let exchanges = Dictionary(uniqueKeysWithValues: clients.map { ($0, BenchSettings.uniqueName("rabbitmq")) })
             await result.round(clients: clients) {
@@ -130,6 +132,8 @@ struct RabbitMQBench {
                         "--count", String(min(self.messages, self.settings.pythonPublishMessages)),
                         "--size", String(self.settings.payload.count),
                     ])
+                case .rawCReadingID:
+                    return .notReadingIDs
                 }
             }
         }

@@ -28,8 +28,9 @@ final class RawKafkaConsumer {
     }
 
     /// Polls until `body` has accepted `count` records, storing each record's offset after `body`; fails when
-    /// `timeout` passes first.
-    func consume(count: Int, timeout: Duration, _ body: (UnsafeRawBufferPointer) -> Bool) throws {
+    /// `timeout` passes first. With `readsID`, each record's `ce_id` header is read first (a record without one
+    /// fails the run).
+    func consume(count: Int, timeout: Duration, readsID: Bool = false, _ body: (UnsafeRawBufferPointer) -> Bool) throws {
         var accepted = 0
         let deadline = ContinuousClock.now + timeout
         while accepted < count {
@@ -43,6 +44,14 @@ final class RawKafkaConsumer {
             guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 throw BenchError("raw consumer: \(RawKafkaSettings.describe(code))")
             }
+            if readsID {
+                var headers: OpaquePointer?
+                var id: UnsafeRawPointer?
+                var size = 0
+                guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                    rd_kafka_header_get_last(headers, "ce_id", &id, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, size > 0
+                else { throw BenchError("raw consumer: a record without a ce_id header") }
+            }
             if body(UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len)) { accepted += 1 }
             if let error = rd_kafka_offset_store_message(message) {
                 defer { rd_kafka_error_destroy(error) }
@@ -52,10 +61,12 @@ final class RawKafkaConsumer {
     }
 
     /// Consumes `count` records of `topic` as `group`, timed from the first record to the last.
-    static func consume(brokers: String, topic: String, group: String, count: Int, timeout: Duration) throws -> CaseResult {
+    static func consume(
+        brokers: String, topic: String, group: String, count: Int, timeout: Duration, readsID: Bool
+    ) throws -> CaseResult {
         let consumer = try RawKafkaConsumer(brokers: brokers, topic: topic, group: group)
         var meter = Meter()
-        try consumer.consume(count: count, timeout: timeout) { _ in
+        try consumer.consume(count: count, timeout: timeout, readsID: readsID) { _ in
             meter.begin()
             return true
         }
