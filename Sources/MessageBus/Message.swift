@@ -92,3 +92,18 @@ public struct Message: Sendable, Hashable {
         String(validating: self.payload, as: UTF8.self)
     }
 }
+
+extension Message: CustomReflectable {
+    /// The message's properties as an application sees them: `print` and `dump` show ``id`` as its text rather
+    /// than the bits it is held as.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "payload": self.payload, "key": self.key as Any, "headers": self.headers, "id": self.id,
+                "timestamp": self.timestamp as Any, "contentType": self.contentType as Any,
+                "correlationID": self.correlationID as Any,
+            ],
+            displayStyle: .struct)
+    }
+}

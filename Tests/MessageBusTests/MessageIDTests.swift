@@ -133,6 +133,16 @@ struct MessageIDTests {
         }
     }
 
+    @Test("print and dump show a message's id as its text")
+    func reflectionShowsTheIDText() {
+        let message = Message(text: "hi", id: "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B")
+        #expect(String(describing: message).contains(#"id: "0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B""#), "\(message)")
+        var dumped = ""
+        dump(message, to: &dumped)
+        #expect(dumped.contains("0F1E2D3C-4B5A-4987-8A6B-5C4D3E2F1A0B"), "\(dumped)")
+        #expect(!dumped.contains("high"), "\(dumped)")
+    }
+
     @Test("the counter bits of consecutive ids all differ: the 64 bits are laid out in full")
     func counterBitsAreKept() {
         var seen = Set<UInt64>()
