@@ -20,7 +20,7 @@ struct KafkaSubscriptionStateTests {
 
     /// Polled records as the consumer thread hands them on (each payload its offset in decimal).
     private func deliveries(partition: Int32, offsets: Range<Int64>, firstTag: UInt64) -> [KafkaPendingDelivery] {
-        var builder = KafkaRecordBytes.Builder(capacity: 64)
+        var builder = KafkaRecordBytes.Builder()
         let payloads = offsets.map { offset in Array(String(offset).utf8).withUnsafeBytes { builder.append($0) } }
         let records = zip(offsets, payloads).enumerated().map { index, record in
             KafkaDeliveryChunk.Record(
@@ -67,6 +67,21 @@ struct KafkaSubscriptionStateTests {
         #expect(state.outstandingCount == 1)
         #expect(acknowledged(&state, [first[2]]).map(\.1) == [13])
         #expect(state.outstandingCount == 0)
+    }
+
+    @Test("a buffer that never empties (taken one at a time while more arrive) does not keep what was taken")
+    func takenDeliveriesAreDropped() {
+        var state = KafkaSubscriptionState()
+        state.assign(self.p0, tagFloor: 0)
+        state.track(self.deliveries(partition: 0, offsets: 0..<10, firstTag: 1))
+        // A slow consumer: each poll hands on one record, each receive takes one; ten stay buffered throughout.
+        for offset in Int64(10)..<10_000 {
+            state.track(self.deliveries(partition: 0, offsets: offset..<offset + 1, firstTag: UInt64(offset) + 1))
+            #expect(state.take(1).map(\.offset) == [offset - 10])
+        }
+        #expect(state.bufferedCount == 10)
+        // Each entry kept its hand-off chunk (bytes and records) alive: the buffer held every delivery ever polled.
+        #expect(state.buffer.count <= 2 * 10 + 65, "the buffer holds \(state.buffer.count) entries for 10 deliveries")
     }
 
     @Test("a delivery from before a revoke and reassignment commits nothing and is not counted twice")

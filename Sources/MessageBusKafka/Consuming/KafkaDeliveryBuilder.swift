@@ -11,7 +11,7 @@ struct KafkaDeliveryBuilder {
     /// The tag of the last delivery made; the subscription records it when it receives the batch.
     private(set) var lastTag: UInt64
     /// Where the records of the current hand-off are decoded into.
-    var bytes = KafkaRecordBytes.Builder(capacity: 32 * 1024)
+    var bytes = KafkaRecordBytes.Builder()
     /// The deliveries of the current hand-off, without their bytes yet.
     private var records: [KafkaDeliveryChunk.Record] = []
     private var topics: [String] = []
@@ -20,7 +20,12 @@ struct KafkaDeliveryBuilder {
     init(subscription: KafkaSubscription, lastTag: UInt64) {
         self.subscription = subscription
         self.lastTag = lastTag
-        self.records.reserveCapacity(RDKafkaConsumer.handOffChunk)
+    }
+
+    /// Makes room for the next hand-off: `records` deliveries whose bytes take about `bytes`.
+    mutating func reserve(records: Int, bytes: Int) {
+        self.records.reserveCapacity(self.records.count + records)
+        self.bytes.reserve(bytes)
     }
 
     /// How many deliveries the current hand-off holds.
@@ -63,7 +68,6 @@ struct KafkaDeliveryBuilder {
         let chunk = KafkaDeliveryChunk(
             bytes: self.bytes.finish(), records: self.records, topics: self.topics, contexts: self.contexts)
         self.records = []
-        self.records.reserveCapacity(RDKafkaConsumer.handOffChunk)
         self.topics = []
         self.contexts = []
         self.current = nil

@@ -52,7 +52,7 @@ struct KafkaSubscriptionState {
 
     /// Polled and not yet handed out, in poll order.
     var buffer: [KafkaPendingDelivery] = []
-    /// Where `buffer` starts (consumed prefixes are dropped lazily).
+    /// Where `buffer` starts (consumed prefixes are dropped lazily, in bulk: see ``take(_:)``).
     var bufferStart = 0
     /// Handed out and unsettled (only when the guarantee needs acknowledgements).
     var outstandingCount = 0
@@ -88,6 +88,11 @@ struct KafkaSubscriptionState {
         self.bufferStart = end
         if self.bufferStart == self.buffer.count {
             self.buffer.removeAll(keepingCapacity: true)
+            self.bufferStart = 0
+        } else if self.bufferStart > 64, self.bufferStart * 2 > self.buffer.count {
+            // A consumer taking a few deliveries at a time while the consumer thread keeps appending never empties
+            // the buffer: the taken prefix, and the hand-off chunks it keeps alive, must go before it is most of it.
+            self.buffer.removeFirst(self.bufferStart)
             self.bufferStart = 0
         }
         return taken

@@ -380,7 +380,9 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
         // The run of records handed out from one partition, noted in its ledger once the run ends.
         var run: (partition: KafkaTopicPartition, first: Int64, last: Int64)?
-        for case let message? in messages {
+        Self.reserveHandOff(&builder, for: messages[...])
+        for index in messages.indices {
+            guard let message = messages[index] else { continue }
             defer { rd_kafka_message_destroy(message) }
             let error = message.pointee.err
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -420,6 +422,7 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
                 // Handed on in chunks while the rest of the batch is decoded, so the receiving task works on the
                 // first records instead of waiting for the whole batch (both sides then run at once).
                 self.owner?.received(builder.take(), lastTag: builder.lastTag)
+                Self.reserveHandOff(&builder, for: messages[(index + 1)...])
             }
             if self.settings.commitBeforeDelivery { nextOffsets[partition] = max(nextOffsets[partition] ?? 0, view.offset + 1) }
         }
@@ -434,6 +437,18 @@ final class RDKafkaConsumer: RDKafkaRebalanceHandler, @unchecked Sendable {
             }
         }
         self.owner?.received(builder.take(), lastTag: builder.lastTag)
+    }
+
+    /// Sizes the builder's next hand-off to the records that will fill it: at most a chunk of `messages`, each
+    /// with its value, its key and room for the id and the other owned headers (a record with more grows it).
+    private static func reserveHandOff(
+        _ builder: inout KafkaDeliveryBuilder,
+        for messages: Slice<UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>>
+    ) {
+        let chunk = messages.prefix(Self.handOffChunk)
+        var bytes = 0
+        for case let message? in chunk { bytes += message.pointee.len + message.pointee.key_len + 64 }
+        builder.reserve(records: chunk.count, bytes: bytes)
     }
 
     /// Reports the lag of the assignment: per partition, the high watermark librdkafka last saw less the position

@@ -17,12 +17,15 @@ struct KafkaRecordBytes: Sendable {
     struct Builder {
         private var storage: [UInt8] = []
         private var headers: [Header] = []
-        private let capacity: Int
 
-        /// A builder whose buffers start with room for `capacity` bytes (and grow for larger records).
-        init(capacity: Int) {
-            self.capacity = capacity
-            self.storage.reserveCapacity(capacity)
+        init() {}
+
+        /// Makes room for `count` more bytes, so that the records about to be copied in take one allocation: a
+        /// hand-off's buffer lives as long as its last delivery, so it is sized to its records rather than to a
+        /// fixed chunk (a slow consumer hands off a record or two at a time, and each fixed 32 KiB buffer then held
+        /// a few hundred bytes).
+        mutating func reserve(_ count: Int) {
+            self.storage.reserveCapacity(self.storage.count + count)
         }
 
         /// Copies `bytes` in and returns where they are.
@@ -43,7 +46,6 @@ struct KafkaRecordBytes: Sendable {
         mutating func finish() -> KafkaRecordBytes {
             let bytes = KafkaRecordBytes(storage: self.storage, headers: self.headers)
             self.storage = []
-            self.storage.reserveCapacity(self.capacity)
             self.headers = []
             return bytes
         }

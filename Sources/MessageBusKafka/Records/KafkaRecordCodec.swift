@@ -93,7 +93,8 @@ enum KafkaRecordCodec {
     /// The message a consumed record carries, its delivery attempt (1 unless the record is a redelivery) and, on a
     /// retry record, its routing.
     static func decode(_ record: some KafkaConsumedRecord) -> Decoded {
-        var bytes = KafkaRecordBytes.Builder(capacity: 256)
+        var bytes = KafkaRecordBytes.Builder()
+        bytes.reserve(256)
         let decoded = Self.decode(record, into: &bytes)
         let message = decoded.fields.message(
             in: bytes.finish(), topic: record.topic, partition: record.partition, offset: record.offset)
