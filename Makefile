@@ -75,10 +75,11 @@ TSAN_SKIP ?= InMemoryCancellationTests
 # The unit suites whose loops never suspend (ten million ids, the seeded fuzzers, the channel and tag-window races)
 # run in a process of their own, after the others: under TSan they hold both cooperative threads of a 2-core machine
 # for a minute, and a promptness check beside them (a cancelled DedicatedThread.run) waited 1.8 s (CI failure).
-# The other unit suites run one test at a time (--no-parallel): run side by side under TSan, 144 tests kept both
-# cooperative threads of a CI machine busy long enough that two cancelled waiters were resumed 16.9 s late and an
-# in-memory retry due after 8 s did not arrive within 20 s (CI failure, stop 20); alone, each of those ends in 0.1 s.
-# Each test's own tasks and threads still race under TSan; about 30 s instead of 13.
+# The other unit suites, and the RabbitMQ suites, run one test at a time (--no-parallel): run side by side under
+# TSan, 144 tests kept both cooperative threads of a CI machine busy long enough that two cancelled waiters were
+# resumed 16.9 s late and an in-memory retry due after 8 s did not arrive within 20 s (CI failure, stop 20); alone,
+# each of those ends in 0.1 s. The RabbitMQ suites hold the same kind of promptness checks (RabbitMQCancellationTests).
+# Each test's own tasks and threads still race under TSan; about 30 s instead of 13, and 80 s instead of 45-75.
 TSAN_CPU_BOUND ?= MessageIDTests|MessageBusURLFuzzTests|AsyncBoundedChannelTests|UnsettledTagsTests|AMQPMessageDecoderFuzzTests|RabbitMQConfigurationFuzzTests|KafkaRecordCodecFuzzTests
 TSAN_RABBITMQ_FILTER ?= RabbitMQConsumerTests|RabbitMQPublishingTests|RabbitMQConformanceTests|RabbitMQRecoveryTests|RabbitMQPollingTests|RabbitMQRPCTests|RabbitMQCancellationTests
 TSAN_ENV = TSAN_OPTIONS="suppressions=$(CURDIR)/scripts/tsan-suppressions.txt $(TSAN_OPTIONS)"
@@ -87,7 +88,7 @@ tsan: bootstrap
 		--skip '$(TSAN_SKIP)|$(TSAN_CPU_BOUND)'
 	$(TSAN_ENV) $(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip-build --filter '$(TSAN_CPU_BOUND)'
 	$(TSAN_ENV) scripts/with-brokers.sh rabbitmq -- $(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
-		--skip-build --filter '$(TSAN_RABBITMQ_FILTER)'
+		--skip-build --no-parallel --filter '$(TSAN_RABBITMQ_FILTER)'
 
 demo: bootstrap
 	@scripts/demo.sh $(BACKENDS)
