@@ -114,35 +114,39 @@ public final class SubscriptionContext: Sendable {
         do {
             try await settle()
         } catch let error as MessageBusError where error.code == .alreadySettled {
-            // Their connection or subscription is gone and the broker gives them to the group again: a held copy
-            // may go out in their place.
-            _ = self.endFlight(of: deliveries, settledForGood: false, in: deduplication)
+            // Their connection, partition or subscription is gone and the broker gives them to the group again.
+            // An ack or a discard is still the application's word on a message it has handled: remembered, the
+            // copy the group gets again is dropped as a duplicate. Any other outcome did not happen: a held copy
+            // may go out in its place.
+            let handled = outcome == .ack || outcome == .discard
+            await self.endFlight(of: deliveries, settledForGood: handled, in: deduplication)
             throw error
         }
         self.counters.settled(outcome, count: deliveries.count)
-        let settledForGood = outcome.redeliveryDelay == nil
+        await self.endFlight(of: deliveries, settledForGood: outcome.redeliveryDelay == nil, in: deduplication)
+    }
+
+    /// Ends the flight of settled deliveries: when they were settled for good, remembers their messages and drops
+    /// the copies held meanwhile; otherwise releases one held copy of each.
+    private func endFlight(
+        of deliveries: some Collection<Delivery>, settledForGood: Bool, in deduplication: Deduplication
+    ) async {
         if settledForGood {
             for delivery in deliveries {
                 await deduplication.store.insert(self.deduplicationKey(for: delivery.message))
             }
         }
-        let duplicates = self.endFlight(of: deliveries, settledForGood: settledForGood, in: deduplication)
+        let keyed = deliveries.map { ($0, self.deduplicationKey(for: $0.message)) }
+        let duplicates = deduplication.inFlight.withLock { inFlight in
+            keyed.flatMap { delivery, key in inFlight.settled(delivery, key: key, forGood: settledForGood) }
+        }
         guard !duplicates.isEmpty else { return }
         do {
             try await self.drop(duplicates)
         } catch {
-            // Not a failure of this settlement, which is done: a held copy left unacknowledged comes again (after
-            // a reconnection or to another member) and is dropped then, its message being remembered.
+            // Not a failure of this settlement: a held copy left unacknowledged comes again (after a reconnection
+            // or to another member) and is dropped then, its message being remembered.
             self.logger.debug("could not drop held duplicates", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private func endFlight(
-        of deliveries: some Collection<Delivery>, settledForGood: Bool, in deduplication: Deduplication
-    ) -> [Delivery] {
-        let keyed = deliveries.map { ($0, self.deduplicationKey(for: $0.message)) }
-        return deduplication.inFlight.withLock { inFlight in
-            keyed.flatMap { delivery, key in inFlight.settled(delivery, key: key, forGood: settledForGood) }
         }
     }
 

@@ -37,12 +37,22 @@ struct KafkaSubscriptionStateTests {
         state.outstandingCount += state.take(count ?? deliveries.count).count
     }
 
-    /// Acknowledges `deliveries` (handed out) and takes what the consumer thread would store next.
+    /// Acknowledges `deliveries` (handed out), expecting those tagged `refused` to be refused as no longer
+    /// settleable, and takes what the consumer thread would store next.
     private func acknowledged(
-        _ state: inout KafkaSubscriptionState, _ deliveries: [KafkaPendingDelivery]
+        _ state: inout KafkaSubscriptionState, _ deliveries: [KafkaPendingDelivery], refusing refused: [UInt64] = []
     ) -> [(KafkaTopicPartition, Int64)] {
-        state.acknowledge(deliveries.map { $0.delivery() })
+        let notOutstanding = state.acknowledge(deliveries.map { $0.delivery() })
+        #expect(notOutstanding == refused)
         return state.takeOffsetsToStore()
+    }
+
+    /// Acknowledges one delivery as `ack()` does, expecting it accepted, or refused as no longer settleable.
+    private func expectAcknowledged(
+        _ delivery: KafkaPendingDelivery, in state: inout KafkaSubscriptionState, refused: Bool = false
+    ) {
+        let accepted = state.acknowledge(delivery.delivery())
+        #expect(accepted != refused, "delivery \(delivery.offset) was \(accepted ? "accepted" : "refused")")
     }
 
     private let p0 = KafkaTopicPartition(topic: "orders", partition: 0)
@@ -97,9 +107,29 @@ struct KafkaSubscriptionStateTests {
         state.assign(self.p0, tagFloor: 4)
         let again = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 5)
         handOut(again, in: &state)
-        #expect(acknowledged(&state, [old[0], old[1]]).isEmpty)
+        #expect(state.notOutstanding([old[0].delivery(), again[0].delivery()]) == [1])
+        #expect(acknowledged(&state, [old[0], old[1]], refusing: [1, 2]).isEmpty)
         #expect(state.outstandingCount == 4)
         #expect(acknowledged(&state, again).map(\.1) == [4])
+        #expect(state.outstandingCount == 0)
+    }
+
+    @Test("once the subscription ended, its deliveries are refused, one at a time or in a batch, and commit nothing")
+    func endedAssignmentRefuses() {
+        var state = KafkaSubscriptionState()
+        state.assign(self.p0, tagFloor: 0)
+        state.assign(self.p1, tagFloor: 0)
+        let first = self.deliveries(partition: 0, offsets: 0..<3, firstTag: 1)
+        let second = self.deliveries(partition: 1, offsets: 10..<12, firstTag: 4)
+        handOut(first, in: &state)
+        handOut(second, in: &state)
+        #expect(state.notOutstanding((first + second).map { $0.delivery() }).isEmpty)
+        expectAcknowledged(first[0], in: &state)
+        state.endAssignment()
+        #expect(state.outstandingCount == 0)
+        expectAcknowledged(first[1], in: &state, refused: true)
+        #expect(state.notOutstanding([first[2].delivery(), second[0].delivery()]) == [3, 4])
+        #expect(acknowledged(&state, [first[2], second[0], second[1]], refusing: [3, 4, 5]).isEmpty)
         #expect(state.outstandingCount == 0)
     }
 
@@ -109,24 +139,24 @@ struct KafkaSubscriptionStateTests {
         state.assign(self.p0, tagFloor: 0)
         let first = self.deliveries(partition: 0, offsets: 0..<4, firstTag: 1)
         handOut(first, in: &state)
-        state.acknowledge(first[0].delivery())
+        expectAcknowledged(first[0], in: &state)
         #expect(state.takeOffsetsToStore().map(\.1) == [1])
         // Twenty more partitions: the table grows and moves its entries.
         let others = (1...20).map { KafkaTopicPartition(topic: "orders", partition: Int32($0)) }
         for partition in others { state.assign(partition, tagFloor: 4) }
         let second = self.deliveries(partition: 7, offsets: 50..<52, firstTag: 5)
         handOut(second, in: &state)
-        state.acknowledge(first[1].delivery())
-        state.acknowledge(second[0].delivery())
-        state.acknowledge(first[2].delivery())
+        expectAcknowledged(first[1], in: &state)
+        expectAcknowledged(second[0], in: &state)
+        expectAcknowledged(first[2], in: &state)
         let stored = state.takeOffsetsToStore()
         #expect(stored.count == 2)
         #expect(stored.contains { $0.0 == self.p0 && $0.1 == 3 })
         #expect(stored.contains { $0.0 == others[6] && $0.1 == 51 })
         // Most partitions go again: the table shrinks; partition 0 keeps its bookkeeping.
         state.revoke(Set(others.filter { $0.partition != 7 }))
-        state.acknowledge(second[1].delivery())
-        state.acknowledge(first[3].delivery())
+        expectAcknowledged(second[1], in: &state)
+        expectAcknowledged(first[3], in: &state)
         let last = state.takeOffsetsToStore()
         #expect(last.contains { $0.0 == self.p0 && $0.1 == 4 })
         #expect(last.contains { $0.0 == others[6] && $0.1 == 52 })
@@ -178,7 +208,10 @@ struct KafkaSubscriptionStateTests {
         let second = self.deliveries(partition: 1, offsets: 0..<2, firstTag: 4)
         state.track(first + second)
         state.outstandingCount += state.take(5).count
-        for delivery in first + second { state.acknowledge([delivery.delivery()]) }
+        for delivery in first + second {
+            let refused = state.acknowledge([delivery.delivery()])
+            #expect(refused.isEmpty)
+        }
         let stored = state.takeOffsetsToStore()
         #expect(stored.count == 2)
         #expect(stored.contains { $0.0 == self.p0 && $0.1 == 3 })
@@ -188,7 +221,8 @@ struct KafkaSubscriptionStateTests {
         let more = self.deliveries(partition: 0, offsets: 3..<5, firstTag: 6)
         state.track(more)
         state.outstandingCount += state.take(2).count
-        state.acknowledge(more.map { $0.delivery() })
+        let refused = state.acknowledge(more.map { $0.delivery() })
+        #expect(refused.isEmpty)
         state.revoke([self.p0])
         #expect(state.takeOffsetsToStore().isEmpty)
     }

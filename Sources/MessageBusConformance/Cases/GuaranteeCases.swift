@@ -2,7 +2,9 @@ import MessageBus
 
 /// The same guarantee gives the same result on every backend.
 enum GuaranteeCases {
-    static let all = [atMostOnce, exactlyOnce, effectivelyOnce, effectivelyOnceCopiesInFlight]
+    static let all = [
+        atMostOnce, exactlyOnce, effectivelyOnce, effectivelyOnceCopiesInFlight, effectivelyOnceRemembersLateAcks,
+    ]
 
     static let atMostOnce = ConformanceCase("at-most-once never redelivers") { context in
         let bus = try await context.openBus(guarantee: .atMostOnce)
@@ -143,5 +145,37 @@ enum GuaranteeCases {
         let rejoined = try await bus.subscribe(
             to: destination, group: "readers", options: SubscriptionOptions(startPosition: .earliest))
         try await context.expectNothing(from: rejoined, because: "dropped and held copies are acknowledged, not left behind")
+    }
+
+    static let effectivelyOnceRemembersLateAcks = ConformanceCase(
+        "effectively-once: an ack refused because the subscription ended still counts; the copy that comes again is dropped"
+    ) { context in
+        let bus = try await context.openBus(guarantee: .effectivelyOnce())
+        let destination = context.uniqueName("late-ack")
+        let options = SubscriptionOptions(startPosition: .earliest)
+        let first = try await bus.subscribe(to: destination, group: "readers", options: options)
+        try await bus.publish(Message(text: "handled", key: "k", id: "handled"), to: destination)
+        try await bus.publish(Message(text: "given back", key: "k", id: "given-back"), to: destination)
+        let deliveries = try await context.receive(2, from: first)
+        await first.cancel()
+        for delivery in deliveries {
+            do {
+                if delivery.message.id == "handled" {
+                    try await delivery.ack()
+                } else {
+                    try await delivery.nack(requeue: true)
+                }
+                throw ConformanceFailure(description: "settling '\(delivery.message.id)' after cancel did not throw")
+            } catch let error as MessageBusError {
+                try check(error.code == .alreadySettled, "a late settlement threw \(error.code), expected alreadySettled")
+            }
+        }
+        // The application handled 'handled': the copy the group gets again is a duplicate. 'given-back' was not.
+        let next = try await bus.subscribe(to: destination, group: "readers", options: options)
+        let again = try await context.receiveUntilQuiet(from: next, atLeast: 1)
+        try check(
+            again.map(\.message.id) == ["given-back"],
+            "the next member got \(again.map(\.message.id)), expected only 'given-back'")
+        try await again.ackAll()
     }
 }

@@ -4,7 +4,7 @@ import MessageBus
 enum SettlementCases {
     static let all = [
         ackRemovesForGood, outOfOrderAcks, nackRequeue, rejectDeadLetters, cancelledSubscriptionRedelivers,
-        restartedConsumerResumes,
+        settlingAfterTheSubscriptionEnded, restartedConsumerResumes,
     ]
 
     static let ackRemovesForGood = ConformanceCase("ack removes a message for good") { context in
@@ -113,6 +113,45 @@ enum SettlementCases {
             Set(redelivered.map(\.message.id)) == Set(deliveries.dropFirst(2).map(\.message.id)),
             "redelivered \(redelivered.map(\.message.id)), expected the three unacknowledged")
         try await redelivered.ackAll()
+    }
+
+    static let settlingAfterTheSubscriptionEnded = ConformanceCase(
+        "settling after the subscription ended throws alreadySettled and publishes nothing; the group gets each once"
+    ) { context in
+        let bus = try await context.openBus()
+        let destination = context.uniqueName("settle-ended")
+        let options = SubscriptionOptions(startPosition: .earliest)
+        let deadLetters = try await bus.subscribe(to: "\(destination).dlq", group: "inspectors", options: options)
+        let first = try await bus.subscribe(to: destination, group: "readers", options: options)
+        let ids = ["acked", "discarded", "requeued", "retried", "rejected"]
+        try await bus.publish(contentsOf: ids.map { Message(text: $0, key: "k", id: $0) }, to: destination)
+        let deliveries = try await context.receive(ids.count, from: first)
+        await first.cancel()
+        for delivery in deliveries {
+            let id = delivery.message.id
+            do {
+                switch id {
+                case "acked": try await delivery.ack()
+                case "discarded": try await delivery.nack(requeue: false)
+                case "requeued": try await delivery.nack(requeue: true)
+                case "retried": try await delivery.retry(after: .milliseconds(100))
+                default: try await delivery.reject(reason: "too late")
+                }
+                throw ConformanceFailure(description: "settling '\(id)' after its subscription ended did not throw")
+            } catch let error as MessageBusError {
+                try check(
+                    error.code == .alreadySettled,
+                    "settling '\(id)' after its subscription ended threw \(error.code), expected alreadySettled")
+            }
+        }
+        // A requeue, retry or dead letter that published its copy anyway would show here as a second copy.
+        let next = try await bus.subscribe(to: destination, group: "readers", options: options)
+        let again = try await context.receiveUntilQuiet(from: next, atLeast: ids.count)
+        try check(
+            again.map(\.message.id).sorted() == ids.sorted(),
+            "the next member got \(again.map(\.message.id).sorted()), expected each of \(ids.sorted()) once")
+        try await again.ackAll()
+        try await context.expectNothing(from: deadLetters, because: "a refused dead letter publishes no copy")
     }
 
     static let restartedConsumerResumes = ConformanceCase("a restarted consumer resumes after the last ack") {

@@ -9,9 +9,13 @@ import MessageBus
 /// a dead-letter publishes the record to the dead-letter topic with the reason. Only when that publish is
 /// confirmed is the original marked done.
 ///
+/// A delivery can be settled while its partition stays assigned to the subscription: once the partition is revoked
+/// (a rebalance, a seek) or the subscription ends, settling it throws ``MessageBusError/Code/alreadySettled`` without
+/// publishing anything, as RabbitMQ does for a delivery whose connection or subscription ended; its offset is not
+/// committed, so the group reads the record again.
+///
 /// The subscription is held weakly: it holds this settler (through its context), and a subscription its user
-/// dropped must be able to go away and end its consumer. Settling a delivery of a subscription that is gone only
-/// runs the outcome's own step; its offset is not committed, so the group reads the record again.
+/// dropped must be able to go away and end its consumer.
 final class KafkaDeliverySettler: DeliverySettler {
     private weak let subscription: KafkaSubscription?
     private let publisher: KafkaPublisher
@@ -32,9 +36,10 @@ final class KafkaDeliverySettler: DeliverySettler {
         self.subscription?.committableOffsets(ifAcknowledging: deliveries) ?? []
     }
 
-    /// Marks deliveries done without another step (a committed transaction acknowledged them).
+    /// Marks deliveries done without another step (a committed transaction acknowledged them, and sent their
+    /// offsets with its commit).
     func markDone(_ deliveries: [Delivery]) {
-        self.subscription?.markDone(deliveries)
+        _ = self.subscription?.markDone(deliveries)
     }
 
     init(subscription: KafkaSubscription, publisher: KafkaPublisher, retryRoute: KafkaRetryRoute) {
@@ -52,7 +57,10 @@ final class KafkaDeliverySettler: DeliverySettler {
     func settleWithoutSuspending(_ delivery: Delivery, as outcome: DeliveryOutcome) throws -> Bool {
         switch outcome {
         case .ack, .discard:
-            self.subscription?.markDone(delivery)
+            try self.publisher.ensureOpen()
+            guard let subscription = self.subscription, subscription.markDone(delivery) else {
+                throw Self.cannotSettle([delivery.tag], of: delivery.destination)
+            }
             return true
         case .requeue, .retry, .deadLetter:
             return false
@@ -60,6 +68,31 @@ final class KafkaDeliverySettler: DeliverySettler {
     }
 
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
+        guard let destination = deliveries.first?.destination else { return }
+        try self.publisher.ensureOpen()
+        guard let subscription = self.subscription else {
+            throw Self.cannotSettle(deliveries.map(\.tag), of: destination)
+        }
+        // Nothing is published for a delivery that can no longer be settled: its record comes to the group again.
+        var stale: [UInt64] = []
+        var deliveries = deliveries
+        if outcome != .ack, outcome != .discard {
+            stale = subscription.notOutstanding(deliveries)
+            if !stale.isEmpty {
+                let staleTags = Set(stale)
+                deliveries.removeAll { staleTags.contains($0.tag) }
+            }
+        }
+        try await self.publishRedeliveries(of: deliveries, as: outcome)
+        stale += subscription.markDone(deliveries)
+        if !stale.isEmpty {
+            throw Self.cannotSettle(stale, of: destination)
+        }
+    }
+
+    /// The outcome's own step before the deliveries are marked done: a retry record for a requeue or a retry, a
+    /// dead-letter record for a dead letter; nothing for an ack or a discard.
+    private func publishRedeliveries(of deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
         guard !deliveries.isEmpty else { return }
         switch outcome {
         case .ack, .discard:
@@ -93,7 +126,14 @@ final class KafkaDeliverySettler: DeliverySettler {
             }
             try await self.publisher.publishRecords(records, to: context.deadLetterDestination)
         }
-        self.subscription?.markDone(deliveries)
+    }
+
+    /// What settling deliveries that can no longer be settled throws.
+    private static func cannotSettle(_ tags: [UInt64], of destination: String) -> MessageBusError {
+        MessageBusError(
+            .alreadySettled,
+            "deliveries \(tags) of '\(destination)' can no longer be settled: their partition was revoked or their "
+                + "subscription ended, and the group reads them again")
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {

@@ -183,6 +183,11 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             waiter.continuation.resume(returning: nil)
         }
         await self.consumer?.close(timeout: timeout)
+        // What the consumer committed on its way out is all that will be: a later ack must not look settled.
+        self.state.withLock { state in
+            state.endAssignment()
+            self.publishInFlight(state)
+        }
         self.assignedSignal.fulfill(.failure(MessageBusError.closedSubscription))
         self.onCancel(self)
     }
@@ -194,6 +199,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
             state.isClosed = true
             state.buffer.removeAll()
             state.bufferStart = 0
+            state.endAssignment()
             self.publishInFlight(state)
         }
         await self.consumer?.simulateCrash(timeout: .seconds(30))
@@ -204,25 +210,34 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
 
     /// Marks `deliveries` done: their offsets become committable once everything before them is done too, and
     /// the consumer thread stores them with librdkafka before its next poll (one store per batch of
-    /// acknowledgements, no C call here). Deliveries whose partition was revoked since commit nothing (their new
-    /// owner reads them again).
-    func markDone(_ deliveries: [Delivery]) {
+    /// acknowledgements, no C call here).
+    ///
+    /// - Returns: the tags of the deliveries that can no longer be settled: their partition was revoked (or
+    ///   seeked) since they were handed out, or the subscription ended. They commit nothing; the group reads them
+    ///   again.
+    func markDone(_ deliveries: [Delivery]) -> [UInt64] {
         self.markDone { $0.acknowledge(deliveries) }
     }
 
-    /// ``markDone(_:)`` for one delivery, without an array.
-    func markDone(_ delivery: Delivery) {
+    /// ``markDone(_:)`` for one delivery, without an array; `false` when it can no longer be settled.
+    func markDone(_ delivery: Delivery) -> Bool {
         self.markDone { $0.acknowledge(delivery) }
     }
 
-    private func markDone(by acknowledging: (inout KafkaSubscriptionState) -> Void) {
-        let wake = self.state.withLock { state -> Bool in
+    /// The tags of those of `deliveries` that can no longer be settled, marking none done.
+    func notOutstanding(_ deliveries: [Delivery]) -> [UInt64] {
+        self.state.withLock { $0.notOutstanding(deliveries) }
+    }
+
+    private func markDone<Result>(by acknowledging: (inout KafkaSubscriptionState) -> Result) -> Result {
+        let (result, wake) = self.state.withLock { state -> (Result, Bool) in
             let before = state.bufferedCount + state.outstandingCount
-            acknowledging(&state)
+            let result = acknowledging(&state)
             self.publishInFlight(state)
-            return self.refilled(before: before, after: state.bufferedCount + state.outstandingCount)
+            return (result, self.refilled(before: before, after: state.bufferedCount + state.outstandingCount))
         }
         if wake { self.consumer?.wake() }
+        return result
     }
 
     /// The offsets acknowledging `deliveries` would make committable (per partition, only where that advances),
@@ -334,6 +349,7 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
         let waiters = self.state.withLock { state -> [KafkaSubscriptionState.Waiter] in
             state.failure = error
             state.isClosed = true
+            state.endAssignment()
             self.publishInFlight(state)
             defer { state.waiters.removeAll() }
             return state.waiters

@@ -16,28 +16,45 @@ struct KafkaSubscriptionState {
 
         /// Acknowledges `deliveries`, all of this partition, skipping those from an earlier assignment.
         ///
-        /// - Returns: how many were outstanding, and the committable offset when it advanced.
-        mutating func acknowledge(_ deliveries: some Sequence<Delivery>) -> (acknowledged: Int, committable: Int64?) {
+        /// - Returns: how many were outstanding, the committable offset when it advanced, and the tags of the
+        ///   deliveries that were not outstanding in this assignment (they can no longer be settled).
+        mutating func acknowledge(
+            _ deliveries: some Sequence<Delivery>
+        ) -> (acknowledged: Int, committable: Int64?, notOutstanding: [UInt64]) {
             var acknowledged = 0
             var committable: Int64?
+            var notOutstanding: [UInt64] = []
             for delivery in deliveries {
-                guard delivery.tag > self.tagFloor, let offset = delivery.position?.offset else { continue }
+                guard delivery.tag > self.tagFloor, let offset = delivery.position?.offset else {
+                    notOutstanding.append(delivery.tag)
+                    continue
+                }
                 let result = self.tracker.acknowledgeOutstanding(offset)
-                if result.wasOutstanding { acknowledged += 1 }
+                if result.wasOutstanding { acknowledged += 1 } else { notOutstanding.append(delivery.tag) }
                 if let advanced = result.committable { committable = advanced }
             }
-            return (acknowledged, committable)
+            return (acknowledged, committable, notOutstanding)
+        }
+
+        /// Whether `delivery` was handed out in this assignment and is not yet acknowledged.
+        func isOutstanding(_ delivery: Delivery) -> Bool {
+            guard delivery.tag > self.tagFloor, let offset = delivery.position?.offset else { return false }
+            return self.tracker.isOutstanding(offset)
         }
 
         /// ``acknowledge(_:)``, keeping the committable offset that advanced as ``unstored``.
         ///
-        /// - Returns: how many were outstanding, and whether the partition now has an unstored offset it did not
-        ///   have before.
-        mutating func acknowledgeForStore(_ deliveries: some Sequence<Delivery>) -> (acknowledged: Int, newlyUnstored: Bool) {
+        /// - Returns: how many were outstanding, whether the partition now has an unstored offset it did not have
+        ///   before, and the tags of the deliveries that were not outstanding.
+        mutating func acknowledgeForStore(
+            _ deliveries: some Sequence<Delivery>
+        ) -> (acknowledged: Int, newlyUnstored: Bool, notOutstanding: [UInt64]) {
             let result = self.acknowledge(deliveries)
-            guard let committable = result.committable else { return (result.acknowledged, false) }
+            guard let committable = result.committable else {
+                return (result.acknowledged, false, result.notOutstanding)
+            }
             defer { self.unstored = committable }
-            return (result.acknowledged, self.unstored == nil)
+            return (result.acknowledged, self.unstored == nil, result.notOutstanding)
         }
     }
 
@@ -153,37 +170,57 @@ struct KafkaSubscriptionState {
     /// Acknowledges `deliveries` in their partitions' trackers, those that belong to the current assignment and are
     /// still outstanding there; the committable offsets that advanced wait in their partitions for
     /// ``takeOffsetsToStore()``.
-    mutating func acknowledge(_ deliveries: [Delivery]) {
+    ///
+    /// - Returns: the tags of the others, which can no longer be settled: their partition was revoked (or seeked)
+    ///   since they were handed out, or the subscription ended, and the group reads them again.
+    mutating func acknowledge(_ deliveries: [Delivery]) -> [UInt64] {
+        var notOutstanding: [UInt64] = []
         Self.forEachRun(of: deliveries, key: KafkaTopicPartition.init(of:), sameRun: Self.sameRun) { key, run in
-            self.acknowledge(run, of: key)
+            guard let index = self.partitions.index(forKey: key) else {
+                notOutstanding.append(contentsOf: run.map(\.tag))
+                return
+            }
+            notOutstanding.append(contentsOf: self.acknowledge(run, at: index))
         }
+        return notOutstanding
     }
 
     /// ``acknowledge(_:)`` for one delivery: the common case of `ack()` in a consume loop, without an array.
-    mutating func acknowledge(_ delivery: Delivery) {
-        guard let position = delivery.position, let partition = position.partition else { return }
+    ///
+    /// - Returns: whether the delivery was outstanding; `false` when it can no longer be settled.
+    mutating func acknowledge(_ delivery: Delivery) -> Bool {
+        guard let position = delivery.position, let partition = position.partition else { return false }
         if position.topic == nil, let cached = self.lastAcknowledged, cached.partition == partition,
             cached.context === delivery.context
         {
-            self.acknowledge(CollectionOfOne(delivery), at: cached.index)
-            return
+            return self.acknowledge(CollectionOfOne(delivery), at: cached.index).isEmpty
         }
         let key = KafkaTopicPartition(topic: position.topic ?? delivery.destination, partition: partition)
-        guard let index = self.partitions.index(forKey: key) else { return }
+        guard let index = self.partitions.index(forKey: key) else { return false }
         if position.topic == nil { self.lastAcknowledged = (delivery.context, partition, index) }
-        self.acknowledge(CollectionOfOne(delivery), at: index)
+        return self.acknowledge(CollectionOfOne(delivery), at: index).isEmpty
     }
 
-    private mutating func acknowledge(_ run: some Sequence<Delivery>, of key: KafkaTopicPartition) {
-        guard let index = self.partitions.index(forKey: key) else { return }
-        self.acknowledge(run, at: index)
+    /// The tags of those of `deliveries` that ``acknowledge(_:)`` would refuse, without acknowledging any: checked
+    /// before an outcome that publishes (a retry, a dead letter), so that nothing is published for them.
+    func notOutstanding(_ deliveries: [Delivery]) -> [UInt64] {
+        deliveries.compactMap { delivery in
+            guard let key = KafkaTopicPartition(of: delivery), let partition = self.partitions[key],
+                partition.isOutstanding(delivery)
+            else { return delivery.tag }
+            return nil
+        }
     }
 
-    private mutating func acknowledge(_ run: some Sequence<Delivery>, at index: [KafkaTopicPartition: Partition].Index) {
+    /// Acknowledges `run` in the partition at `index`; returns the tags that were not outstanding.
+    private mutating func acknowledge(
+        _ run: some Sequence<Delivery>, at index: [KafkaTopicPartition: Partition].Index
+    ) -> [UInt64] {
         // Mutated in place: copying the entry out would copy the tracker's whole window.
         let result = self.partitions.values[index].acknowledgeForStore(run)
         self.outstandingCount -= result.acknowledged
         if result.newlyUnstored { self.partitionsToStore.append(self.partitions.keys[index]) }
+        return result.notOutstanding
     }
 
     /// Starts the bookkeeping of an assigned partition; deliveries tagged `tagFloor` or lower came from an earlier
@@ -239,6 +276,12 @@ struct KafkaSubscriptionState {
             lowest[delivery.partition] = min(lowest[delivery.partition] ?? delivery.offset, delivery.offset)
         }
         return lowest
+    }
+
+    /// Forgets every partition once the subscription has ended (closed, failed or crashed): what it handed out can
+    /// no longer be settled, whether or not the consumer ran its revoke on the way out.
+    mutating func endAssignment() {
+        self.revoke(Set(self.partitions.keys))
     }
 
     /// Forgets `revoked` partitions: drops their buffered deliveries, and their handed-out ones stop counting

@@ -58,6 +58,11 @@ struct PartitionAckTracker: Sendable {
         return (true, committable)
     }
 
+    /// Whether `offset` was handed out and is not yet acknowledged.
+    func isOutstanding(_ offset: Int64) -> Bool {
+        self.index(of: offset) != nil
+    }
+
     /// The window is sorted by offset, and offsets are mostly consecutive (gaps only where compaction or
     /// transaction markers left them): the guess from the first offset is checked first, then a binary search.
     private func index(of offset: Int64) -> Int? {

@@ -179,6 +179,12 @@ final class RabbitMQInbox: Sendable {
         }
     }
 
+    /// Those of `tags` that are unknown, claiming none: checked before a settlement that publishes a copy first
+    /// (a retry, a dead letter), so that nothing is published for a delivery the broker gives to the group again.
+    func unknownTags(_ tags: [UInt64]) -> [UInt64] {
+        self.state.withLock { state in tags.filter { state.handedOut[$0] == nil } }
+    }
+
     /// The owner thread sent this subscription's settlements: the count towards the next wake-up starts again.
     func settlementsSent() {
         self.state.withLock { $0.settledSinceFlush = 0 }

@@ -51,6 +51,18 @@ final class RabbitMQSettler: DeliverySettler {
 
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws {
         try self.bus.ensureOpen()
+        // Nothing is published for a delivery that can no longer be settled: the broker gives it to the group
+        // again, and a copy would make two.
+        let stale = outcome == .ack || outcome == .discard ? [] : self.inbox.unknownTags(deliveries.map(\.tag))
+        var deliveries = deliveries
+        if !stale.isEmpty {
+            let staleTags = Set(stale)
+            deliveries.removeAll { staleTags.contains($0.tag) }
+        }
+        guard !deliveries.isEmpty else {
+            try self.throwIfUnknown(stale)
+            return
+        }
         let amqpOutcome: SettleRequest.Outcome
         switch outcome {
         case .ack: amqpOutcome = .ack
@@ -69,7 +81,7 @@ final class RabbitMQSettler: DeliverySettler {
                 } else {
                     self.submit(claim, as: .requeue)
                 }
-                try self.throwIfUnknown(claim)
+                try self.throwIfUnknown(stale + claim.unknown)
                 return
             }
             if delay == .zero && self.brokerCountsRequeues {
@@ -96,7 +108,9 @@ final class RabbitMQSettler: DeliverySettler {
                 amqpOutcome = .discard
             }
         }
-        try self.settleNow(deliveries.map(\.tag), as: amqpOutcome)
+        let claim = self.inbox.claim(deliveries.map(\.tag))
+        self.submit(claim, as: amqpOutcome)
+        try self.throwIfUnknown(stale + claim.unknown)
     }
 
     /// Claims the deliveries with `tags` and hands their settlement to the owner thread; throws for those that can
@@ -104,7 +118,7 @@ final class RabbitMQSettler: DeliverySettler {
     private func settleNow(_ tags: [UInt64], as outcome: SettleRequest.Outcome) throws {
         let claim = self.inbox.claim(tags)
         self.submit(claim, as: outcome)
-        try self.throwIfUnknown(claim)
+        try self.throwIfUnknown(claim.unknown)
     }
 
     /// Hands the claimed deliveries' settlement to the owner thread.
@@ -129,8 +143,7 @@ final class RabbitMQSettler: DeliverySettler {
         }
     }
 
-    private func throwIfUnknown(_ claim: RabbitMQInbox.Claim) throws {
-        let unknown = claim.unknown
+    private func throwIfUnknown(_ unknown: [UInt64]) throws {
         if !unknown.isEmpty {
             throw MessageBusError(
                 .alreadySettled,
