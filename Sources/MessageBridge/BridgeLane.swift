@@ -150,7 +150,16 @@ final class BridgeLane: Sendable {
                 try await self.confirmation.confirmSent()
                 if let store = self.options.deduplicationStore { try await store.remember(batch.sentKeys) }
             }
-            try await batch.deliveries.ackAll()
+            do {
+                try await batch.deliveries.ackAll()
+            } catch let error as MessageBusError where error.code == .alreadySettled {
+                // The source gave these to its group again (a lost connection, a Kafka rebalance) after they were
+                // copied and confirmed: with a store they come back as duplicates and are skipped, without one
+                // they are copied again (at-least-once). Not a reason to stop the bridge.
+                self.logger.notice(
+                    "copied deliveries could not be acknowledged at the source; it delivers them again",
+                    metadata: ["count": "\(batch.deliveries.count)", "error": "\(error)"])
+            }
             self.unrecorded.withLock { $0.subtract(batch.sentKeys) }
             self.statistics.settled(
                 batch.deliveries, published: batch.sentKeys.count,

@@ -211,4 +211,27 @@ struct MessageBridgeMemoryTests {
         #expect(retried.copied + retried.duplicatesSkipped >= 30 - 10)
         #expect(try await store.count() == 30)
     }
+
+    @Test func aSourceThatGaveBackACopiedBatchDoesNotStopTheBridge() async throws {
+        let source = try #require(try await BridgeTestSupport.memoryBus() as? InMemoryMessageBus)
+        let target = try await BridgeTestSupport.memoryBus()
+        let sent = (0..<30).map { BridgeTestSupport.richMessage($0) }
+        try await source.publish(contentsOf: sent, to: "orders")
+        // After the first batch is copied, the source loses its connection: acknowledging that batch throws
+        // alreadySettled and the source delivers it again, which the store recognises.
+        let report = try await MessageBridge(
+            from: source, to: SourceLosingTarget(forwardingTo: target, losing: source),
+            source: .destination("orders", group: "bridge"),
+            options: MessageBridgeOptions(
+                batchSize: 10, maxInFlight: 10, deduplicationStore: try SQLiteDeduplicationStore(path: ":memory:"),
+                cutOverIdle: .milliseconds(300))
+        ).run()
+
+        #expect(report.stopReason == .cutOver)
+        #expect(report.copied == 30)
+        #expect(report.duplicatesSkipped >= 1)
+        let received = try await BridgeTestSupport.drain(target, destination: "orders", group: "check", expected: 30)
+        #expect(received.count == 30)
+        #expect(Set(received.map(\.id)) == Set(sent.map(\.id)))
+    }
 }
