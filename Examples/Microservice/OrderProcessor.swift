@@ -26,7 +26,14 @@ struct OrderProcessor: Service {
             }
             let invoice = Invoice(for: order)
             try await self.bus.publish(invoice, to: self.invoicesDestination, key: order.customer)
-            try await delivery.ack()
+            do {
+                try await delivery.ack()
+            } catch let error as MessageBusError where error.code == .alreadySettled {
+                // The group gave the order to another member meanwhile (a Kafka rebalance, a RabbitMQ
+                // reconnection): it is invoiced again there, a duplicate the invoices' consumers can drop by id.
+                self.logger.notice("order handed to another member", metadata: ["order": "\(order.number)"])
+                continue
+            }
             self.tally.increment()
             self.logger.info("invoiced order", metadata: ["order": "\(order.number)", "total": "\(invoice.totalCents)"])
         }
