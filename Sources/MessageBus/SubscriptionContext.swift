@@ -175,7 +175,15 @@ public final class SubscriptionContext: Sendable {
                 fresh.append(delivery)
             }
         }
-        if !duplicates.isEmpty { try await self.drop(duplicates) }
+        if !duplicates.isEmpty {
+            do {
+                try await self.drop(duplicates)
+            } catch let error as MessageBusError where error.code == .alreadySettled {
+                // Given back to the group before they could be dropped (a lost connection, a rebalance): they
+                // come again and are dropped then. Not the receiver's failure.
+                self.logger.debug("could not drop duplicates", metadata: ["error": "\(error)"])
+            }
+        }
         return fresh
     }
 

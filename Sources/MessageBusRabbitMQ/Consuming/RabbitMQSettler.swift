@@ -108,17 +108,15 @@ final class RabbitMQSettler: DeliverySettler {
                 amqpOutcome = .discard
             }
         }
-        let claim = self.inbox.claim(deliveries.map(\.tag))
-        self.submit(claim, as: amqpOutcome)
-        try self.throwIfUnknown(stale + claim.unknown)
+        try self.settleNow(deliveries.map(\.tag), as: amqpOutcome, alsoUnknown: stale)
     }
 
     /// Claims the deliveries with `tags` and hands their settlement to the owner thread; throws for those that can
-    /// no longer be settled.
-    private func settleNow(_ tags: [UInt64], as outcome: SettleRequest.Outcome) throws {
+    /// no longer be settled, and for `alsoUnknown`, found so before.
+    private func settleNow(_ tags: [UInt64], as outcome: SettleRequest.Outcome, alsoUnknown: [UInt64] = []) throws {
         let claim = self.inbox.claim(tags)
         self.submit(claim, as: outcome)
-        try self.throwIfUnknown(claim.unknown)
+        try self.throwIfUnknown(alsoUnknown + claim.unknown)
     }
 
     /// Hands the claimed deliveries' settlement to the owner thread.
