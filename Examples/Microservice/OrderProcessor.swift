@@ -29,8 +29,8 @@ struct OrderProcessor: Service {
             do {
                 try await delivery.ack()
             } catch let error as MessageBusError where error.code == .alreadySettled {
-                // The group gave the order to another member meanwhile (a Kafka rebalance, a RabbitMQ
-                // reconnection): it is invoiced again there, a duplicate the invoices' consumers can drop by id.
+                // The group took the order back meanwhile (a RabbitMQ reconnection): it is invoiced again when
+                // it comes back, a duplicate the invoices' consumers can drop by id.
                 self.logger.notice("order handed to another member", metadata: ["order": "\(order.number)"])
                 continue
             }

@@ -153,7 +153,7 @@ final class BridgeLane: Sendable {
             do {
                 try await batch.deliveries.ackAll()
             } catch let error as MessageBusError where error.code == .alreadySettled {
-                // The source gave these to its group again (a lost connection, a Kafka rebalance) after they were
+                // The source gave these to its group again (a lost connection, say) after they were
                 // copied and confirmed: with a store they come back as duplicates and are skipped, without one
                 // they are copied again (at-least-once). Not a reason to stop the bridge.
                 self.logger.notice(

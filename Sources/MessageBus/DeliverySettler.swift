@@ -7,8 +7,8 @@ public protocol DeliverySettler: AnyObject, Sendable {
     /// Settles `deliveries`, all of which came from this settler's subscription, as `outcome`.
     ///
     /// - Throws: ``MessageBusError`` with ``MessageBusError/Code/alreadySettled`` when a delivery belongs to a
-    ///   subscription, connection or partition assignment that ended since (it will be redelivered; nothing is
-    ///   published for it), or ``MessageBusError/Code/closed`` when the bus is closed.
+    ///   subscription or connection that ended since (it will be redelivered; nothing is published for it), or
+    ///   ``MessageBusError/Code/closed`` when the bus is closed.
     func settle(_ deliveries: [Delivery], as outcome: DeliveryOutcome) async throws
 
     /// Settles one delivery as `outcome`: what ``Delivery/ack()`` and its siblings call. The default passes a

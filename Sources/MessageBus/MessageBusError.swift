@@ -54,7 +54,7 @@ public struct MessageBusError: Error, Sendable, CustomStringConvertible, CustomD
         /// A value could not be encoded into a payload.
         public static let encodingFailed = Code(base: .encodingFailed)
         /// A delivery was acknowledged, rejected or requeued a second time, or after its subscription ended (it was
-        /// cancelled, its connection was lost, or on Kafka its partition was revoked): the group gets it again.
+        /// cancelled, or its connection was lost): the group gets it again.
         public static let alreadySettled = Code(base: .alreadySettled)
         /// A transaction was aborted; nothing it published is visible and its consumed deliveries come back.
         public static let transactionAborted = Code(base: .transactionAborted)

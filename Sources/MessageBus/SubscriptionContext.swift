@@ -179,7 +179,7 @@ public final class SubscriptionContext: Sendable {
             do {
                 try await self.drop(duplicates)
             } catch let error as MessageBusError where error.code == .alreadySettled {
-                // Given back to the group before they could be dropped (a lost connection, a rebalance): they
+                // Given back to the group before they could be dropped (a lost connection, say): they
                 // come again and are dropped then. Not the receiver's failure.
                 self.logger.debug("could not drop duplicates", metadata: ["error": "\(error)"])
             }

@@ -114,6 +114,21 @@ struct KafkaSubscriptionStateTests {
         #expect(state.outstandingCount == 0)
     }
 
+    @Test("after a revoke the deliveries of the moved partition are not outstanding, but refused only once the subscription ended")
+    func revokedIsRefusedOnlyOnceEnded() {
+        var state = KafkaSubscriptionState()
+        state.assign(self.p0, tagFloor: 0)
+        let moved = self.deliveries(partition: 0, offsets: 0..<2, firstTag: 1)
+        handOut(moved, in: &state)
+        state.revoke([self.p0])
+        let stale = state.notOutstanding(moved.map { $0.delivery() })
+        #expect(stale == [1, 2])
+        // A rebalance while the subscription goes on: nothing to refuse, the new owner reads the records again.
+        #expect(state.refused(stale).isEmpty)
+        state.isClosed = true
+        #expect(state.refused(stale) == [1, 2])
+    }
+
     @Test("once the subscription ended, its deliveries are refused, one at a time or in a batch, and commit nothing")
     func endedAssignmentRefuses() {
         var state = KafkaSubscriptionState()
@@ -125,6 +140,7 @@ struct KafkaSubscriptionStateTests {
         handOut(second, in: &state)
         #expect(state.notOutstanding((first + second).map { $0.delivery() }).isEmpty)
         expectAcknowledged(first[0], in: &state)
+        state.isClosed = true
         state.endAssignment()
         #expect(state.outstandingCount == 0)
         expectAcknowledged(first[1], in: &state, refused: true)

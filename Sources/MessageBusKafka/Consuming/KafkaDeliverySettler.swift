@@ -9,10 +9,11 @@ import MessageBus
 /// a dead-letter publishes the record to the dead-letter topic with the reason. Only when that publish is
 /// confirmed is the original marked done.
 ///
-/// A delivery can be settled while its partition stays assigned to the subscription: once the partition is revoked
-/// (a rebalance, a seek) or the subscription ends, settling it throws ``MessageBusError/Code/alreadySettled`` without
-/// publishing anything, as RabbitMQ does for a delivery whose connection or subscription ended; its offset is not
-/// committed, so the group reads the record again.
+/// Once the subscription has ended, settling one of its deliveries throws ``MessageBusError/Code/alreadySettled``
+/// without publishing anything, as on every backend; its offset is not committed, so the group reads the record
+/// again. A delivery whose partition moved to another member in a rebalance (or was seeked) while the subscription
+/// goes on settles without effect and without publishing anything: the record is read again there, and a routine
+/// rebalance does not end a consume loop.
 ///
 /// The subscription is held weakly: it holds this settler (through its context), and a subscription its user
 /// dropped must be able to go away and end its consumer.
@@ -73,20 +74,21 @@ final class KafkaDeliverySettler: DeliverySettler {
         guard let subscription = self.subscription else {
             throw Self.cannotSettle(deliveries.map(\.tag), of: destination)
         }
-        // Nothing is published for a delivery that can no longer be settled: its record comes to the group again.
-        var stale: [UInt64] = []
+        // Nothing is published for a delivery that is no longer outstanding: its record comes to the group again.
+        var refused: [UInt64] = []
         var deliveries = deliveries
         if outcome != .ack, outcome != .discard {
-            stale = subscription.notOutstanding(deliveries)
+            let (stale, refusedNow) = subscription.notOutstanding(deliveries)
+            refused = refusedNow
             if !stale.isEmpty {
                 let staleTags = Set(stale)
                 deliveries.removeAll { staleTags.contains($0.tag) }
             }
         }
         try await self.publishRedeliveries(of: deliveries, as: outcome)
-        stale += subscription.markDone(deliveries)
-        if !stale.isEmpty {
-            throw Self.cannotSettle(stale, of: destination)
+        refused += subscription.markDone(deliveries)
+        if !refused.isEmpty {
+            throw Self.cannotSettle(refused, of: destination)
         }
     }
 
@@ -132,8 +134,8 @@ final class KafkaDeliverySettler: DeliverySettler {
     private static func cannotSettle(_ tags: [UInt64], of destination: String) -> MessageBusError {
         MessageBusError(
             .alreadySettled,
-            "deliveries \(tags) of '\(destination)' can no longer be settled: their partition was revoked or their "
-                + "subscription ended, and the group reads them again")
+            "deliveries \(tags) of '\(destination)' can no longer be settled: their subscription ended, and the group "
+                + "reads them again")
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {

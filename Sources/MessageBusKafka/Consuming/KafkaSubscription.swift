@@ -212,21 +212,27 @@ final class KafkaSubscription: DeliverySource, RDKafkaConsumerOwner, Sendable {
     /// the consumer thread stores them with librdkafka before its next poll (one store per batch of
     /// acknowledgements, no C call here).
     ///
-    /// - Returns: the tags of the deliveries that can no longer be settled: their partition was revoked (or
-    ///   seeked) since they were handed out, or the subscription ended. They commit nothing; the group reads them
-    ///   again.
+    /// Deliveries whose partition was revoked (or seeked) since they were handed out commit nothing: the group reads
+    /// them again.
+    ///
+    /// - Returns: the tags of the deliveries settling must refuse, those of a subscription that ended; see
+    ///   ``KafkaSubscriptionState/refused(_:)``.
     func markDone(_ deliveries: [Delivery]) -> [UInt64] {
-        self.markDone { $0.acknowledge(deliveries) }
+        self.markDone { state in state.refused(state.acknowledge(deliveries)) }
     }
 
-    /// ``markDone(_:)`` for one delivery, without an array; `false` when it can no longer be settled.
+    /// ``markDone(_:)`` for one delivery, without an array; `false` when settling it must be refused.
     func markDone(_ delivery: Delivery) -> Bool {
-        self.markDone { $0.acknowledge(delivery) }
+        self.markDone { state in state.acknowledge(delivery) || !state.isClosed }
     }
 
-    /// The tags of those of `deliveries` that can no longer be settled, marking none done.
-    func notOutstanding(_ deliveries: [Delivery]) -> [UInt64] {
-        self.state.withLock { $0.notOutstanding(deliveries) }
+    /// Of `deliveries`, those no longer outstanding here (nothing is to be published for them), and among those
+    /// the ones settling must refuse; marks none done.
+    func notOutstanding(_ deliveries: [Delivery]) -> (stale: [UInt64], refused: [UInt64]) {
+        self.state.withLock { state in
+            let stale = state.notOutstanding(deliveries)
+            return (stale, state.refused(stale))
+        }
     }
 
     private func markDone<Result>(by acknowledging: (inout KafkaSubscriptionState) -> Result) -> Result {

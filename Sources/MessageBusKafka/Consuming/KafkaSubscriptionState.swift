@@ -278,6 +278,14 @@ struct KafkaSubscriptionState {
         return lowest
     }
 
+    /// The tags among `notOutstanding` (see ``acknowledge(_:)``) that settling must refuse with `alreadySettled`:
+    /// all of them once the subscription has ended, as on every backend. None while it goes on: their partition
+    /// moved to another member in a rebalance, or was seeked, and the record is read again there. A rebalance is
+    /// routine on Kafka, and a consume loop should not end with it; settling such a delivery has nothing left to do.
+    func refused(_ notOutstanding: [UInt64]) -> [UInt64] {
+        self.isClosed ? notOutstanding : []
+    }
+
     /// Forgets every partition once the subscription has ended (closed, failed or crashed): what it handed out can
     /// no longer be settled, whether or not the consumer ran its revoke on the way out.
     mutating func endAssignment() {
