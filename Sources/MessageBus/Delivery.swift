@@ -121,6 +121,16 @@ extension Sequence where Element == Delivery {
     }
 }
 
+extension Array where Element == Delivery {
+    /// Removes the deliveries tagged with one of `tags`: those a settler found it can no longer settle, left out
+    /// before it publishes a retry or dead-letter copy.
+    package mutating func removeAll(tagged tags: [UInt64]) {
+        guard !tags.isEmpty else { return }
+        let tags = Set(tags)
+        self.removeAll { tags.contains($0.tag) }
+    }
+}
+
 extension Delivery {
     /// ``Swift/Sequence/settleAll(as:)`` on a concrete array, so that the per-delivery work is compiled once here
     /// rather than left generic across modules; a batch from one subscription (the usual case) is settled without

@@ -80,10 +80,7 @@ final class KafkaDeliverySettler: DeliverySettler {
         if outcome != .ack, outcome != .discard {
             let (stale, refusedNow) = subscription.notOutstanding(deliveries)
             refused = refusedNow
-            if !stale.isEmpty {
-                let staleTags = Set(stale)
-                deliveries.removeAll { staleTags.contains($0.tag) }
-            }
+            deliveries.removeAll(tagged: stale)
         }
         try await self.publishRedeliveries(of: deliveries, as: outcome)
         refused += subscription.markDone(deliveries)

@@ -55,10 +55,7 @@ final class RabbitMQSettler: DeliverySettler {
         // again, and a copy would make two.
         let stale = outcome == .ack || outcome == .discard ? [] : self.inbox.unknownTags(deliveries.map(\.tag))
         var deliveries = deliveries
-        if !stale.isEmpty {
-            let staleTags = Set(stale)
-            deliveries.removeAll { staleTags.contains($0.tag) }
-        }
+        deliveries.removeAll(tagged: stale)
         guard !deliveries.isEmpty else {
             try self.throwIfUnknown(stale)
             return
